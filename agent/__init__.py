@@ -1,0 +1,1 @@
+"""Agent tasks: the Codex-style loop, its tools, sandbox and approvals."""

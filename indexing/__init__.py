@@ -1,0 +1,1 @@
+"""Indexing: tree-sitter parsing of the workspace, the symbol and chunk index, retrieval."""

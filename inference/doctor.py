@@ -1,0 +1,109 @@
+"""Checks behind `treellama doctor`: each one says what it found and, if it is a problem,
+how to fix it."""
+
+from __future__ import annotations
+
+import platform
+from dataclasses import dataclass
+
+from inference.model_manager import ModelUnavailable, resolve_model, verify_model
+from inference.settings import ModelSettings
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+
+def check_runtime() -> list[Check]:
+    checks = [Check("python", True, platform.python_version())]
+    try:
+        import llama_cpp
+
+        from inference.engine import gpu_offload_supported
+
+        gpu = gpu_offload_supported()
+        checks.append(Check("llama.cpp", True, f"llama-cpp-python {llama_cpp.__version__}"))
+        checks.append(
+            Check(
+                "gpu offload",
+                True,
+                "available: model.n_gpu_layers=-1 offloads every layer"
+                if gpu
+                else "not built in: running on the CPU",
+            )
+        )
+    except Exception as exc:
+        checks.append(
+            Check(
+                "llama.cpp",
+                False,
+                f"llama-cpp-python cannot be imported: {exc}",
+                "reinstall treellama (pip install --force-reinstall llama-cpp-python)",
+            )
+        )
+    return checks
+
+
+def check_model(settings: ModelSettings) -> list[Check]:
+    try:
+        model = resolve_model(settings)
+        hashed = verify_model(model)
+    except ModelUnavailable as exc:
+        return [Check("model", False, exc.message, exc.fix)]
+    size = model.path.stat().st_size
+    checks = [
+        Check("model", True, f"{model.name} at {model.path}"),
+        Check("model size", True, f"{size:,} bytes ({size / 2**20:.0f} MiB)"),
+        Check(
+            "model hash",
+            True,
+            f"sha256 verified ({model.sha256})" if hashed else "no sha256 configured, not checked",
+        ),
+    ]
+    try:
+        from inference.engine import LlamaEngine
+
+        info = LlamaEngine(model.path, settings).info
+    except Exception as exc:
+        checks.append(
+            Check("model load", False, f"llama.cpp cannot load it: {exc}", "use a GGUF model file")
+        )
+        return checks
+    checks.append(
+        Check(
+            "fim tokens",
+            info.has_fim,
+            ", ".join(f"{role}={token}" for role, token in info.fim_tokens.items()) or "none",
+            "" if info.has_fim else "inline completion needs a code model with FIM tokens",
+        )
+    )
+    checks.append(
+        Check(
+            "context length",
+            True,
+            f"trained {info.n_ctx_train:,} tokens, configured n_ctx {info.n_ctx:,}",
+        )
+    )
+    checks.append(Check("architecture", True, f"{info.architecture}, gpu layers {info.gpu_layers}"))
+    return checks
+
+
+def check_grammars() -> list[Check]:
+    from indexing.grammars import grammar_status
+
+    status = grammar_status()
+    missing = {language: why for language, why in status.items() if why}
+    if not missing:
+        return [Check("grammars", True, f"{len(status)} available: {', '.join(status)}")]
+    return [
+        Check(
+            "grammars",
+            False,
+            "missing: " + "; ".join(f"{lang} ({why})" for lang, why in missing.items()),
+            "reinstall tree-sitter-language-pack 0.13.x",
+        )
+    ]

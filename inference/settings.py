@@ -1,0 +1,35 @@
+"""Typed settings that the inference services take. Parsed and validated in lsp_server.config;
+`metadata` on each field carries the bounds the parser enforces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from inference.registry import DEFAULT_MODEL
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    # A registered model name (see `treellama model list`); ignored when `path` is set.
+    name: str = DEFAULT_MODEL
+    # Your own GGUF file. Takes precedence over `name`.
+    path: str = ""
+    # Optional sha256 to verify `path` against before loading it.
+    sha256: str = field(default="", metadata={"pattern": r"^([0-9a-fA-F]{64})?$"})
+    n_ctx: int = field(default=4096, metadata={"min": 256, "max": 1 << 20})
+    # 0 lets llama.cpp pick (the number of physical cores).
+    n_threads: int = field(default=0, metadata={"min": 0, "max": 1024})
+    n_batch: int = field(default=512, metadata={"min": 16, "max": 1 << 16})
+    # -1 offloads every layer when llama.cpp was built with a GPU backend, else none.
+    n_gpu_layers: int = field(default=-1, metadata={"min": -1, "max": 10_000})
+
+
+@dataclass(frozen=True)
+class CompletionSettings:
+    enabled: bool = True
+    max_tokens: int = field(default=96, metadata={"min": 1, "max": 4096})
+    max_lines: int = field(default=8, metadata={"min": 1, "max": 500})
+    prefix_lines: int = field(default=256, metadata={"min": 1, "max": 100_000})
+    suffix_lines: int = field(default=64, metadata={"min": 0, "max": 100_000})
+    # Wall-clock cap on generation; what was produced by then is returned.
+    max_time_ms: int = field(default=2000, metadata={"min": 50, "max": 600_000})

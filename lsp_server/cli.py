@@ -1,0 +1,148 @@
+"""The `treellama` command: serve, doctor, model install/list.
+
+Only this module prints to stdout, and `serve` never does: it hands stdout to the protocol.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from lsp_server import __version__
+
+log = logging.getLogger("treellama")
+
+
+def _host_port(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit():
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {value!r}")
+    return host or "127.0.0.1", int(port)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="treellama", description="A local-first AI coding backend over LSP."
+    )
+    parser.add_argument("--version", action="version", version=f"treellama {__version__}")
+    parser.add_argument("--log-file", help="write logs to this file instead of stderr")
+    parser.add_argument(
+        "--log-level",
+        default=os.environ.get("TREELLAMA_LOG_LEVEL", "info"),
+        choices=["debug", "info", "warning", "error"],
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the language server (stdio by default)")
+    serve.add_argument("--tcp", type=_host_port, metavar="HOST:PORT", help="listen on TCP")
+    serve.add_argument(
+        "--max-message-bytes",
+        type=int,
+        default=None,
+        help="largest JSON-RPC message body accepted (default 64 MiB)",
+    )
+
+    doctor = commands.add_parser("doctor", help="check the installation and the model")
+    doctor.add_argument("--workspace", type=Path, help="read treellama.toml from here")
+
+    model = commands.add_parser("model", help="manage models")
+    model_commands = model.add_subparsers(dest="model_command", required=True)
+    install = model_commands.add_parser("install", help="download and verify a model")
+    install.add_argument("name", nargs="?", help="a registered model (default: the default)")
+    model_commands.add_parser("list", help="list the registered models")
+    return parser
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from lsp_server.features import register_all
+    from lsp_server.framing import DEFAULT_MAX_BODY
+    from lsp_server.server import TreellamaServer
+    from lsp_server.transport import serve_stdio, serve_tcp
+
+    server = TreellamaServer()
+    register_all(server)
+    max_body = args.max_message_bytes or DEFAULT_MAX_BODY
+    if args.tcp:
+        host, port = args.tcp
+        code = serve_tcp(server.protocol, host, port, max_body=max_body)
+    else:
+        code = serve_stdio(server.protocol, max_body=max_body)
+    log.info("exiting with code %s", code)
+    return code
+
+
+def cmd_model_list(args: argparse.Namespace) -> int:
+    from inference.install import is_installed
+    from inference.paths import models_dir
+    from inference.registry import DEFAULT_MODEL, MODELS
+
+    for spec in MODELS.values():
+        installed = is_installed(spec, models_dir() / spec.filename, verify_hash=False)
+        marks = ("default, " if spec.name == DEFAULT_MODEL else "") + (
+            "installed" if installed else "not installed"
+        )
+        print(f"{spec.name:22} {spec.size / 2**20:7.0f} MiB  {spec.license:11} ({marks})")
+        print(f"{'':22} {spec.description}")
+    print(f"\nmodels directory: {models_dir()}")
+    return 0
+
+
+def cmd_model_install(args: argparse.Namespace) -> int:
+    from inference.install import ModelInstallError, install_model
+    from inference.paths import models_dir
+    from inference.registry import DEFAULT_MODEL, UnknownModelError, get_model_spec
+
+    try:
+        spec = get_model_spec(args.name or DEFAULT_MODEL)
+    except UnknownModelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        result = install_model(
+            spec, models_dir(), progress=lambda message: print(f"  {message}", file=sys.stderr)
+        )
+    except ModelInstallError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    state = "already installed and verified" if result.already_installed else "installed"
+    print(f"{spec.name}: {state} at {result.path} (sha256 {spec.sha256})")
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from inference.doctor import check_grammars, check_model, check_runtime
+    from lsp_server.config import load_config
+
+    config, problems = load_config(workspace_root=args.workspace)
+    checks = [*check_runtime(), *check_model(config.model), *check_grammars()]
+    for problem in problems:
+        print(f"[warn] configuration  {problem}")
+    failed = 0
+    for check in checks:
+        print(f"[{'ok' if check.ok else 'FAIL':4}] {check.name:15} {check.detail}")
+        if not check.ok:
+            failed += 1
+            print(f"       {'':15} fix: {check.fix}")
+    print(f"\n{len(checks) - failed} ok, {failed} problem(s)")
+    return 1 if failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from lsp_server.logging_setup import configure_logging
+
+    configure_logging(args.log_level, args.log_file)
+    if args.command == "serve":
+        return cmd_serve(args)
+    if args.command == "doctor":
+        return cmd_doctor(args)
+    if args.model_command == "install":
+        return cmd_model_install(args)
+    return cmd_model_list(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

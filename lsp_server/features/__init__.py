@@ -1,0 +1,11 @@
+"""The one place that registers every LSP feature on the server; one feature per module."""
+
+from __future__ import annotations
+
+from lsp_server.features import completion, inline_completion, lifecycle
+from lsp_server.server import TreellamaServer
+
+
+def register_all(server: TreellamaServer) -> None:
+    for feature in (lifecycle, inline_completion, completion):
+        feature.register(server)

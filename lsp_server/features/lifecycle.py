@@ -1,0 +1,92 @@
+"""initialize, initialized and configuration changes: the session's configuration and the
+background model load."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+
+from lsprotocol import types
+
+from lsp_server.client_features import resolve_client_features
+from lsp_server.config import ConfigProblem
+from lsp_server.server import TreellamaServer
+from lsp_server.session import workspace_root_of
+
+log = logging.getLogger(__name__)
+
+
+def report_config_problems(ls: TreellamaServer, problems: list[ConfigProblem]) -> None:
+    if not problems:
+        return
+    for problem in problems:
+        log.warning("configuration: %s", problem)
+    listed = "; ".join(str(problem) for problem in problems)
+    ls.show_message(
+        f"treellama: bad configuration, defaults used instead. {listed}",
+        types.MessageType.Warning,
+    )
+
+
+async def load_model_with_progress(ls: TreellamaServer) -> None:
+    settings = ls.session.config.model
+    token = f"treellama-model-{uuid.uuid4()}"
+    progress = ls.session.client.work_done_progress
+    if progress:
+        try:
+            await ls.work_done_progress.create_async(token)
+        except Exception as exc:  # the client refused: carry on without a progress bar
+            log.info("no work-done progress: %s", exc)
+            progress = False
+    if progress:
+        ls.work_done_progress.begin(
+            token,
+            types.WorkDoneProgressBegin(
+                title="treellama", message=f"loading model {settings.path or settings.name}"
+            ),
+        )
+    status = await asyncio.wrap_future(ls.models.load(settings))
+    if progress:
+        ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=status.message))
+    if status.info is not None:
+        ls.window_log_message(
+            types.LogMessageParams(
+                type=types.MessageType.Info,
+                message=f"treellama: {status.message} in {status.load_ms:.0f} ms",
+            )
+        )
+    else:
+        ls.show_message(
+            f"treellama: {status.message}. Fix: {status.fix}. "
+            "Features that need no model keep working.",
+            types.MessageType.Error,
+        )
+
+
+def register(server: TreellamaServer) -> None:
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: TreellamaServer, params: types.InitializeParams) -> None:
+        ls.session.client = resolve_client_features(
+            params.capabilities, ls.workspace.position_encoding
+        )
+        ls.session.workspace_root = workspace_root_of(params)
+        ls.session.editor_settings = params.initialization_options
+        ls.session.pending_problems = ls.session.reload_config()
+
+    @server.feature(types.INITIALIZED)
+    async def initialized(ls: TreellamaServer, params: types.InitializedParams) -> None:
+        report_config_problems(ls, ls.session.pending_problems)
+        await load_model_with_progress(ls)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def did_change_configuration(
+        ls: TreellamaServer, params: types.DidChangeConfigurationParams
+    ) -> None:
+        if params.settings is None:
+            return
+        before = ls.session.config
+        ls.session.editor_settings = params.settings
+        report_config_problems(ls, ls.session.reload_config())
+        if ls.session.config.model != before.model:
+            await load_model_with_progress(ls)

@@ -1,0 +1,66 @@
+"""The treellama language server: session state plus the services handlers call into."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+from pygls.lsp.server import LanguageServer
+
+from inference.completion import Completion, CompletionRequest, CompletionService, ModelNotReady
+from inference.model_manager import ModelManager, ModelState
+from inference.worker import JobCancelled, ModelWorker
+from lsp_server import __version__
+from lsp_server.protocol import TreellamaProtocol
+from lsp_server.session import Session
+
+log = logging.getLogger(__name__)
+
+REQUEST_FAILED = -32803
+
+
+class ModelUnavailableError(JsonRpcException):
+    CODE = REQUEST_FAILED
+
+
+class TreellamaServer(LanguageServer):
+    protocol: TreellamaProtocol
+
+    def __init__(self) -> None:
+        super().__init__(
+            "treellama",
+            __version__,
+            protocol_cls=TreellamaProtocol,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+        )
+        self.session = Session()
+        self.worker = ModelWorker()
+        self.models = ModelManager(self.worker)
+        self.completions = CompletionService(self.worker)
+
+    def show_message(self, message: str, kind: types.MessageType) -> None:
+        self.window_show_message(types.ShowMessageParams(type=kind, message=message))
+
+    async def complete(self, request: CompletionRequest) -> Completion | None:
+        """Runs a completion off the loop; None when a newer keystroke superseded it."""
+        loaded = self.models.loaded
+        if loaded is not None:
+            await asyncio.wrap_future(loaded)
+        status = self.models.status
+        if status.state is not ModelState.READY:
+            raise ModelUnavailableError(f"treellama: {status.message}. Fix: {status.fix}")
+        future, cancel = self.completions.submit(request, self.session.config.completion)
+        try:
+            completion = await asyncio.wrap_future(future)
+        except asyncio.CancelledError:
+            cancel.set()  # $/cancelRequest: stop generating at the next token
+            raise
+        except JobCancelled:
+            return None
+        except ModelNotReady as exc:
+            raise ModelUnavailableError(f"treellama: {exc}") from None
+        if completion.generation.stop_reason == "cancelled":
+            return None
+        return completion

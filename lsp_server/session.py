@@ -1,0 +1,69 @@
+"""Session state that handlers read and mutate on the event loop, and the snapshots that leave it.
+
+Requests never work on live session state: they take an immutable snapshot here, on the loop,
+and hand it to a service running elsewhere, so a document edit cannot change text under a
+running model call.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
+from pygls.uris import to_fs_path
+from pygls.workspace import Workspace
+
+from lsp_server.client_features import ClientFeatures
+from lsp_server.config import Config, ConfigProblem, load_config
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DocumentSnapshot:
+    uri: str
+    version: int | None
+    text: str
+    language_id: str | None
+
+
+class UnknownDocumentError(JsonRpcInvalidParams):
+    def __init__(self, uri: str) -> None:
+        super().__init__(f"unknown document {uri}: it is not open; send textDocument/didOpen first")
+
+
+def snapshot_document(workspace: Workspace, uri: str) -> DocumentSnapshot:
+    document = workspace.text_documents.get(uri)
+    if document is None:
+        raise UnknownDocumentError(uri)
+    return DocumentSnapshot(uri, document.version, document.source, document.language_id)
+
+
+@dataclass
+class Session:
+    config: Config = field(default_factory=Config)
+    client: ClientFeatures = field(default_factory=ClientFeatures)
+    workspace_root: Path | None = None
+    editor_settings: Any = None
+    # Found while initializing, reported once the client can take messages (initialized).
+    pending_problems: list[ConfigProblem] = field(default_factory=list)
+
+    def reload_config(self) -> list[ConfigProblem]:
+        self.config, problems = load_config(
+            workspace_root=self.workspace_root, editor=self.editor_settings
+        )
+        return problems
+
+
+def workspace_root_of(params: types.InitializeParams) -> Path | None:
+    if params.workspace_folders:
+        return Path(to_fs_path(params.workspace_folders[0].uri) or ".")
+    if params.root_uri:
+        return Path(to_fs_path(params.root_uri) or ".")
+    if params.root_path:
+        return Path(params.root_path)
+    return None
