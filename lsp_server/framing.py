@@ -147,12 +147,14 @@ class Framer:
                 return FramingError(f"skipped {skipped} bytes that carry no message header")
             return None
         junk = self._skip_junk_before(match.start())
+        if junk is not None:
+            return junk  # the buffer moved under `match`: the caller comes back for the header
         end = _HEADER_END.search(self._buf, match.start())
         if end is None:
             if len(self._buf) - match.start() > MAX_HEADER_BYTES:
                 del self._buf[: match.end()]
                 return FramingError("message header is not terminated by an empty line")
-            return junk
+            return None
         value = match.group(1).strip()
         del self._buf[: end.end()]
         if not value.isdigit():
@@ -168,7 +170,7 @@ class Framer:
                 code=INVALID_REQUEST,
             )
         self._body_length = length
-        return junk or True
+        return True
 
     def _skip_junk_before(self, header_start: int) -> FramingError | None:
         """Drops what precedes a Content-Length header, unless it is other header lines."""

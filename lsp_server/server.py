@@ -44,7 +44,9 @@ class TreellamaServer(LanguageServer):
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))
 
     async def complete(self, request: CompletionRequest) -> Completion | None:
-        """Runs a completion off the loop; None when a newer keystroke superseded it."""
+        """Runs a completion off the loop; None when disabled or superseded by a newer keystroke."""
+        if not self.session.config.completion.enabled:
+            return None
         loaded = self.models.loaded
         if loaded is not None:
             await asyncio.wrap_future(loaded)

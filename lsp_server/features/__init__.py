@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from lsp_server.features import completion, inline_completion, lifecycle
+from lsp_server.features import completion, inline_completion, lifecycle, status
 from lsp_server.server import TreellamaServer
 
 
 def register_all(server: TreellamaServer) -> None:
-    for feature in (lifecycle, inline_completion, completion):
+    for feature in (lifecycle, inline_completion, completion, status):
         feature.register(server)

@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from concurrent.futures import Future
 
 from lsprotocol import types
 
+from inference.model_manager import ModelStatus
 from lsp_server.client_features import resolve_client_features
 from lsp_server.config import ConfigProblem
 from lsp_server.server import TreellamaServer
@@ -29,7 +31,8 @@ def report_config_problems(ls: TreellamaServer, problems: list[ConfigProblem]) -
     )
 
 
-async def load_model_with_progress(ls: TreellamaServer) -> None:
+async def report_model_load(ls: TreellamaServer, load: Future[ModelStatus]) -> None:
+    """Shows a running model load as work-done progress, then says how it went."""
     settings = ls.session.config.model
     token = f"treellama-model-{uuid.uuid4()}"
     progress = ls.session.client.work_done_progress
@@ -46,7 +49,7 @@ async def load_model_with_progress(ls: TreellamaServer) -> None:
                 title="treellama", message=f"loading model {settings.path or settings.name}"
             ),
         )
-    status = await asyncio.wrap_future(ls.models.load(settings))
+    status = await asyncio.wrap_future(load)
     if progress:
         ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=status.message))
     if status.info is not None:
@@ -73,11 +76,15 @@ def register(server: TreellamaServer) -> None:
         ls.session.workspace_root = workspace_root_of(params)
         ls.session.editor_settings = params.initialization_options
         ls.session.pending_problems = ls.session.reload_config()
+        # Loading starts now, on the model worker; progress can only be shown once the client
+        # has our initialize response, so `initialized` reports on it.
+        ls.models.load(ls.session.config.model)
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: TreellamaServer, params: types.InitializedParams) -> None:
         report_config_problems(ls, ls.session.pending_problems)
-        await load_model_with_progress(ls)
+        if ls.models.loaded is not None:
+            await report_model_load(ls, ls.models.loaded)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(
@@ -89,4 +96,4 @@ def register(server: TreellamaServer) -> None:
         ls.session.editor_settings = params.settings
         report_config_problems(ls, ls.session.reload_config())
         if ls.session.config.model != before.model:
-            await load_model_with_progress(ls)
+            await report_model_load(ls, ls.models.load(ls.session.config.model))

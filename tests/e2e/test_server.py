@@ -1,0 +1,124 @@
+"""The real server over stdio, with the real default model."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException, JsonRpcRequestCancelled
+from pytest_lsp import LanguageClient
+
+from tests.e2e.conftest import SAMPLE, open_document, wait_for_messages, wait_for_model
+
+pytestmark = pytest.mark.e2e
+
+FIB_CURSOR = types.Position(line=4, character=4)  # the empty body of fibonacci()
+
+
+def inline_params(uri: str, position: types.Position) -> types.InlineCompletionParams:
+    return types.InlineCompletionParams(
+        text_document=types.TextDocumentIdentifier(uri),
+        position=position,
+        context=types.InlineCompletionContext(types.InlineCompletionTriggerKind.Invoked),
+    )
+
+
+async def test_initialize_advertises_features_and_loads_model_under_progress(
+    client: LanguageClient,
+):
+    caps = client.init_result.capabilities
+    assert caps.inline_completion_provider is not None
+    assert caps.completion_provider is not None
+    assert "treellama.status" in caps.execute_command_provider.commands
+    status = await wait_for_model(client)
+    assert status["model"]["state"] == "ready", status
+    assert status["model"]["name"] == "qwen2.5-coder-0.5b"
+    kinds = [
+        type(report).__name__ for reports in client.progress_reports.values() for report in reports
+    ]
+    assert kinds == ["WorkDoneProgressBegin", "WorkDoneProgressEnd"]
+
+
+async def test_inline_completion_returns_code_from_the_model(vscode: LanguageClient):
+    uri = open_document(vscode, SAMPLE / "mathutils.py")
+    result = await vscode.text_document_inline_completion_async(inline_params(uri, FIB_CURSOR))
+    assert result is not None and len(result.items) == 1
+    text = result.items[0].insert_text
+    assert isinstance(text, str) and text.strip()
+    assert "n" in text  # it is about the function's argument, not a repeat of what follows
+    assert "def mean" not in text
+    assert result.items[0].range == types.Range(FIB_CURSOR, FIB_CURSOR)
+
+
+async def test_plain_completion_for_clients_without_inline_completion(client: LanguageClient):
+    uri = open_document(client, SAMPLE / "mathutils.py")
+    result = await client.text_document_completion_async(
+        types.CompletionParams(types.TextDocumentIdentifier(uri), FIB_CURSOR)
+    )
+    assert result.is_incomplete
+    if client.editor == "visual_studio_code":
+        assert len(result.items) == 0  # suggestions come as ghost text instead
+        return
+    (item,) = result.items
+    assert item.text_edit.new_text.strip()
+    assert item.text_edit.range.end == FIB_CURSOR
+    assert item.detail == "treellama"
+
+
+async def test_cancel_request_stops_a_long_generation(long_generation: LanguageClient):
+    client = long_generation
+    text = "ROWS = [\n" + "".join(f"    ({i}, {i * i}, {i * i * i}),\n" for i in range(12))
+    uri = open_document(client, SAMPLE / "rows.py", text)
+    await wait_for_model(client)
+    at_end = types.Position(line=13, character=0)
+    pending = asyncio.ensure_future(
+        client.protocol.send_request_async(
+            types.TEXT_DOCUMENT_INLINE_COMPLETION, inline_params(uri, at_end), msg_id="long-1"
+        )
+    )
+    await asyncio.sleep(0.5)
+    client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="long-1"))
+    with pytest.raises(JsonRpcRequestCancelled):
+        await pending
+    # The model is free again: a short completion elsewhere is answered.
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            types.VersionedTextDocumentIdentifier(version=2, uri=uri),
+            [types.TextDocumentContentChangeWholeDocument("x = [1, 2, 3]\ny = len(")],
+        )
+    )
+    result = await client.text_document_inline_completion_async(
+        inline_params(uri, types.Position(1, 8))
+    )
+    assert result is not None
+
+
+async def test_unknown_document_is_a_clear_error(vscode: LanguageClient):
+    with pytest.raises(JsonRpcException, match="unknown document .*didOpen"):
+        await vscode.text_document_inline_completion_async(
+            inline_params("file:///never/opened.py", FIB_CURSOR)
+        )
+
+
+async def test_missing_model_names_the_fix_and_the_rest_keeps_working(no_model: LanguageClient):
+    status = await wait_for_model(no_model)
+    assert status["model"]["state"] == "unavailable"
+    assert "treellama model install" in status["model"]["fix"]
+    errors = await wait_for_messages(no_model, types.MessageType.Error)
+    assert errors and "treellama model install" in errors[0]
+    uri = open_document(no_model, SAMPLE / "mathutils.py")
+    with pytest.raises(JsonRpcException, match="treellama model install") as failure:
+        await no_model.text_document_inline_completion_async(inline_params(uri, FIB_CURSOR))
+    assert failure.value.code == -32803
+    assert (await wait_for_model(no_model))["openDocuments"] == 1
+
+
+async def test_bad_configuration_is_reported_and_defaults_apply(bad_config: LanguageClient):
+    uri = open_document(bad_config, SAMPLE / "mathutils.py")
+    result = await bad_config.text_document_inline_completion_async(inline_params(uri, FIB_CURSOR))
+    assert result is not None and result.items  # the default max_lines was used
+    warnings = await wait_for_messages(bad_config, types.MessageType.Warning)
+    assert warnings
+    for key in ("completion.maxLines", "completion.colour", "nonsense"):
+        assert key in warnings[0]
