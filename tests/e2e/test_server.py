@@ -95,7 +95,7 @@ async def test_cancel_request_stops_a_long_generation(long_generation: LanguageC
 
 
 async def test_unknown_document_is_a_clear_error(vscode: LanguageClient):
-    with pytest.raises(JsonRpcException, match="unknown document .*didOpen"):
+    with pytest.raises(JsonRpcException, match=r"unknown document .*didOpen"):
         await vscode.text_document_inline_completion_async(
             inline_params("file:///never/opened.py", FIB_CURSOR)
         )
