@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -78,10 +79,8 @@ class RawClient:
     def drain(self, seconds: float = 0.5) -> None:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            try:
+            with contextlib.suppress(queue.Empty):
                 self.received.append(self.inbox.get(timeout=0.05))
-            except queue.Empty:
-                pass
 
     def initialize(self) -> dict:
         self.request(0, "initialize", {"capabilities": {}, "rootUri": None})
