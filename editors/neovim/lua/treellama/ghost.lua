@@ -1,0 +1,142 @@
+-- The plugin's own ghost text, for Neovim without vim.lsp.inline_completion (0.11):
+-- debounced textDocument/inlineCompletion requests, stale ones cancelled, the suggestion shown
+-- as virtual text (first line inline, the rest as virtual lines).
+
+local M = {}
+
+local ns = vim.api.nvim_create_namespace('treellama.ghost')
+-- Per buffer: { timer, request_id, client, suggestion = { text, row, col, changedtick } }
+local state = {}
+
+local function buf_state(bufnr)
+  state[bufnr] = state[bufnr] or {}
+  return state[bufnr]
+end
+
+local function cancel_pending(s)
+  if s.client and s.request_id then
+    s.client:cancel_request(s.request_id)
+  end
+  s.request_id = nil
+end
+
+local function clear(bufnr)
+  local s = buf_state(bufnr)
+  vim.api.nvim_buf_clear_namespace(bufnr, ns, 0, -1)
+  s.suggestion = nil
+end
+
+local function show(bufnr, suggestion)
+  clear(bufnr)
+  local lines = vim.split(suggestion.text, '\n', { plain = true })
+  local virt_lines = {}
+  for i = 2, #lines do
+    virt_lines[#virt_lines + 1] = { { lines[i], 'Comment' } }
+  end
+  vim.api.nvim_buf_set_extmark(bufnr, ns, suggestion.row, suggestion.col, {
+    virt_text = { { lines[1], 'Comment' } },
+    virt_text_pos = 'inline',
+    virt_lines = #virt_lines > 0 and virt_lines or nil,
+    hl_mode = 'combine',
+  })
+  buf_state(bufnr).suggestion = suggestion
+end
+
+--- Requests a suggestion for the cursor position in `bufnr`, replacing any pending one.
+function M.request(bufnr)
+  local client = require('treellama').client(bufnr)
+  if not client then
+    return false
+  end
+  local s = buf_state(bufnr)
+  cancel_pending(s)
+  local cursor = vim.api.nvim_win_get_cursor(0)
+  local row, col = cursor[1] - 1, cursor[2]
+  local tick = vim.api.nvim_buf_get_changedtick(bufnr)
+  local params = vim.lsp.util.make_position_params(0, client.offset_encoding)
+  params.context = { triggerKind = 1 }
+  local ok, request_id
+  ok, request_id = client:request('textDocument/inlineCompletion', params, function(err, result)
+    if s.request_id ~= nil and s.request_id ~= request_id then
+      return
+    end
+    s.request_id = nil
+    if err or not result then
+      return
+    end
+    local items = result.items or result
+    local item = items[1]
+    if not item or vim.api.nvim_buf_get_changedtick(bufnr) ~= tick then
+      return -- the buffer changed meanwhile: this suggestion is stale
+    end
+    local text = type(item.insertText) == 'table' and item.insertText.value or item.insertText
+    if text and text ~= '' then
+      show(bufnr, { text = text, row = row, col = col, changedtick = tick })
+    end
+  end, bufnr)
+  if ok then
+    s.client, s.request_id = client, request_id
+  end
+  return ok
+end
+
+function M.current_text(bufnr)
+  local suggestion = buf_state(bufnr).suggestion
+  return suggestion and suggestion.text or nil
+end
+
+function M.accept()
+  local bufnr = vim.api.nvim_get_current_buf()
+  local suggestion = buf_state(bufnr).suggestion
+  if not suggestion or vim.api.nvim_buf_get_changedtick(bufnr) ~= suggestion.changedtick then
+    return false
+  end
+  clear(bufnr)
+  local lines = vim.split(suggestion.text, '\n', { plain = true })
+  vim.schedule(function()
+    vim.api.nvim_buf_set_text(bufnr, suggestion.row, suggestion.col, suggestion.row, suggestion.col, lines)
+    local last_row = suggestion.row + #lines
+    local last_col = (#lines == 1 and suggestion.col or 0) + #lines[#lines]
+    vim.api.nvim_win_set_cursor(0, { last_row, last_col })
+  end)
+  return true
+end
+
+function M.dismiss()
+  local bufnr = vim.api.nvim_get_current_buf()
+  local had = buf_state(bufnr).suggestion ~= nil
+  cancel_pending(buf_state(bufnr))
+  clear(bufnr)
+  return had
+end
+
+function M.attach(bufnr, debounce_ms)
+  local group = vim.api.nvim_create_augroup('treellama.ghost.' .. bufnr, { clear = true })
+  vim.api.nvim_create_autocmd({ 'TextChangedI', 'InsertEnter' }, {
+    group = group,
+    buffer = bufnr,
+    callback = function()
+      local s = buf_state(bufnr)
+      clear(bufnr)
+      cancel_pending(s)
+      if s.timer then
+        s.timer:stop()
+      end
+      s.timer = s.timer or vim.uv.new_timer()
+      s.timer:start(debounce_ms, 0, vim.schedule_wrap(function()
+        if vim.api.nvim_get_mode().mode:sub(1, 1) == 'i' then
+          M.request(bufnr)
+        end
+      end))
+    end,
+  })
+  vim.api.nvim_create_autocmd({ 'InsertLeave', 'BufLeave' }, {
+    group = group,
+    buffer = bufnr,
+    callback = function()
+      M.dismiss()
+    end,
+  })
+end
+
+return M

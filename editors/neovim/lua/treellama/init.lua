@@ -1,0 +1,141 @@
+-- treellama for Neovim: starts `treellama serve` through vim.lsp.config/vim.lsp.enable
+-- (Neovim >= 0.11) and shows its inline completions as ghost text.
+--
+-- On Neovim 0.12+ the built-in vim.lsp.inline_completion renders the suggestions; on 0.11
+-- the plugin's own ghost text (lua/treellama/ghost.lua) does, with the same keys.
+
+local M = {}
+
+local defaults = {
+  -- The server command; a list, as vim.lsp.config expects.
+  cmd = { 'treellama', 'serve' },
+  -- nil attaches to every file type.
+  filetypes = nil,
+  root_markers = { 'treellama.toml', '.git' },
+  -- Sent as initializationOptions, e.g. { completion = { maxLines = 4 }, model = { name = '...' } }.
+  settings = {},
+  -- 'auto' uses vim.lsp.inline_completion when Neovim has it; 'virtual' forces the plugin's own.
+  ghost_text = 'auto',
+  -- Debounce for the plugin's own ghost text, in milliseconds.
+  debounce_ms = 150,
+  keymaps = {
+    accept = '<Tab>',
+    dismiss = '<C-]>',
+    trigger = '<M-\\>',
+  },
+}
+
+M.config = vim.deepcopy(defaults)
+
+local function native_available()
+  return vim.lsp.inline_completion ~= nil and vim.lsp.inline_completion.enable ~= nil
+end
+
+function M.uses_native()
+  if M.config.ghost_text == 'virtual' then
+    return false
+  end
+  return native_available()
+end
+
+--- The treellama client attached to a buffer, if any.
+function M.client(bufnr)
+  return vim.lsp.get_clients({ bufnr = bufnr or 0, name = 'treellama' })[1]
+end
+
+--- Accepts the suggestion shown in the current buffer. Returns true if one was accepted.
+function M.accept()
+  if M.uses_native() then
+    return vim.lsp.inline_completion.get()
+  end
+  return require('treellama.ghost').accept()
+end
+
+--- Hides the suggestion shown in the current buffer.
+function M.dismiss()
+  if M.uses_native() then
+    local bufnr = vim.api.nvim_get_current_buf()
+    -- Disabling clears the shown item; enabling again resumes suggestions on the next keystroke.
+    vim.lsp.inline_completion.enable(false, { bufnr = bufnr })
+    vim.lsp.inline_completion.enable(true, { bufnr = bufnr })
+    return true
+  end
+  return require('treellama.ghost').dismiss()
+end
+
+--- Asks for a suggestion at the cursor now.
+function M.trigger()
+  return require('treellama.ghost').request(vim.api.nvim_get_current_buf())
+end
+
+--- The suggestion text currently shown by the plugin's own ghost text, or nil.
+function M.current_suggestion()
+  return require('treellama.ghost').current_text(vim.api.nvim_get_current_buf())
+end
+
+--- Runs `treellama.status` on the server and returns the result (synchronously).
+function M.status(timeout_ms)
+  local client = M.client(0)
+  if not client then
+    return nil, 'treellama is not attached to this buffer'
+  end
+  local response = client:request_sync(
+    'workspace/executeCommand',
+    { command = 'treellama.status', arguments = {} },
+    timeout_ms or 2000,
+    0
+  )
+  if not response then
+    return nil, 'no answer from treellama'
+  end
+  if response.err then
+    return nil, response.err.message
+  end
+  return response.result
+end
+
+local function map_keys(bufnr)
+  local keys = M.config.keymaps
+  local function map(lhs, fn, desc, fallback)
+    if not lhs or lhs == '' then
+      return
+    end
+    vim.keymap.set('i', lhs, function()
+      if fn() then
+        return ''
+      end
+      return fallback and vim.api.nvim_replace_termcodes(lhs, true, false, true) or ''
+    end, { buffer = bufnr, expr = true, desc = desc })
+  end
+  map(keys.accept, M.accept, 'treellama: accept the suggestion', true)
+  map(keys.dismiss, M.dismiss, 'treellama: dismiss the suggestion', true)
+  map(keys.trigger, M.trigger, 'treellama: suggest now', false)
+end
+
+local function on_attach(client, bufnr)
+  if M.uses_native() then
+    vim.lsp.inline_completion.enable(true, { bufnr = bufnr })
+  else
+    require('treellama.ghost').attach(bufnr, M.config.debounce_ms)
+  end
+  map_keys(bufnr)
+end
+
+function M.setup(opts)
+  if vim.fn.has('nvim-0.11') ~= 1 then
+    vim.notify('treellama needs Neovim 0.11 or newer', vim.log.levels.ERROR)
+    return
+  end
+  M.config = vim.tbl_deep_extend('force', vim.deepcopy(defaults), opts or {})
+  vim.lsp.config('treellama', {
+    cmd = M.config.cmd,
+    filetypes = M.config.filetypes,
+    root_markers = M.config.root_markers,
+    init_options = { treellama = M.config.settings },
+    settings = { treellama = M.config.settings },
+    on_attach = on_attach,
+  })
+  vim.lsp.enable('treellama')
+end
+
+return M

