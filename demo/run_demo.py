@@ -1,0 +1,105 @@
+"""`make demo`: start `treellama serve` over stdio, drive it with a real LSP client on the sample
+project, and print the inline completions it returns with their latencies."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+from lsprotocol import types
+from pygls.lsp.client import LanguageClient
+
+SAMPLE = Path(__file__).parent / "sample_project"
+
+# (file, 0-based line, column, what the cursor is in)
+SPOTS = [
+    ("inventory.py", 14, 4, "empty body of total_value()"),
+    ("inventory.py", 20, 26, "min(items, key=|"),
+    ("inventory.py", 25, 8, "loop body of restock()"),
+    ("stats.js", 8, 2, "empty line in variance()"),
+]
+
+
+def capabilities() -> types.ClientCapabilities:
+    return types.ClientCapabilities(
+        text_document=types.TextDocumentClientCapabilities(
+            inline_completion=types.InlineCompletionClientCapabilities()
+        ),
+        window=types.WindowClientCapabilities(work_done_progress=True),
+    )
+
+
+async def main() -> int:
+    client = LanguageClient("treellama-demo", "0.1.0")
+    messages: list[str] = []
+    client.feature(types.WINDOW_SHOW_MESSAGE)(lambda params: messages.append(params.message))
+    client.feature(types.WINDOW_LOG_MESSAGE)(lambda params: messages.append(params.message))
+    client.feature(types.WINDOW_WORK_DONE_PROGRESS_CREATE)(lambda params: None)
+    client.feature(types.PROGRESS)(lambda params: None)
+
+    started = time.perf_counter()
+    await client.start_io(sys.executable, "-m", "lsp_server", "--log-level", "warning", "serve")
+    await client.initialize_async(
+        types.InitializeParams(
+            capabilities=capabilities(),
+            workspace_folders=[types.WorkspaceFolder(SAMPLE.as_uri(), "sample_project")],
+        )
+    )
+    client.initialized(types.InitializedParams())
+    print(f"server initialized in {(time.perf_counter() - started) * 1000:.0f} ms")
+
+    status = {}
+    while True:
+        status = await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="treellama.status")
+        )
+        if status["model"]["state"] not in ("loading", "not_loaded"):
+            break
+        await asyncio.sleep(0.05)
+    model = status["model"]
+    if model["state"] != "ready":
+        print(f"model unavailable: {model['message']}. Fix: {model['fix']}")
+        return 1
+    print(f"model {model['name']} loaded in {model['loadMs']} ms\n")
+
+    opened: set[str] = set()
+    for filename, line, column, where in SPOTS:
+        path = SAMPLE / filename
+        if filename not in opened:
+            language = "python" if filename.endswith(".py") else "javascript"
+            client.text_document_did_open(
+                types.DidOpenTextDocumentParams(
+                    types.TextDocumentItem(path.as_uri(), language, 1, path.read_text())
+                )
+            )
+            opened.add(filename)
+        params = types.InlineCompletionParams(
+            text_document=types.TextDocumentIdentifier(path.as_uri()),
+            position=types.Position(line, column),
+            context=types.InlineCompletionContext(types.InlineCompletionTriggerKind.Invoked),
+        )
+        before = time.perf_counter()
+        result = await client.text_document_inline_completion_async(params)
+        latency = (time.perf_counter() - before) * 1000
+        text = result.items[0].insert_text if result and result.items else ""
+        print(f"── {filename}:{line + 1}:{column + 1}  {where}  ({latency:.0f} ms)")
+        cursor_line = path.read_text().split("\n")[line][:column]
+        for index, suggestion_line in enumerate(str(text).split("\n") or [""]):
+            prefix = cursor_line if index == 0 else ""
+            print(
+                f"   {prefix}\x1b[2m{suggestion_line}\x1b[0m"
+                if sys.stdout.isatty()
+                else f"   {prefix}{suggestion_line}"
+            )
+        print()
+
+    await client.shutdown_async(None)
+    client.exit(None)
+    await client.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
