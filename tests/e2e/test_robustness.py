@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -159,3 +160,49 @@ def test_stray_writes_to_stdout_never_reach_the_protocol_stream():
     done = subprocess.run([sys.executable, "-c", program], capture_output=True, timeout=30)
     assert done.stdout == b"protocol bytes"
     assert b"stray print" in done.stderr and b"native write" in done.stderr
+
+
+def test_tcp_transport_serves_one_client():
+    import json
+    import socket
+
+    from lsp_server.framing import Framer, Message
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "lsp_server", "serve", "--tcp", f"127.0.0.1:{port}"],
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                conn = socket.create_connection(("127.0.0.1", port), timeout=30)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        framer = Framer()
+
+        def call(payload: dict) -> dict:
+            body = json.dumps(payload).encode()
+            conn.sendall(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+            while True:
+                for event in framer.feed(conn.recv(65536)):
+                    assert isinstance(event, Message)
+                    if event.payload.get("id") == payload["id"]:
+                        return event.payload
+
+        init = call({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                     "params": {"capabilities": {}}})  # fmt: skip
+        assert "inlineCompletionProvider" in init["result"]["capabilities"]
+        assert call({"jsonrpc": "2.0", "id": 2, "method": "shutdown"})["result"] is None
+        conn.sendall(b'Content-Length: 33\r\n\r\n{"jsonrpc":"2.0","method":"exit"}')
+        assert server.wait(timeout=20) == 0
+        conn.close()
+    finally:
+        if server.poll() is None:
+            server.kill()

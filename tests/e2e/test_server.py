@@ -122,3 +122,21 @@ async def test_bad_configuration_is_reported_and_defaults_apply(bad_config: Lang
     assert warnings
     for key in ("completion.maxLines", "completion.colour", "nonsense"):
         assert key in warnings[0]
+
+
+async def test_did_change_configuration_applies_new_settings(vscode: LanguageClient):
+    uri = open_document(vscode, SAMPLE / "mathutils.py")
+    vscode.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(
+            settings={"treellama": {"completion": {"enabled": False}}}
+        )
+    )
+    disabled = await vscode.text_document_inline_completion_async(inline_params(uri, FIB_CURSOR))
+    assert disabled is not None and len(disabled.items) == 0
+    vscode.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(
+            settings={"treellama": {"completion": {"enabled": True}}}
+        )
+    )
+    enabled = await vscode.text_document_inline_completion_async(inline_params(uri, FIB_CURSOR))
+    assert enabled is not None and len(enabled.items) == 1
