@@ -1,109 +1,322 @@
 """The completion service: a document snapshot and a cursor in, a cleaned suggestion out.
 
-It builds the FIM prompt from windows around the cursor, runs it on the model worker at
-keystroke priority, and post-processes the output. A newer request with the same key (the
-document) cancels the older one, which stops between tokens.
+For each request, in order:
+1. the suggestion cache answers at once when the user is typing what was already suggested,
+   or asks again for the same spot (no model involved);
+2. otherwise a prompt is built in the model family's FIM format from windows around the cursor
+   and context chunks (places the user was working, plus any ContextSource such as the index),
+   trimmed to the context window in the model's own tokens, and run on the model worker at
+   keystroke priority. A newer request for the same document cancels the older one.
+3. after a suggestion, optionally, the suggestion that would follow it is computed in the
+   background (speculative), and a prompt that hit its time cap is pre-filled in the
+   background so the next keystroke finds it warm.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+import uuid
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
+from inference.context import ContextRing, ContextSource, pack_chunks
 from inference.engine import Generation
-from inference.fim import FimFormat, format_for
+from inference.fim import (
+    INSTRUCT,
+    ContextChunk,
+    FimInput,
+    format_for,
+    instruct_messages,
+    strip_markdown_fence,
+)
 from inference.postprocess import CursorContext, clean_completion, should_stop
 from inference.settings import CompletionSettings
-from inference.text import cursor_offset, fim_window
+from inference.stats import CompletionEvent, StatsRecorder
+from inference.suggestion_cache import SuggestionCache
+from inference.text import FimWindow, cursor_offset, fim_window
 from inference.worker import ModelWorker, Priority
+
+log = logging.getLogger(__name__)
+
+RESERVED_TOKENS = 16  # slack for special tokens and the first generated token
 
 
 class ModelNotReady(Exception):
-    """No model is loaded; the message says why and what to do."""
+    """No model is loaded, or it cannot complete code; the message says why and what to do."""
 
 
 @dataclass(frozen=True)
 class CompletionRequest:
-    key: str  # a newer request with the same key cancels this one (the document URI)
+    key: str  # the document URI: a newer request with the same key cancels this one
     text: str
     line: int
     character: int
     utf16: bool = True
+    path: str = ""  # relative to the workspace, for repository-level prompts
+    repo: str = ""
+    language: str = ""
 
 
 @dataclass(frozen=True)
 class Completion:
+    id: str
     text: str  # what to insert at the cursor; "" when there is nothing worth showing
-    prompt: str
-    generation: Generation
-    elapsed_ms: float
+    source: str  # "model" or "cache"
     cursor: CursorContext
+    elapsed_ms: float
+    prompt: str = ""
+    family: str = ""
+    generation: Generation | None = None
+    chunks: tuple[ContextChunk, ...] = field(default=())
 
 
-def fim_format_for(engine: object) -> FimFormat:
+@dataclass(frozen=True)
+class _Prepared:
+    request: CompletionRequest
+    offset: int
+    window: FimWindow
+    chunks: tuple[ContextChunk, ...]
+    settings: CompletionSettings
+    started: float
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def _trim_window(
+    prefix: str, suffix: str, budget: int, count_tokens: Callable[[str], int]
+) -> tuple[str, str]:
+    """Drops whole lines from the far ends until prefix and suffix fit in `budget` tokens."""
+    while count_tokens(prefix) + count_tokens(suffix) > budget:
+        prefix_lines = prefix.split("\n")
+        suffix_lines = suffix.split("\n")
+        if len(prefix_lines) <= 1 and len(suffix_lines) <= 1:
+            return prefix[-budget * 2 :], suffix[: budget // 2]
+        # The prefix matters more: the suffix gives up a line for every three of the prefix.
+        if len(suffix_lines) > 1 and len(suffix_lines) * 3 >= len(prefix_lines):
+            suffix = "\n".join(suffix_lines[: -max(1, len(suffix_lines) // 8)])
+        else:
+            prefix = "\n".join(prefix_lines[max(1, len(prefix_lines) // 8) :])
+    return prefix, suffix
+
+
+def build_prompt(engine: object, prepared: _Prepared) -> tuple[str, str, tuple[ContextChunk, ...]]:
+    """The prompt text, its family, and the chunks it includes, within the context window."""
     info = getattr(engine, "info", None)
-    if info is not None and not info.has_fim:
-        raise ModelNotReady(
-            "the loaded model has no fill-in-the-middle tokens; inline completion needs a "
-            "code model such as qwen2.5-coder-0.5b (set model.name or model.path)"
-        )
-    return format_for("qwen")
+    settings = prepared.settings
+    family = settings.prompt_format
+    if family == "auto":
+        family = getattr(info, "family", "qwen")
+    n_ctx = getattr(info, "n_ctx", 4096)
+    count: Callable[[str], int] = engine.count_tokens  # type: ignore[attr-defined]
+    budget = n_ctx - settings.max_tokens - RESERVED_TOKENS
+    local_budget = budget - min(settings.context_tokens, budget // 3)
+    prefix, suffix = _trim_window(
+        prepared.window.prefix, prepared.window.suffix, local_budget, count
+    )
+    spare = budget - count(prefix) - count(suffix)
+    chunks = tuple(pack_chunks(prepared.chunks, min(settings.context_tokens, spare), count))
+    request = prepared.request
+    fim = FimInput(prefix, suffix, chunks, request.path, request.repo)
+    if family == INSTRUCT:
+        messages = instruct_messages(fim, request.language)
+        return engine.render_chat(messages), family, chunks  # type: ignore[attr-defined]
+    return format_for(family).build(fim), family, chunks
 
 
-def run_completion(
-    engine: object,
-    cancel: threading.Event,
-    request: CompletionRequest,
-    settings: CompletionSettings,
-) -> Completion:
-    started = time.monotonic()
+def run_completion(engine: object, cancel: threading.Event, prepared: _Prepared) -> Completion:
     if engine is None:
         raise ModelNotReady("no model is loaded")
-    fim = fim_format_for(engine)
-    offset = cursor_offset(request.text, request.line, request.character, utf16=request.utf16)
-    window = fim_window(request.text, offset, settings.prefix_lines, settings.suffix_lines)
-    prompt = fim.build(window.prefix, window.suffix)
-    max_lines = 1 if window.cursor.mid_line else settings.max_lines
+    settings = prepared.settings
+    prompt, family, chunks = build_prompt(engine, prepared)
+    fmt = None if family == INSTRUCT else format_for(family)
+    stops = fmt.stop if fmt else ()
+    cursor = prepared.window.cursor
+    max_lines = 1 if cursor.mid_line else settings.max_lines
+    now = time.monotonic()
+    prompt_deadline = now + settings.max_prompt_ms / 1000 if settings.max_prompt_ms else None
     generation = engine.generate(  # type: ignore[attr-defined]
-        engine.tokenize(prompt),  # type: ignore[attr-defined]
+        prompt,
         max_tokens=settings.max_tokens,
-        deadline=started + settings.max_time_ms / 1000,
+        deadline=now + settings.max_predict_ms / 1000 + settings.max_prompt_ms / 1000,
+        prompt_deadline=prompt_deadline,
+        core_marker=fmt.core_marker if fmt else None,
         is_cancelled=cancel.is_set,
-        should_stop=lambda text: should_stop(
-            text, window.cursor, max_lines=max_lines, stops=fim.stop
+        should_stop=lambda text: (
+            family != INSTRUCT and should_stop(text, cursor, max_lines=max_lines, stops=stops)
         ),
     )
-    text = clean_completion(generation.text, window.cursor, max_lines=max_lines, stops=fim.stop)
-    elapsed_ms = (time.monotonic() - started) * 1000
-    return Completion(text, prompt, generation, elapsed_ms, window.cursor)
+    raw = strip_markdown_fence(generation.text) if family == INSTRUCT else generation.text
+    text = clean_completion(raw, cursor, max_lines=max_lines, stops=stops)
+    elapsed = (time.monotonic() - prepared.started) * 1000
+    return Completion(_new_id(), text, "model", cursor, elapsed, prompt, family, generation, chunks)
 
 
 class CompletionService:
-    def __init__(self, worker: ModelWorker) -> None:
+    def __init__(
+        self,
+        worker: ModelWorker,
+        *,
+        ring: ContextRing | None = None,
+        cache: SuggestionCache | None = None,
+        stats: StatsRecorder | None = None,
+        sources: Sequence[ContextSource] = (),
+    ) -> None:
         self._worker = worker
+        self.ring = ring or ContextRing()
+        self.cache = cache or SuggestionCache()
+        self.stats = stats
+        self.sources = list(sources)
         self._lock = threading.Lock()
         self._inflight: dict[str, threading.Event] = {}
+        self.last: Completion | None = None  # what the model saw last: treellama.showLastPrompt
+
+    def _prepare(self, request: CompletionRequest, settings: CompletionSettings) -> _Prepared:
+        started = time.monotonic()
+        offset = cursor_offset(request.text, request.line, request.character, utf16=request.utf16)
+        window = fim_window(
+            request.text, offset, settings.prefix_lines, settings.suffix_lines, request.line
+        )
+        chunks: tuple[ContextChunk, ...] = ()
+        if settings.context_tokens > 0:
+            self.ring.note_cursor(request.key, request.path, request.text, request.line)
+            chunks = self.ring.chunks_for(request.key, request.line, settings.prefix_lines,
+                                          settings.suffix_lines)  # fmt: skip
+            for source in self.sources:
+                chunks += tuple(source.chunks_for(request.key, request.line))
+        return _Prepared(request, offset, window, chunks, settings, started)
+
+    def _claim(self, key: str) -> threading.Event:
+        cancel = threading.Event()
+        with self._lock:
+            previous = self._inflight.get(key)
+            if previous is not None:
+                previous.set()  # a newer keystroke makes the older suggestion stale
+            self._inflight[key] = cancel
+        return cancel
+
+    def _release(self, key: str, cancel: threading.Event) -> None:
+        with self._lock:
+            if self._inflight.get(key) is cancel:
+                del self._inflight[key]
 
     def submit(
         self, request: CompletionRequest, settings: CompletionSettings
     ) -> tuple[Future[Completion], threading.Event]:
-        cancel = threading.Event()
-        with self._lock:
-            previous = self._inflight.get(request.key)
-            if previous is not None:
-                previous.set()  # a newer keystroke makes the older suggestion stale
-            self._inflight[request.key] = cancel
+        """Starts a completion. Cheap enough for any thread; the model work runs on the worker."""
+        prepared = self._prepare(request, settings)
+        cancel = self._claim(request.key)
+        cached = (
+            self.cache.get(request.key, request.text, prepared.offset) if settings.cache else None
+        )
+        if cached is not None:
+            elapsed = (time.monotonic() - prepared.started) * 1000
+            previous = self.last
+            completion = Completion(
+                _new_id(),
+                cached,
+                "cache",
+                prepared.window.cursor,
+                elapsed,
+                prompt=previous.prompt if previous else "",
+                family=previous.family if previous else "",
+            )
+            self._record(completion)
+            done: Future[Completion] = Future()
+            done.set_result(completion)
+            self._release(request.key, cancel)
+            return done, cancel
         future = self._worker.submit(
-            lambda engine, cancelled: run_completion(engine, cancelled, request, settings),
+            lambda engine, cancelled: run_completion(engine, cancelled, prepared),
             Priority.COMPLETION,
             cancel,
         )
-        future.add_done_callback(lambda _: self._forget(request.key, cancel))
+        future.add_done_callback(lambda f: self._finished(f, prepared, cancel))
         return future, cancel
 
-    def _forget(self, key: str, cancel: threading.Event) -> None:
-        with self._lock:
-            if self._inflight.get(key) is cancel:
-                del self._inflight[key]
+    def _finished(
+        self, future: Future[Completion], prepared: _Prepared, cancel: threading.Event
+    ) -> None:
+        self._release(prepared.request.key, cancel)
+        if future.cancelled() or future.exception() is not None:
+            return
+        completion = future.result()
+        generation = completion.generation
+        if generation is None or generation.stop_reason == "cancelled":
+            return
+        self.last = completion
+        self._record(completion)
+        request = prepared.request
+        if generation.stop_reason == "prompt_timeout":
+            self._prefill(prepared)
+            return
+        self.cache.put(request.key, request.text, prepared.offset, completion.text)
+        if completion.text and prepared.settings.speculative:
+            self._speculate(prepared, completion.text)
+
+    def _record(self, completion: Completion) -> None:
+        if self.stats is None:
+            return
+        generation = completion.generation
+        self.stats.completion(
+            CompletionEvent(
+                id=completion.id,
+                source=completion.source,
+                latency_ms=round(completion.elapsed_ms, 2),
+                prompt_tokens=generation.prompt_tokens if generation else 0,
+                evaluated_tokens=generation.evaluated_tokens if generation else 0,
+                generated_tokens=generation.generated_tokens if generation else 0,
+                length=len(completion.text),
+                empty=not completion.text,
+            )
+        )
+
+    def _background(self, key: str, job: Callable[[object, threading.Event], None]) -> None:
+        """Runs `job` at prefetch priority; any new request for the document cancels it."""
+        cancel = self._claim(key)
+        future = self._worker.submit(job, Priority.PREFETCH, cancel)
+        future.add_done_callback(lambda _: self._release(key, cancel))
+
+    def _prefill(self, prepared: _Prepared) -> None:
+        def job(engine: object, cancelled: threading.Event) -> None:
+            prompt, family, _ = build_prompt(engine, prepared)
+            marker = None if family == INSTRUCT else format_for(family).core_marker
+            engine.prefill(prompt, cancelled.is_set, marker)  # type: ignore[attr-defined]
+
+        self._background(prepared.request.key, job)
+
+    def _speculate(self, prepared: _Prepared, accepted: str) -> None:
+        """Computes the suggestion that follows `accepted`, as if the user took it whole."""
+        request = prepared.request
+        text = request.text[: prepared.offset] + accepted + request.text[prepared.offset :]
+        offset = prepared.offset + len(accepted)
+        lines_before = accepted.count("\n")
+        line = request.line + lines_before
+        column = len(accepted.rsplit("\n", 1)[-1]) + (0 if lines_before else request.character)
+        settings = prepared.settings
+        window = fim_window(text, offset, settings.prefix_lines, settings.suffix_lines, line)
+        ahead = replace(
+            prepared,
+            request=replace(request, text=text, line=line, character=column, utf16=False),
+            offset=offset,
+            window=window,
+        )
+
+        def job(engine: object, cancelled: threading.Event) -> None:
+            completion = run_completion(engine, cancelled, ahead)
+            generation = completion.generation
+            if generation is not None and generation.stop_reason not in (
+                "cancelled",
+                "prompt_timeout",
+            ):
+                self.cache.put(request.key, text, offset, completion.text)
+
+        self._background(request.key, job)
+
+    def prefill_document(self, request: CompletionRequest, settings: CompletionSettings) -> None:
+        """Warms the KV cache for a cursor position while the user is idle."""
+        self._prefill(self._prepare(request, settings))

@@ -1,8 +1,9 @@
 """The in-process llama.cpp engine: load a GGUF, tokenize, and generate with cancellation.
 
-An engine is not thread-safe; exactly one ModelWorker thread owns it. Generation reuses the
-KV cache for the longest common token prefix with the previous call (llama-cpp-python's
-`generate` does this), and checks for cancellation, deadlines and stop rules between tokens.
+An engine is not thread-safe; exactly one ModelWorker thread owns it. Before each generation
+the KV cache is lined up with the new prompt: the common prefix stays, and long runs of cached
+tokens that reappear later are shifted into place (inference.kv_reuse), so only what really
+changed is evaluated. Cancellation, deadlines and stop rules are checked between tokens.
 """
 
 from __future__ import annotations
@@ -14,10 +15,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from inference import llama_log
+from inference.fim import INSTRUCT, detect_family
+from inference.kv_reuse import plan_reuse
 from inference.settings import ModelSettings
 
 log = logging.getLogger(__name__)
+
+# Prompt tokens evaluated per llama.cpp call: cancellation and the prompt time cap are checked
+# between slices, so this bounds how long a stale request can hold the model.
+PROMPT_SLICE = 128
+# The sequence where reusable KV cells wait while the tokens before them are decoded.
+PARKED = 1
 
 
 @dataclass(frozen=True)
@@ -28,6 +39,7 @@ class ModelInfo:
     n_ctx: int
     fim_tokens: dict[str, int]  # prefix/suffix/middle -> token id, when the vocab has them
     gpu_layers: int
+    family: str = INSTRUCT  # the prompt format, see inference.fim
 
     @property
     def has_fim(self) -> bool:
@@ -42,6 +54,8 @@ class Generation:
     stop_reason: str  # "eog", "stop", "max_tokens", "deadline", "cancelled"
     prompt_ms: float
     generate_ms: float
+    reused_tokens: int = 0  # prompt tokens whose KV cells were kept from the previous call
+    evaluated_tokens: int = 0  # prompt tokens that had to be evaluated
 
 
 class GenerationCancelled(Exception):
@@ -76,15 +90,33 @@ class LlamaEngine:
             # verbose=False would dup2 stdout/stderr to /dev/null; see inference.llama_log.
             verbose=True,
         )
+        self._use_two_sequences()
         self._vocab = self._llm._model.vocab
+        architecture = str(self._llm.metadata.get("general.architecture", "unknown"))
         self.info = ModelInfo(
             path=path,
-            architecture=str(self._llm.metadata.get("general.architecture", "unknown")),
+            architecture=architecture,
             n_ctx_train=int(self._llm._model.n_ctx_train()),
             n_ctx=int(self._llm.n_ctx()),
             fim_tokens=self._fim_tokens(),
             gpu_layers=gpu_layers,
+            family=detect_family(architecture, self.has_token),
         )
+
+    def _use_two_sequences(self) -> None:
+        """Recreates the context with room for the PARKED sequence (one shared KV buffer).
+
+        llama-cpp-python creates single-sequence contexts and has no parameter for more."""
+        from llama_cpp import _internals
+
+        params = self._llm.context_params
+        params.n_seq_max = 2
+        params.kv_unified = True
+        old = self._llm._ctx
+        self._llm._ctx = _internals.LlamaContext(
+            model=self._llm._model, params=params, verbose=True
+        )
+        old.close()
 
     def _fim_tokens(self) -> dict[str, int]:
         import llama_cpp
@@ -104,41 +136,155 @@ class LlamaEngine:
     def tokenize(self, text: str) -> list[int]:
         return list(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenize(text))
+
+    def has_token(self, text: str) -> bool:
+        """True if `text` is a single special token of this vocabulary."""
+        tokens = self.tokenize(text)
+        return len(tokens) == 1 and len(self._llm.tokenize(text.encode(), special=False)) > 1
+
+    def render_chat(self, messages: list[dict[str, str]]) -> str:
+        """The prompt for `messages` in the model's own chat template (from the GGUF)."""
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        template = self._llm.metadata.get("tokenizer.chat_template")
+        if not template:
+            text = "".join(f"### {m['role'].title()}\n{m['content']}\n\n" for m in messages)
+            return text + "### Assistant\n"
+        piece = self._llm._model.token_to_piece
+        formatter = Jinja2ChatFormatter(
+            template=template,
+            eos_token=piece(self._llm.token_eos(), special=True).decode(errors="ignore"),
+            bos_token=piece(self._llm.token_bos(), special=True).decode(errors="ignore"),
+        )
+        return formatter(messages=messages).prompt  # type: ignore[arg-type]
+
     def is_end_of_generation(self, token: int) -> bool:
         import llama_cpp
 
         return bool(llama_cpp.llama_vocab_is_eog(self._vocab, token))
 
-    def generate(
+    def _evaluate_prompt(
         self,
         prompt: list[int],
+        is_cancelled: Callable[[], bool],
+        deadline: float | None,
+        reuse_limit: int | None = None,
+    ) -> tuple[int, int, str | None]:
+        """Brings the KV cache in line with `prompt`, keeping what it can (inference.kv_reuse).
+
+        llama.cpp only accepts a batch that continues its sequence, so the kept runs wait in
+        sequence PARKED while the new segments before them are decoded in order; each run is
+        copied back into sequence 0 when its turn comes. Returns (tokens reused, tokens
+        decoded, why it stopped early or None); an early stop cuts the cache back to the part
+        of the prompt that is fully valid."""
+        llm = self._llm
+        ctx = llm._ctx
+        plan = plan_reuse(llm.input_ids[: llm.n_tokens].tolist(), prompt, limit=reuse_limit)
+        position = plan.prefix
+        for run in plan.runs:
+            if run.old > position:
+                ctx.kv_cache_seq_rm(-1, position, run.old)
+            ctx.kv_cache_seq_cp(0, PARKED, run.old, run.old + run.length)
+            ctx.kv_cache_seq_rm(0, run.old, run.old + run.length)
+            position = run.old + run.length
+        ctx.kv_cache_seq_rm(-1, position, -1)
+        # Runs moving up go first, from the last; then those moving down, from the first: so a
+        # moved run never lands inside the range of one still waiting to move.
+        for run in sorted((r for r in plan.runs if r.delta > 0), key=lambda r: -r.old):
+            ctx.kv_cache_seq_shift(PARKED, run.old, run.old + run.length, run.delta)
+        for run in sorted((r for r in plan.runs if r.delta < 0), key=lambda r: r.old):
+            ctx.kv_cache_seq_shift(PARKED, run.old, run.old + run.length, run.delta)
+        llm.input_ids[: len(prompt)] = prompt
+        llm.n_tokens = len(prompt)
+        runs = iter(plan.runs)
+        pending = next(runs, None)
+        decoded = 0
+        for start, end in plan.new_segments():
+            while pending is not None and pending.new < start:
+                ctx.kv_cache_seq_cp(PARKED, 0, pending.new, pending.new + pending.length)
+                pending = next(runs, None)
+            for index in range(start, end, PROMPT_SLICE):
+                reason = None
+                if is_cancelled():
+                    reason = "cancelled"
+                elif deadline is not None and time.monotonic() > deadline:
+                    reason = "prompt_timeout"
+                if reason is not None:
+                    # Only the tokens before this point are backed by valid cells.
+                    ctx.kv_cache_seq_rm(-1, index, -1)
+                    ctx.kv_cache_seq_rm(PARKED, -1, -1)
+                    llm.n_tokens = index
+                    return min(plan.reused, index), decoded, reason
+                batch = prompt[index : min(end, index + PROMPT_SLICE)]
+                llm._batch.set_batch(batch=batch, n_past=index, logits_all=False)
+                ctx.decode(llm._batch)
+                decoded += len(batch)
+        ctx.kv_cache_seq_rm(PARKED, -1, -1)
+        if plan.runs:
+            log.debug(
+                "kv reuse: prefix %d + %d runs, %d decoded", plan.prefix, len(plan.runs), decoded
+            )
+        return plan.reused, decoded, None
+
+    def generate(
+        self,
+        prompt_text: str,
         *,
         max_tokens: int,
         deadline: float,
         is_cancelled: Callable[[], bool],
         should_stop: Callable[[str], bool] = lambda text: False,
+        prompt_deadline: float | None = None,
+        core_marker: str | None = None,
     ) -> Generation:
-        """Greedy decoding of up to `max_tokens` after `prompt`.
+        """Greedy decoding of up to `max_tokens` after `prompt_text`.
 
-        `deadline` is a time.monotonic() value; `should_stop` sees the text so far."""
+        `deadline` and `prompt_deadline` are time.monotonic() values: generation returns what it
+        has at `deadline`; prompt processing gives up at `prompt_deadline`, keeping what it
+        evaluated in the cache for the next call. `should_stop` sees the text so far.
+        KV cells are reused by shifting only before `core_marker` (see inference.kv_reuse)."""
         if is_cancelled():
             raise GenerationCancelled
+        llm = self._llm
+        prompt = self.tokenize(prompt_text)
         n_ctx = self.info.n_ctx
+        max_tokens = min(max_tokens, n_ctx // 2)
         if len(prompt) + max_tokens > n_ctx:
             # Keep the end of the prompt: that is where the cursor is.
             prompt = prompt[-(n_ctx - max_tokens) :]
         started = time.monotonic()
-        first_token_at: float | None = None
+        limit = self._marker_index(prompt, core_marker)
+        reused, decoded, early = self._evaluate_prompt(prompt, is_cancelled, prompt_deadline, limit)
+
+        def result(text: bytes, generated: int, reason: str, first_at: float) -> Generation:
+            finished = time.monotonic()
+            return Generation(
+                text=text.decode("utf-8", errors="ignore"),
+                prompt_tokens=len(prompt),
+                generated_tokens=generated,
+                stop_reason=reason,
+                prompt_ms=(first_at - started) * 1000,
+                generate_ms=(finished - first_at) * 1000,
+                reused_tokens=reused,
+                evaluated_tokens=decoded,
+            )
+
+        if early is not None:
+            return result(b"", 0, early, time.monotonic())
+        first_at = time.monotonic()
+        n_vocab = llm.n_vocab()
         output = bytearray()
         generated = 0
         reason = "max_tokens"
-        for token in self._llm.generate(prompt, temp=0.0, top_k=1, repeat_penalty=1.0):
-            if first_token_at is None:
-                first_token_at = time.monotonic()
+        while True:
+            logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(n_vocab,))
+            token = int(logits.argmax())
             if self.is_end_of_generation(token):
                 reason = "eog"
                 break
-            output += self._llm.detokenize([token], special=True)
+            output += llm.detokenize([token], special=True)
             generated += 1
             if is_cancelled():
                 reason = "cancelled"
@@ -151,13 +297,25 @@ class LlamaEngine:
             if time.monotonic() >= deadline:
                 reason = "deadline"
                 break
-        finished = time.monotonic()
-        first_token_at = first_token_at or finished
-        return Generation(
-            text=output.decode("utf-8", errors="ignore"),
-            prompt_tokens=len(prompt),
-            generated_tokens=generated,
-            stop_reason=reason,
-            prompt_ms=(first_token_at - started) * 1000,
-            generate_ms=(finished - first_token_at) * 1000,
-        )
+            llm.eval([token])
+        return result(bytes(output), generated, reason, first_at)
+
+    def _marker_index(self, prompt: list[int], marker: str | None) -> int:
+        """Where `marker` (a special token) first occurs in `prompt`; 0 if it is unknown."""
+        if not marker:
+            return 0
+        ids = self.tokenize(marker)
+        if len(ids) == 1 and ids[0] in prompt:
+            return prompt.index(ids[0])
+        return 0
+
+    def prefill(
+        self, prompt_text: str, is_cancelled: Callable[[], bool], core_marker: str | None = None
+    ) -> int:
+        """Evaluates a prompt into the KV cache without generating; returns tokens decoded."""
+        prompt = self.tokenize(prompt_text)[: self.info.n_ctx // 2]
+        if not prompt:
+            return 0
+        limit = self._marker_index(prompt, core_marker)
+        _, decoded, _ = self._evaluate_prompt(prompt, is_cancelled, None, limit)
+        return decoded

@@ -1,47 +1,211 @@
-"""Fill-in-the-middle prompt formats, one pure function per model family.
+"""Fill-in-the-middle prompt formats: one pure function per model family, chosen from the GGUF.
 
-A format turns the text before and after the cursor into the exact prompt string the model
-was trained on. The special tokens are spelled out as text; the engine tokenizes the prompt
-with `special=True` so that they become single control tokens. llama-cpp-python's own
-`suffix=` path is not used: its FIM token ids are hard-coded to 0.
+A format turns the text around the cursor, plus optional context chunks from other files, into
+the exact prompt the model was trained on. Special tokens are spelled out as text; the engine
+tokenizes with `special=True` so that they become single control tokens. (llama-cpp-python's
+own `suffix=` path is not used: its FIM token ids are hard-coded to 0.)
+
+Context chunks go before the current file, as repository-level `file_sep` sections where the
+family has them, so the prompt's prefix stays stable while the user types and its KV cache can
+be reused. Families without file markers get the chunks as plain text at the top of the prefix.
+Never use str.format here: user code is full of braces.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ContextChunk:
+    """Code from elsewhere that may help the model: another file's region, a yank, a search hit."""
+
+    path: str
+    text: str
+    source: str = "extra"  # why it is here: "recent-edit", "viewed", "yank", "index", ...
+
+
+@dataclass(frozen=True)
+class FimInput:
+    prefix: str
+    suffix: str
+    chunks: Sequence[ContextChunk] = ()
+    path: str = ""  # the current file, relative to the workspace when known
+    repo: str = ""  # the workspace's name
 
 
 @dataclass(frozen=True)
 class FimFormat:
     family: str
-    build: Callable[[str, str], str]
-    # Text that ends a completion when it appears in the output.
+    build: Callable[[FimInput], str]
     stop: tuple[str, ...]
+    # The marker tokens the vocabulary must have for this family to be chosen.
+    markers: tuple[str, ...] = field(default=())
+
+    @property
+    def core_marker(self) -> str | None:
+        """The special token that opens the FIM core, when context chunks come before it."""
+        return self.markers[0] if self.family in CHUNKS_BEFORE_CORE else None
 
 
-def qwen_fim(prefix: str, suffix: str) -> str:
-    return f"<|fim_prefix|>{prefix}<|fim_suffix|>{suffix}<|fim_middle|>"
+def _plain_chunks(fim: FimInput) -> str:
+    return "".join(f"{chunk.path}\n{chunk.text}\n\n" for chunk in fim.chunks)
 
 
-QWEN = FimFormat(
-    family="qwen",
-    build=qwen_fim,
-    stop=(
-        "<|endoftext|>",
-        "<|fim_prefix|>",
-        "<|fim_suffix|>",
-        "<|fim_middle|>",
-        "<|fim_pad|>",
-        "<|file_sep|>",
-        "<|repo_name|>",
-        "<|im_start|>",
-        "<|im_end|>",
-    ),
-)
+def qwen(fim: FimInput) -> str:
+    core = f"<|fim_prefix|>{fim.prefix}<|fim_suffix|>{fim.suffix}<|fim_middle|>"
+    if not fim.chunks:
+        return core
+    head = f"<|repo_name|>{fim.repo or 'workspace'}\n"
+    files = "".join(f"<|file_sep|>{chunk.path}\n{chunk.text}\n" for chunk in fim.chunks)
+    return f"{head}{files}<|file_sep|>{fim.path or 'current'}\n{core}"
 
-FORMATS: dict[str, FimFormat] = {QWEN.family: QWEN}
+
+def starcoder(fim: FimInput) -> str:
+    files = "".join(f"<filename>{chunk.path}\n{chunk.text}\n" for chunk in fim.chunks)
+    current = f"<filename>{fim.path}\n" if fim.chunks and fim.path else ""
+    return f"{files}{current}<fim_prefix>{fim.prefix}<fim_suffix>{fim.suffix}<fim_middle>"
+
+
+def starcoder2(fim: FimInput) -> str:
+    core = f"<fim_prefix>{fim.prefix}<fim_suffix>{fim.suffix}<fim_middle>"
+    if not fim.chunks:
+        return core
+    files = "".join(f"<file_sep>{chunk.path}\n{chunk.text}\n" for chunk in fim.chunks)
+    return f"<repo_name>{fim.repo or 'workspace'}{files}<file_sep>{fim.path or 'current'}\n{core}"
+
+
+def codellama(fim: FimInput) -> str:
+    return f"<PRE> {_plain_chunks(fim)}{fim.prefix} <SUF>{fim.suffix} <MID>"
+
+
+# DeepSeek-Coder's markers use FULLWIDTH VERTICAL LINE (U+FF5C) and LOWER ONE EIGHTH BLOCK (U+2581).
+DS_BEGIN = "<\uff5cfim\u2581begin\uff5c>"
+DS_HOLE = "<\uff5cfim\u2581hole\uff5c>"
+DS_END = "<\uff5cfim\u2581end\uff5c>"
+DS_EOS = "<\uff5cend\u2581of\u2581sentence\uff5c>"
+
+
+def deepseek(fim: FimInput) -> str:
+    return f"{DS_BEGIN}{_plain_chunks(fim)}{fim.prefix}{DS_HOLE}{fim.suffix}{DS_END}"
+
+
+def codestral(fim: FimInput) -> str:
+    # Mistral's FIM puts the suffix first.
+    return f"[SUFFIX]{fim.suffix}[PREFIX]{_plain_chunks(fim)}{fim.prefix}"
+
+
+def codegemma(fim: FimInput) -> str:
+    files = "".join(f"<|file_separator|>{chunk.path}\n{chunk.text}\n" for chunk in fim.chunks)
+    return f"{files}<|fim_prefix|>{fim.prefix}<|fim_suffix|>{fim.suffix}<|fim_middle|>"
+
+
+# Families whose context chunks sit in their own sections before the FIM core.
+CHUNKS_BEFORE_CORE = frozenset({"qwen", "starcoder2", "starcoder", "codegemma"})
+
+QWEN_STOPS = (
+    "<|endoftext|>", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<|fim_pad|>",
+    "<|file_sep|>", "<|repo_name|>", "<|im_start|>", "<|im_end|>",
+)  # fmt: skip
+CODEGEMMA_STOPS = (
+    "<|file_separator|>", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<eos>",
+    "<end_of_turn>",
+)  # fmt: skip
+
+# Families whose context chunks sit in their own sections before the FIM core.
+CHUNKS_BEFORE_CORE = frozenset({"qwen", "starcoder2", "starcoder", "codegemma"})
+
+QWEN_STOPS = (
+    "<|endoftext|>", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<|fim_pad|>",
+    "<|file_sep|>", "<|repo_name|>", "<|im_start|>", "<|im_end|>",
+)  # fmt: skip
+QWEN_MARKERS = ("<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<|repo_name|>")
+CODEGEMMA_STOPS = (
+    "<|file_separator|>", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<eos>",
+    "<end_of_turn>",
+)  # fmt: skip
+CODEGEMMA_MARKERS = ("<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<|file_separator|>")
+
+FORMATS: dict[str, FimFormat] = {
+    fmt.family: fmt
+    for fmt in (
+        FimFormat("qwen", qwen, stop=QWEN_STOPS, markers=QWEN_MARKERS),
+        FimFormat(
+            "starcoder2",
+            starcoder2,
+            stop=("<|endoftext|>", "<file_sep>", "<fim_prefix>", "<fim_suffix>", "<fim_middle>"),
+            markers=("<fim_prefix>", "<fim_suffix>", "<fim_middle>", "<file_sep>"),
+        ),
+        FimFormat(
+            "starcoder",
+            starcoder,
+            stop=("<|endoftext|>", "<filename>", "<fim_prefix>", "<fim_suffix>", "<fim_middle>"),
+            markers=("<fim_prefix>", "<fim_suffix>", "<fim_middle>"),
+        ),
+        FimFormat("codellama", codellama, stop=("<EOT>",), markers=("<PRE>", "<SUF>", "<MID>")),
+        FimFormat(
+            "deepseek",
+            deepseek,
+            stop=(DS_EOS, DS_BEGIN, DS_HOLE, DS_END, "<|EOT|>"),
+            markers=(DS_BEGIN, DS_HOLE, DS_END),
+        ),
+        FimFormat(
+            "codestral",
+            codestral,
+            stop=("</s>", "[PREFIX]", "[SUFFIX]"),
+            markers=("[SUFFIX]", "[PREFIX]"),
+        ),
+        FimFormat("codegemma", codegemma, stop=CODEGEMMA_STOPS, markers=CODEGEMMA_MARKERS),
+    )
+}
+
+# Tried in this order: families whose markers are a superset of another's come first.
+DETECTION_ORDER = ("qwen", "codegemma", "starcoder2", "starcoder", "deepseek", "codestral",
+                   "codellama")  # fmt: skip
+INSTRUCT = "instruct"
+
+
+def detect_family(architecture: str, has_token: Callable[[str], bool]) -> str:
+    """The FIM family for a model, from its architecture and which marker tokens its vocab has.
+
+    Returns INSTRUCT for models without FIM tokens: they get an instruction prompt instead."""
+    arch = architecture.lower()
+    candidates = list(DETECTION_ORDER)
+    if arch.startswith("gemma"):
+        candidates.remove("codegemma")
+        candidates.insert(0, "codegemma")
+    for family in candidates:
+        if all(has_token(marker) for marker in FORMATS[family].markers):
+            return family
+    return INSTRUCT
 
 
 def format_for(family: str) -> FimFormat:
     return FORMATS[family]
+
+
+HOLE = "<CURSOR>"
+INSTRUCT_SYSTEM = (
+    "You are a code completion engine. The user shows a file with one " + HOLE + " marker. "
+    "Reply with only the code to insert at " + HOLE + ": no explanation, no markdown fences, "
+    "and do not repeat the code around the marker."
+)
+
+
+def instruct_messages(fim: FimInput, language: str = "") -> list[dict[str, str]]:
+    """Chat messages asking an instruction-tuned model to fill the hole (no FIM tokens)."""
+    context = "".join(f"File {chunk.path}:\n```\n{chunk.text}\n```\n\n" for chunk in fim.chunks)
+    current = f"File {fim.path}:\n" if fim.path else ""
+    user = f"{context}{current}```{language}\n{fim.prefix}{HOLE}{fim.suffix}\n```"
+    return [{"role": "system", "content": INSTRUCT_SYSTEM}, {"role": "user", "content": user}]
+
+
+def strip_markdown_fence(text: str) -> str:
+    """Instruction-tuned models often wrap code in a fence despite being told not to."""
+    stripped = text.lstrip()
+    if not stripped.startswith("```"):
+        return text
+    body = stripped.split("\n", 1)[1] if "\n" in stripped else ""
+    end = body.find("```")
+    return body[:end].rstrip("\n") if end != -1 else body

@@ -31,5 +31,20 @@ class CompletionSettings:
     max_lines: int = field(default=8, metadata={"min": 1, "max": 500})
     prefix_lines: int = field(default=256, metadata={"min": 1, "max": 100_000})
     suffix_lines: int = field(default=64, metadata={"min": 0, "max": 100_000})
-    # Wall-clock cap on generation; what was produced by then is returned.
-    max_time_ms: int = field(default=2000, metadata={"min": 50, "max": 600_000})
+    # Prompt processing gives up after this long (0: never) and finishes in the background,
+    # so the next keystroke finds the prompt cached. Like llama.vim's t_max_prompt_ms.
+    max_prompt_ms: int = field(default=1500, metadata={"min": 0, "max": 600_000})
+    # Generation returns what it has after this long. Like llama.vim's t_max_predict_ms.
+    max_predict_ms: int = field(default=1000, metadata={"min": 10, "max": 600_000})
+    # Tokens of extra context (other files, yanks, the index) in the prompt; 0 turns it off.
+    context_tokens: int = field(default=1024, metadata={"min": 0, "max": 1 << 20})
+    # "auto" detects the family from the model; or one of inference.fim.FORMATS, or "instruct".
+    prompt_format: str = field(
+        default="auto",
+        metadata={"choices": ("auto", "qwen", "starcoder2", "starcoder", "codellama",
+                              "deepseek", "codestral", "codegemma", "instruct")},
+    )  # fmt: skip
+    # Answer from recent suggestions when the user types what was suggested.
+    cache: bool = True
+    # After a suggestion, compute the one that would follow it, in the background.
+    speculative: bool = True

@@ -59,8 +59,21 @@ class FimWindow:
     cursor: CursorContext
 
 
-def fim_window(text: str, offset: int, prefix_lines: int, suffix_lines: int) -> FimWindow:
-    prefix_start = _back_lines(text, offset, prefix_lines)
+# The prefix window starts on a multiple of this many lines, so that it stays put while the
+# cursor moves within a few lines and the prompt's cached prefix stays valid.
+WINDOW_STEP = 16
+
+
+def fim_window(
+    text: str, offset: int, prefix_lines: int, suffix_lines: int, line: int | None = None
+) -> FimWindow:
+    """The text around `offset`: about `prefix_lines` before it and `suffix_lines` after it.
+
+    With the cursor's `line`, the start is rounded down to a multiple of WINDOW_STEP lines."""
+    back = prefix_lines
+    if line is not None and line > prefix_lines:
+        back = line - (line - prefix_lines) // WINDOW_STEP * WINDOW_STEP
+    prefix_start = _back_lines(text, offset, back)
     suffix_end = _forward_lines(text, offset, suffix_lines)
     prefix = text[prefix_start:offset]
     suffix = text[offset:suffix_end]

@@ -11,6 +11,7 @@ from pygls.lsp.server import LanguageServer
 
 from inference.completion import Completion, CompletionRequest, CompletionService, ModelNotReady
 from inference.model_manager import ModelManager, ModelState
+from inference.stats import StatsRecorder
 from inference.worker import JobCancelled, ModelWorker
 from lsp_server import __version__
 from lsp_server.protocol import TreellamaProtocol
@@ -38,7 +39,8 @@ class TreellamaServer(LanguageServer):
         self.session = Session()
         self.worker = ModelWorker()
         self.models = ModelManager(self.worker)
-        self.completions = CompletionService(self.worker)
+        self.stats = StatsRecorder()
+        self.completions = CompletionService(self.worker, stats=self.stats)
 
     def show_message(self, message: str, kind: types.MessageType) -> None:
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))
@@ -53,7 +55,10 @@ class TreellamaServer(LanguageServer):
         status = self.models.status
         if status.state is not ModelState.READY:
             raise ModelUnavailableError(f"treellama: {status.message}. Fix: {status.fix}")
-        future, cancel = self.completions.submit(request, self.session.config.completion)
+        # Preparing is cheap but walks the text: keep it off the event loop too.
+        future, cancel = await asyncio.to_thread(
+            self.completions.submit, request, self.session.config.completion
+        )
         try:
             completion = await asyncio.wrap_future(future)
         except asyncio.CancelledError:
@@ -63,6 +68,7 @@ class TreellamaServer(LanguageServer):
             return None
         except ModelNotReady as exc:
             raise ModelUnavailableError(f"treellama: {exc}") from None
-        if completion.generation.stop_reason == "cancelled":
+        generation = completion.generation
+        if generation is not None and generation.stop_reason == "cancelled":
             return None
         return completion

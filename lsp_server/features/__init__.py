@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from lsp_server.features import completion, inline_completion, lifecycle, status
+from lsp_server.features import (
+    completion,
+    context_events,
+    feedback,
+    inline_completion,
+    lifecycle,
+    status,
+)
 from lsp_server.server import TreellamaServer
 
 
 def register_all(server: TreellamaServer) -> None:
-    for feature in (lifecycle, inline_completion, completion, status):
+    for feature in (lifecycle, inline_completion, completion, status, feedback, context_events):
         feature.register(server)

@@ -1,24 +1,51 @@
-"""textDocument/inlineCompletion (LSP 3.18): the model's suggestion as ghost text."""
+"""textDocument/inlineCompletion (LSP 3.18): the model's suggestion as ghost text.
+
+Each item carries the command `treellama.acceptedCompletion` with its id, which clients run
+when the whole suggestion is accepted (Neovim 0.12 and VS Code do this by themselves); partial
+accepts and views come as the notifications in lsp_server.features.feedback.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from lsprotocol import types
+from pygls.uris import to_fs_path
 
 from inference.completion import CompletionRequest
 from lsp_server.server import TreellamaServer
 from lsp_server.session import snapshot_document
+
+ACCEPTED_COMMAND = "treellama.acceptedCompletion"
+
+
+def relative_path(ls: TreellamaServer, uri: str) -> str:
+    path = to_fs_path(uri)
+    if not path:
+        return uri
+    root = ls.session.workspace_root
+    if root is not None:
+        try:
+            return str(Path(path).relative_to(root))
+        except ValueError:
+            pass
+    return Path(path).name
 
 
 def completion_request(
     ls: TreellamaServer, uri: str, position: types.Position
 ) -> CompletionRequest:
     document = snapshot_document(ls.workspace, uri)
+    root = ls.session.workspace_root
     return CompletionRequest(
         key=uri,
         text=document.text,
         line=position.line,
         character=position.character,
         utf16=ls.session.client.utf16_positions,
+        path=relative_path(ls, uri),
+        repo=root.name if root else "",
+        language=document.language_id or "",
     )
 
 
@@ -32,6 +59,8 @@ def register(server: TreellamaServer) -> None:
         if completion is None or not completion.text:
             return types.InlineCompletionList(items=[])
         here = types.Range(params.position, params.position)
-        return types.InlineCompletionList(
-            items=[types.InlineCompletionItem(insert_text=completion.text, range=here)]
+        accepted = types.Command(
+            title="treellama: accepted", command=ACCEPTED_COMMAND, arguments=[completion.id]
         )
+        item = types.InlineCompletionItem(insert_text=completion.text, range=here, command=accepted)
+        return types.InlineCompletionList(items=[item])

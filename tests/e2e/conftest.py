@@ -63,7 +63,7 @@ async def vscode(lsp_client: LanguageClient):
     config=server_config(
         TREELLAMA_COMPLETION_MAX_TOKENS="4000",
         TREELLAMA_COMPLETION_MAX_LINES="500",
-        TREELLAMA_COMPLETION_MAX_TIME_MS="120000",
+        TREELLAMA_COMPLETION_MAX_PREDICT_MS="120000",
     )
 )
 async def long_generation(lsp_client: LanguageClient):

@@ -57,3 +57,14 @@ def test_fim_window_takes_lines_around_the_cursor():
     assert window.suffix == "ne50\nline51\nline52"
     assert window.cursor.line_before == "li"
     assert window.cursor.line_after == "ne50"
+
+
+def test_fim_window_start_moves_in_steps():
+    text = "".join(f"line{i}\n" for i in range(200))
+    starts = set()
+    for line in range(96, 112):
+        window = fim_window(text, cursor_offset(text, line, 0), 64, 4, line)
+        starts.add(window.prefix.split("\n", 1)[0])
+    assert starts == {"line32"}  # (line - 64) // 16 * 16 = 32 for lines 96 to 111
+    window = fim_window(text, cursor_offset(text, 112, 0), 64, 4, 112)
+    assert window.prefix.startswith("line48\n")

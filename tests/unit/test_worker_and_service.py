@@ -4,6 +4,7 @@
 import threading
 import time
 from concurrent.futures import wait
+from types import SimpleNamespace
 
 import pytest
 
@@ -14,20 +15,21 @@ from inference.worker import JobCancelled, ModelWorker, Priority
 
 
 class ScriptedEngine:
-    """Emits a fixed reply one character per 'token', honouring cancel and stop checks."""
+    """A scripted model: emits a fixed reply one character per 'token', honouring cancel and
+    stop checks. It counts one token per character."""
 
-    info = None
+    info = SimpleNamespace(family="qwen", n_ctx=4096)
 
     def __init__(self, reply: str, token_delay: float = 0.0) -> None:
         self.reply = reply
         self.token_delay = token_delay
         self.prompts: list[str] = []
 
-    def tokenize(self, text: str) -> list[int]:
-        self.prompts.append(text)
-        return [ord(c) for c in text]
+    def count_tokens(self, text: str) -> int:
+        return len(text)
 
-    def generate(self, prompt, *, max_tokens, deadline, is_cancelled, should_stop):
+    def generate(self, prompt, *, max_tokens, deadline, is_cancelled, should_stop, **caps):
+        self.prompts.append(prompt)
         text, reason = "", "max_tokens"
         for char in self.reply[:max_tokens]:
             time.sleep(self.token_delay)
@@ -81,13 +83,23 @@ def test_service_builds_a_fim_prompt_and_cleans_the_output():
     worker.submit(lambda e, c: worker.set_engine(engine), Priority.LOAD).result(5)
     service = CompletionService(worker)
     text = "def add(a, b):\n    \n\nprint(add(1, 2))\n"
-    future, _ = service.submit(CompletionRequest("file:///a.py", text, 1, 4), CompletionSettings())
+    settings = CompletionSettings(speculative=False)
+    future, _ = service.submit(CompletionRequest("file:///a.py", text, 1, 4), settings)
     completion = future.result(5)
     assert completion.text == "return a + b"
     assert completion.prompt == (
         "<|fim_prefix|>def add(a, b):\n    <|fim_suffix|>\n\nprint(add(1, 2))\n<|fim_middle|>"
     )
+    assert engine.prompts == [completion.prompt]
     assert completion.generation.stop_reason == "stop"  # stopped early, not at max_tokens
+
+    # The same spot again, and then with the first characters typed: no model call.
+    again, _ = service.submit(CompletionRequest("file:///a.py", text, 1, 4), settings)
+    assert again.result(5).text == "return a + b" and again.result(5).source == "cache"
+    typed = text.replace("    \n", "    retu\n", 1)
+    ahead, _ = service.submit(CompletionRequest("file:///a.py", typed, 1, 8), settings)
+    assert ahead.result(5).text == "rn a + b" and ahead.result(5).source == "cache"
+    assert len(engine.prompts) == 1
     worker.stop()
 
 
@@ -96,7 +108,7 @@ def test_newer_request_for_the_same_document_cancels_the_older():
     engine = ScriptedEngine("x" * 200, token_delay=0.01)
     worker.submit(lambda e, c: worker.set_engine(engine), Priority.LOAD).result(5)
     service = CompletionService(worker)
-    settings = CompletionSettings(max_tokens=200)
+    settings = CompletionSettings(max_tokens=200, max_predict_ms=60_000, speculative=False)
     first, _ = service.submit(CompletionRequest("file:///a.py", "a = ", 0, 4), settings)
     time.sleep(0.1)
     second, _ = service.submit(CompletionRequest("file:///a.py", "a = 1", 0, 5), settings)

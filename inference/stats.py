@@ -1,0 +1,132 @@
+"""Local completion statistics: acceptance, latency percentiles, tokens. Nothing leaves the machine.
+
+Events are appended as JSON lines to `stats.jsonl` in the cache directory, so `treellama stats`
+(a separate process) can summarise what every server session recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from inference.paths import cache_dir
+
+log = logging.getLogger(__name__)
+
+
+def stats_file() -> Path:
+    return cache_dir() / "stats.jsonl"
+
+
+@dataclass(frozen=True)
+class CompletionEvent:
+    id: str
+    source: str  # "model", "cache" (typed ahead or repeated), "speculative"
+    latency_ms: float
+    prompt_tokens: int = 0
+    evaluated_tokens: int = 0
+    generated_tokens: int = 0
+    length: int = 0  # characters suggested
+    empty: bool = False
+
+
+class StatsRecorder:
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or stats_file()
+        self._lock = threading.Lock()
+        self._lengths: dict[str, int] = {}
+
+    def _append(self, record: dict[str, Any]) -> None:
+        record["t"] = round(time.time(), 3)
+        line = json.dumps(record, separators=(",", ":")) + "\n"
+        try:
+            with self._lock:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                with self.path.open("a", encoding="utf-8") as handle:
+                    handle.write(line)
+        except OSError as exc:  # statistics must never break completion
+            log.warning("could not record stats: %s", exc)
+
+    def completion(self, event: CompletionEvent) -> None:
+        with self._lock:
+            self._lengths[event.id] = event.length
+            if len(self._lengths) > 1024:
+                self._lengths.pop(next(iter(self._lengths)))
+        self._append({"event": "completion", **asdict(event)})
+
+    def shown(self, completion_id: str) -> None:
+        self._append({"event": "shown", "id": completion_id})
+
+    def accepted(self, completion_id: str, accepted_length: int | None) -> None:
+        with self._lock:
+            full = self._lengths.get(completion_id)
+        length = full if accepted_length is None else accepted_length
+        self._append({"event": "accepted", "id": completion_id, "length": length, "of": full})
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return round(ordered[index], 1)
+
+
+def summarize(records: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    completions: list[dict[str, Any]] = []
+    shown: set[str] = set()
+    accepted: dict[str, dict[str, Any]] = {}
+    for record in records:
+        kind = record.get("event")
+        if kind == "completion":
+            completions.append(record)
+        elif kind == "shown":
+            shown.add(str(record.get("id")))
+        elif kind == "accepted":
+            accepted[str(record.get("id"))] = record
+    offered = [c for c in completions if not c.get("empty")]
+    by_source: dict[str, list[float]] = {}
+    for c in completions:
+        by_source.setdefault(str(c.get("source")), []).append(float(c.get("latency_ms", 0)))
+    partial = [a for a in accepted.values() if a.get("of") and a.get("length", 0) < a["of"]]
+    chars_offered = sum(int(c.get("length", 0)) for c in offered if c.get("id") in accepted)
+    chars_taken = sum(int(a.get("length") or 0) for a in accepted.values())
+    return {
+        "completions": len(completions),
+        "nonEmpty": len(offered),
+        "shown": len(shown),
+        "accepted": len(accepted),
+        "partialAccepts": len(partial),
+        "acceptanceRate": round(len(accepted) / len(shown), 3) if shown else None,
+        "acceptedCharsRatio": round(chars_taken / chars_offered, 3) if chars_offered else None,
+        "latencyMs": {
+            source: {"n": len(v), "p50": _percentile(v, 0.5), "p95": _percentile(v, 0.95)}
+            for source, v in sorted(by_source.items())
+        },
+        "tokens": {
+            "prompt": sum(int(c.get("prompt_tokens", 0)) for c in completions),
+            "evaluated": sum(int(c.get("evaluated_tokens", 0)) for c in completions),
+            "generated": sum(int(c.get("generated_tokens", 0)) for c in completions),
+        },
+    }
+
+
+def read_stats(path: Path | None = None) -> list[dict[str, Any]]:
+    path = path or stats_file()
+    records = []
+    try:
+        with path.open(encoding="utf-8") as handle:
+            for line in handle:
+                try:
+                    records.append(json.loads(line))
+                except ValueError:
+                    continue  # a torn line from a crash: skip it
+    except FileNotFoundError:
+        pass
+    return records

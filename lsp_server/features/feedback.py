@@ -1,0 +1,80 @@
+"""What happened to our suggestions, and what the model saw.
+
+- `treellama/didShowCompletion {id}`: the editor displayed a suggestion;
+- `treellama/didAcceptCompletion {id, acceptedLength}`: the user took all of it or a part
+  (a word, a line); `acceptedLength` counts characters;
+- `treellama.acceptedCompletion [id]` (command): the whole suggestion was accepted;
+- `treellama.showLastPrompt`: exactly what the model saw for the last completion;
+- `treellama.stats`: local statistics, also shown by `treellama stats`.
+Everything stays in the user's cache directory.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from inference.stats import read_stats, summarize
+from lsp_server.features.inline_completion import ACCEPTED_COMMAND
+from lsp_server.server import TreellamaServer
+
+log = logging.getLogger(__name__)
+
+DID_SHOW = "treellama/didShowCompletion"
+DID_ACCEPT = "treellama/didAcceptCompletion"
+SHOW_LAST_PROMPT = "treellama.showLastPrompt"
+STATS = "treellama.stats"
+
+
+def _field(params: Any, name: str) -> Any:
+    if isinstance(params, dict):
+        return params.get(name)
+    return getattr(params, name, None)
+
+
+def register(server: TreellamaServer) -> None:
+    @server.feature(DID_SHOW)
+    def did_show(ls: TreellamaServer, params: Any) -> None:
+        completion_id = _field(params, "id")
+        if isinstance(completion_id, str):
+            ls.stats.shown(completion_id)
+
+    @server.feature(DID_ACCEPT)
+    def did_accept(ls: TreellamaServer, params: Any) -> None:
+        completion_id = _field(params, "id")
+        length = _field(params, "acceptedLength")
+        if not isinstance(completion_id, str):
+            log.warning("%s without an id: %r", DID_ACCEPT, params)
+            return
+        ls.stats.accepted(completion_id, length if isinstance(length, int) else None)
+
+    @server.command(ACCEPTED_COMMAND)
+    def accepted(ls: TreellamaServer, *args: Any) -> None:
+        if args and isinstance(args[0], str):
+            ls.stats.accepted(args[0], None)
+
+    @server.command(SHOW_LAST_PROMPT)
+    def show_last_prompt(ls: TreellamaServer, *args: Any) -> dict[str, Any] | None:
+        last = ls.completions.last
+        if last is None:
+            return None
+        generation = last.generation
+        return {
+            "id": last.id,
+            "family": last.family,
+            "prompt": last.prompt,
+            "completion": last.text,
+            "rawOutput": generation.text if generation else None,
+            "chunks": [{"path": c.path, "source": c.source} for c in last.chunks],
+            "promptTokens": generation.prompt_tokens if generation else None,
+            "reusedTokens": generation.reused_tokens if generation else None,
+            "evaluatedTokens": generation.evaluated_tokens if generation else None,
+            "generatedTokens": generation.generated_tokens if generation else None,
+            "stopReason": generation.stop_reason if generation else None,
+            "promptMs": round(generation.prompt_ms, 1) if generation else None,
+            "generateMs": round(generation.generate_ms, 1) if generation else None,
+        }
+
+    @server.command(STATS)
+    def stats(ls: TreellamaServer, *args: Any) -> dict[str, Any]:
+        return summarize(read_stats(ls.stats.path))

@@ -1,0 +1,103 @@
+from inference.context import ContextRing, jaccard, line_set, pack_chunks
+from inference.fim import ContextChunk
+from inference.kv_reuse import Run, plan_reuse
+from inference.stats import StatsRecorder, read_stats, summarize
+from inference.suggestion_cache import SuggestionCache
+
+
+def test_reuse_plan_keeps_prefix_and_moves_later_runs():
+    cached = list(range(100))
+    # A chunk (tokens 10-39) left the prompt: the head stays, the rest moves 30 places down.
+    plan = plan_reuse(cached, list(range(10)) + list(range(40, 100)), min_run=16)
+    assert plan.prefix == 10
+    assert plan.runs == (Run(40, 10, 59),)  # the last token is always decoded again
+    assert plan.new_segments() == [(69, 70)]
+    # Three new tokens were inserted at 50: the run after them moves up.
+    plan = plan_reuse(cached, [*range(50), 7, 8, 9, *range(50, 100)], min_run=16)
+    assert plan.prefix == 50
+    assert plan.runs == (Run(50, 53, 49),)
+    assert plan.new_segments() == [(50, 53), (102, 103)]
+    assert plan.reused == 99
+
+
+def test_reuse_plan_stops_after_a_change_inside_the_core():
+    cached = list(range(100))
+    # The core starts at 60. A change before it: the core may move whole.
+    plan = plan_reuse(cached, [*range(20), 555, *range(30, 100)], min_run=16, limit=51)
+    assert plan.runs == (Run(30, 21, 69),)
+    # A change inside the core (at 80): nothing after it is kept.
+    plan = plan_reuse(cached, [*range(80), 555, *range(81, 100)], min_run=16, limit=60)
+    assert plan.prefix == 80 and plan.runs == ()
+
+
+def test_reuse_plan_ignores_short_runs():
+    plan = plan_reuse([1, 2, 3, 4, 5, 6], [9, 3, 4, 5], min_run=16)
+    assert plan.runs == () and plan.reused == 0
+
+
+def test_ring_dedupes_near_duplicates_and_evicts_oldest():
+    ring = ContextRing(capacity=2, chunk_lines=8)
+    body = "\n".join(f"line {i}" for i in range(30))
+    ring.add(ContextChunk("a.py", body))
+    ring.add(ContextChunk("a.py", body + "\nline 30"))  # similar: replaces
+    assert [c.text for c in ring.chunks_for("x", 0)] == [body + "\nline 30"]
+    ring.add(ContextChunk("b.py", "other\nstuff"))
+    ring.add(ContextChunk("c.py", "third\nchunk"))
+    assert [c.path for c in ring.chunks_for("x", 0)] == ["b.py", "c.py"]
+    assert jaccard(line_set("a\nb"), line_set("b\na")) == 1.0
+
+
+def test_leaving_a_document_makes_its_region_a_chunk():
+    ring = ContextRing(capacity=4, chunk_lines=4)
+    a_text = "\n".join(f"a{i}" for i in range(20))
+    ring.note_cursor("file:///a.py", "a.py", a_text, 10)
+    assert ring.chunks_for("file:///b.py", 0) == ()
+    ring.note_cursor("file:///b.py", "b.py", "b0\nb1", 1)
+    (chunk,) = ring.chunks_for("file:///b.py", 1)
+    assert chunk.path == "a.py" and chunk.source == "viewed"
+    assert chunk.text == "a8\na9\na10\na11"
+    # A chunk of the current document that the local window already shows is left out.
+    assert ring.chunks_for("file:///a.py", 10) == ()
+
+
+def test_pack_chunks_prefers_recent_and_keeps_order():
+    chunks = [ContextChunk(f"f{i}", "x" * 40) for i in range(5)]
+    packed = pack_chunks(chunks, budget_tokens=100, count_tokens=len)
+    assert [c.path for c in packed] == ["f3", "f4"]
+
+
+def test_suggestion_cache_exact_and_typed_ahead():
+    cache = SuggestionCache()
+    text = "def f(x):\n    \nprint(f(2))\n"
+    offset = text.index("\nprint")
+    cache.put("u", text, offset, "return x * 2")
+    assert cache.get("u", text, offset) == "return x * 2"
+    typed = text[:offset] + "return x" + text[offset:]
+    assert cache.get("u", typed, offset + len("return x")) == " * 2"
+    wrong = text[:offset] + "yield" + text[offset:]
+    assert cache.get("u", wrong, offset + 5) is None
+    assert cache.get("other", text, offset) is None
+    changed_after = text[:offset] + text[offset:].replace("2", "3")
+    assert cache.get("u", changed_after, offset) is None
+
+
+def test_stats_summary(tmp_path):
+    from inference.stats import CompletionEvent
+
+    recorder = StatsRecorder(tmp_path / "stats.jsonl")
+    for i, latency in enumerate([100, 200, 300, 400]):
+        recorder.completion(CompletionEvent(f"c{i}", "model", latency, 50, 10, 5, 20))
+    recorder.completion(CompletionEvent("e", "model", 90, empty=True))
+    recorder.completion(CompletionEvent("k", "cache", 0.4, length=8))
+    for cid in ("c0", "c1", "c2", "k"):
+        recorder.shown(cid)
+    recorder.accepted("c0", None)
+    recorder.accepted("c1", 5)
+    summary = summarize(read_stats(tmp_path / "stats.jsonl"))
+    assert summary["completions"] == 6 and summary["nonEmpty"] == 5
+    assert summary["shown"] == 4 and summary["accepted"] == 2 and summary["partialAccepts"] == 1
+    assert summary["acceptanceRate"] == 0.5
+    assert summary["acceptedCharsRatio"] == round(25 / 40, 3)
+    assert summary["latencyMs"]["model"]["p50"] in (200.0, 300.0)
+    assert summary["latencyMs"]["cache"]["n"] == 1
+    assert summary["tokens"] == {"prompt": 200, "evaluated": 40, "generated": 20}

@@ -1,0 +1,110 @@
+"""Golden prompts for every FIM family, and family detection from a vocabulary."""
+
+import pytest
+
+from inference.fim import (
+    DS_BEGIN,
+    DS_END,
+    DS_HOLE,
+    FORMATS,
+    INSTRUCT,
+    ContextChunk,
+    FimInput,
+    detect_family,
+    instruct_messages,
+    strip_markdown_fence,
+)
+
+PLAIN = FimInput(prefix="def f(x):\n    ", suffix="\n\nf(1)\n")
+WITH_CHUNKS = FimInput(
+    prefix="x = helper(",
+    suffix=")\n",
+    chunks=(ContextChunk("util.py", "def helper(a):\n    return a"),),
+    path="main.py",
+    repo="proj",
+)
+
+GOLDEN = {
+    "qwen": (
+        "<|fim_prefix|>def f(x):\n    <|fim_suffix|>\n\nf(1)\n<|fim_middle|>",
+        "<|repo_name|>proj\n<|file_sep|>util.py\ndef helper(a):\n    return a\n"
+        "<|file_sep|>main.py\n<|fim_prefix|>x = helper(<|fim_suffix|>)\n<|fim_middle|>",
+    ),
+    "starcoder2": (
+        "<fim_prefix>def f(x):\n    <fim_suffix>\n\nf(1)\n<fim_middle>",
+        "<repo_name>proj<file_sep>util.py\ndef helper(a):\n    return a\n"
+        "<file_sep>main.py\n<fim_prefix>x = helper(<fim_suffix>)\n<fim_middle>",
+    ),
+    "starcoder": (
+        "<fim_prefix>def f(x):\n    <fim_suffix>\n\nf(1)\n<fim_middle>",
+        "<filename>util.py\ndef helper(a):\n    return a\n"
+        "<filename>main.py\n<fim_prefix>x = helper(<fim_suffix>)\n<fim_middle>",
+    ),
+    "codellama": (
+        "<PRE> def f(x):\n     <SUF>\n\nf(1)\n <MID>",
+        "<PRE> util.py\ndef helper(a):\n    return a\n\nx = helper( <SUF>)\n <MID>",
+    ),
+    "deepseek": (
+        f"{DS_BEGIN}def f(x):\n    {DS_HOLE}\n\nf(1)\n{DS_END}",
+        f"{DS_BEGIN}util.py\ndef helper(a):\n    return a\n\nx = helper({DS_HOLE})\n{DS_END}",
+    ),
+    "codestral": (
+        "[SUFFIX]\n\nf(1)\n[PREFIX]def f(x):\n    ",
+        "[SUFFIX])\n[PREFIX]util.py\ndef helper(a):\n    return a\n\nx = helper(",
+    ),
+    "codegemma": (
+        "<|fim_prefix|>def f(x):\n    <|fim_suffix|>\n\nf(1)\n<|fim_middle|>",
+        "<|file_separator|>util.py\ndef helper(a):\n    return a\n"
+        "<|fim_prefix|>x = helper(<|fim_suffix|>)\n<|fim_middle|>",
+    ),
+}
+
+
+@pytest.mark.parametrize("family", sorted(FORMATS))
+def test_golden_prompts(family):
+    plain, with_chunks = GOLDEN[family]
+    assert FORMATS[family].build(PLAIN) == plain
+    assert FORMATS[family].build(WITH_CHUNKS) == with_chunks
+
+
+def test_every_family_has_a_golden_and_stops():
+    assert set(GOLDEN) == set(FORMATS)
+    assert all(fmt.stop and fmt.markers for fmt in FORMATS.values())
+
+
+def test_braces_in_code_are_kept_verbatim():
+    fim = FimInput(prefix="d = {'{x}': 1", suffix="}\n")
+    assert "{'{x}': 1" in FORMATS["qwen"].build(fim)
+
+
+VOCABS = {
+    "qwen": {"<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<|repo_name|>", "<|file_sep|>"},
+    "codegemma": {"<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<|file_separator|>"},
+    "starcoder2": {"<fim_prefix>", "<fim_suffix>", "<fim_middle>", "<file_sep>", "<repo_name>"},
+    "starcoder": {"<fim_prefix>", "<fim_suffix>", "<fim_middle>", "<filename>"},
+    "deepseek": {DS_BEGIN, DS_HOLE, DS_END},
+    "codestral": {"[SUFFIX]", "[PREFIX]", "[INST]"},
+    "codellama": {"<PRE>", "<SUF>", "<MID>", "<EOT>"},
+}
+
+
+@pytest.mark.parametrize(("family", "arch"), [
+    ("qwen", "qwen2"), ("codegemma", "gemma"), ("starcoder2", "starcoder2"),
+    ("starcoder", "starcoder"), ("deepseek", "llama"), ("codestral", "llama"),
+    ("codellama", "llama"),
+])  # fmt: skip
+def test_detects_family_from_vocab(family, arch):
+    assert detect_family(arch, VOCABS[family].__contains__) == family
+
+
+def test_models_without_fim_tokens_get_the_instruction_prompt():
+    assert detect_family("llama", {"<|im_start|>", "<|im_end|>"}.__contains__) == INSTRUCT
+
+
+def test_instruction_prompt_and_fence_stripping():
+    messages = instruct_messages(WITH_CHUNKS, "python")
+    assert messages[0]["role"] == "system"
+    assert "```python\nx = helper(<CURSOR>)\n\n```" in messages[1]["content"]
+    assert "File util.py:" in messages[1]["content"]
+    assert strip_markdown_fence("```python\nreturn x\n```\n") == "return x"
+    assert strip_markdown_fence("return x") == "return x"
