@@ -26,11 +26,12 @@ from inference.context import ContextRing, ContextSource, pack_chunks
 from inference.engine import Generation
 from inference.fim import (
     INSTRUCT,
+    INSTRUCT_STOPS,
     ContextChunk,
     FimInput,
     format_for,
     instruct_messages,
-    strip_markdown_fence,
+    instruct_reply_start,
 )
 from inference.postprocess import CursorContext, clean_completion, should_stop
 from inference.settings import CompletionSettings
@@ -123,8 +124,8 @@ def build_prompt(engine: object, prepared: _Prepared) -> tuple[str, str, tuple[C
     request = prepared.request
     fim = FimInput(prefix, suffix, chunks, request.path, request.repo)
     if family == INSTRUCT:
-        messages = instruct_messages(fim, request.language)
-        return engine.render_chat(messages), family, chunks  # type: ignore[attr-defined]
+        chat = engine.render_chat(instruct_messages(fim, request.language))  # type: ignore[attr-defined]
+        return chat + instruct_reply_start(fim, request.language), family, chunks
     return format_for(family).build(fim), family, chunks
 
 
@@ -134,24 +135,19 @@ def run_completion(engine: object, cancel: threading.Event, prepared: _Prepared)
     settings = prepared.settings
     prompt, family, chunks = build_prompt(engine, prepared)
     fmt = None if family == INSTRUCT else format_for(family)
-    stops = fmt.stop if fmt else ()
+    stops = fmt.stop if fmt else INSTRUCT_STOPS
     cursor = prepared.window.cursor
     max_lines = 1 if cursor.mid_line else settings.max_lines
-    now = time.monotonic()
-    prompt_deadline = now + settings.max_prompt_ms / 1000 if settings.max_prompt_ms else None
     generation = engine.generate(  # type: ignore[attr-defined]
         prompt,
         max_tokens=settings.max_tokens,
-        deadline=now + settings.max_predict_ms / 1000 + settings.max_prompt_ms / 1000,
-        prompt_deadline=prompt_deadline,
+        max_prompt_s=settings.max_prompt_ms / 1000 if settings.max_prompt_ms else None,
+        max_predict_s=settings.max_predict_ms / 1000,
         core_marker=fmt.core_marker if fmt else None,
         is_cancelled=cancel.is_set,
-        should_stop=lambda text: (
-            family != INSTRUCT and should_stop(text, cursor, max_lines=max_lines, stops=stops)
-        ),
+        should_stop=lambda text: should_stop(text, cursor, max_lines=max_lines, stops=stops),
     )
-    raw = strip_markdown_fence(generation.text) if family == INSTRUCT else generation.text
-    text = clean_completion(raw, cursor, max_lines=max_lines, stops=stops)
+    text = clean_completion(generation.text, cursor, max_lines=max_lines, stops=stops)
     elapsed = (time.monotonic() - prepared.started) * 1000
     return Completion(_new_id(), text, "model", cursor, elapsed, prompt, family, generation, chunks)
 

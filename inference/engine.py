@@ -233,29 +233,27 @@ class LlamaEngine:
         prompt_text: str,
         *,
         max_tokens: int,
-        deadline: float,
         is_cancelled: Callable[[], bool],
         should_stop: Callable[[str], bool] = lambda text: False,
-        prompt_deadline: float | None = None,
+        max_prompt_s: float | None = None,
+        max_predict_s: float | None = None,
         core_marker: str | None = None,
     ) -> Generation:
         """Greedy decoding of up to `max_tokens` after `prompt_text`.
 
-        `deadline` and `prompt_deadline` are time.monotonic() values: generation returns what it
-        has at `deadline`; prompt processing gives up at `prompt_deadline`, keeping what it
-        evaluated in the cache for the next call. `should_stop` sees the text so far.
+        Prompt processing gives up after `max_prompt_s`, keeping what it evaluated in the cache
+        for the next call; generation returns what it has `max_predict_s` after its first
+        token. `should_stop` sees the text so far.
         KV cells are reused by shifting only before `core_marker` (see inference.kv_reuse)."""
         if is_cancelled():
             raise GenerationCancelled
         llm = self._llm
         prompt = self.tokenize(prompt_text)
-        n_ctx = self.info.n_ctx
-        max_tokens = min(max_tokens, n_ctx // 2)
-        if len(prompt) + max_tokens > n_ctx:
-            # Keep the end of the prompt: that is where the cursor is.
-            prompt = prompt[-(n_ctx - max_tokens) :]
+        prompt = self._fit(prompt)
+        max_tokens = min(max_tokens, self.info.n_ctx - len(prompt) - 1)
         started = time.monotonic()
         limit = self._marker_index(prompt, core_marker)
+        prompt_deadline = started + max_prompt_s if max_prompt_s is not None else None
         reused, decoded, early = self._evaluate_prompt(prompt, is_cancelled, prompt_deadline, limit)
 
         def result(text: bytes, generated: int, reason: str, first_at: float) -> Generation:
@@ -274,6 +272,7 @@ class LlamaEngine:
         if early is not None:
             return result(b"", 0, early, time.monotonic())
         first_at = time.monotonic()
+        deadline = first_at + max_predict_s if max_predict_s is not None else float("inf")
         n_vocab = llm.n_vocab()
         output = bytearray()
         generated = 0
@@ -300,6 +299,13 @@ class LlamaEngine:
             llm.eval([token])
         return result(bytes(output), generated, reason, first_at)
 
+    def _fit(self, prompt: list[int]) -> list[int]:
+        """A last resort for prompts longer than the context (callers budget for it): keep the
+        end, where the cursor is, and always cut at the same place so that the cache stays
+        reusable from one call to the next."""
+        limit = self.info.n_ctx - self.info.n_ctx // 4
+        return prompt[-limit:] if len(prompt) > limit else prompt
+
     def _marker_index(self, prompt: list[int], marker: str | None) -> int:
         """Where `marker` (a special token) first occurs in `prompt`; 0 if it is unknown."""
         if not marker:
@@ -313,7 +319,7 @@ class LlamaEngine:
         self, prompt_text: str, is_cancelled: Callable[[], bool], core_marker: str | None = None
     ) -> int:
         """Evaluates a prompt into the KV cache without generating; returns tokens decoded."""
-        prompt = self.tokenize(prompt_text)[: self.info.n_ctx // 2]
+        prompt = self._fit(self.tokenize(prompt_text))
         if not prompt:
             return 0
         limit = self._marker_index(prompt, core_marker)

@@ -185,27 +185,27 @@ def format_for(family: str) -> FimFormat:
     return FORMATS[family]
 
 
-HOLE = "<CURSOR>"
 INSTRUCT_SYSTEM = (
-    "You are a code completion engine. The user shows a file with one " + HOLE + " marker. "
-    "Reply with only the code to insert at " + HOLE + ": no explanation, no markdown fences, "
-    "and do not repeat the code around the marker."
+    "You are a code completion engine. Your reply continues the user's file from exactly where "
+    "it stops, so that it joins up with the code that follows the cursor. Reply with code only."
 )
+INSTRUCT_STOPS = ("```",)
 
 
 def instruct_messages(fim: FimInput, language: str = "") -> list[dict[str, str]]:
-    """Chat messages asking an instruction-tuned model to fill the hole (no FIM tokens)."""
+    """Chat messages for an instruction-tuned model without FIM tokens.
+
+    The model sees the code after the cursor here; the code before it goes at the start of its
+    own reply (`instruct_reply_start`), which it then simply continues. Small models follow
+    that far better than an instruction to fill a marked hole, which they tend to echo."""
     context = "".join(f"File {chunk.path}:\n```\n{chunk.text}\n```\n\n" for chunk in fim.chunks)
-    current = f"File {fim.path}:\n" if fim.path else ""
-    user = f"{context}{current}```{language}\n{fim.prefix}{HOLE}{fim.suffix}\n```"
+    where = f" in {fim.path}" if fim.path else ""
+    user = (
+        f"{context}Continue the code{where} from the cursor. The code after the cursor is:\n"
+        f"```{language}\n{fim.suffix}\n```"
+    )
     return [{"role": "system", "content": INSTRUCT_SYSTEM}, {"role": "user", "content": user}]
 
 
-def strip_markdown_fence(text: str) -> str:
-    """Instruction-tuned models often wrap code in a fence despite being told not to."""
-    stripped = text.lstrip()
-    if not stripped.startswith("```"):
-        return text
-    body = stripped.split("\n", 1)[1] if "\n" in stripped else ""
-    end = body.find("```")
-    return body[:end].rstrip("\n") if end != -1 else body
+def instruct_reply_start(fim: FimInput, language: str = "") -> str:
+    return f"```{language}\n{fim.prefix}"

@@ -13,14 +13,15 @@ import logging
 
 log = logging.getLogger("llama.cpp")
 
-# ggml_log_level: NONE=0, INFO=1, WARN=2, ERROR=3, DEBUG=4, CONT=5 (continues the last line).
-# llama.cpp's INFO is chatty loader output, so it lands at DEBUG here.
+# ggml_log_level: NONE=0, DEBUG=1, INFO=2, WARN=3, ERROR=4, CONT=5 (continues the last line).
+# (llama-cpp-python's own _logger.py comment has the older numbering.) llama.cpp's INFO is
+# chatty loader output, so it lands at DEBUG here.
 _LEVELS = {
     0: logging.DEBUG,
     1: logging.DEBUG,
-    2: logging.WARNING,
-    3: logging.ERROR,
-    4: logging.DEBUG,
+    2: logging.DEBUG,
+    3: logging.WARNING,
+    4: logging.ERROR,
 }
 _callback_ref = None  # ctypes callbacks must outlive every call from C
 _last_level = logging.DEBUG

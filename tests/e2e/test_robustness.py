@@ -78,7 +78,9 @@ def test_malformed_messages(raw: RawClient):
     unknown = raw.response(17)
     assert error_code(unknown) == -32602 and "didOpen" in unknown["error"]["message"]
     raw.drain()
-    null_id_codes = sorted(error_code(m) for m in raw.received if m.get("id") is None)
+    null_id_codes = sorted(
+        error_code(m) for m in raw.received if "error" in m and m.get("id") is None
+    )
     assert null_id_codes == [-32700, -32600]  # the garbage body and the batch
 
     counts = raw.responses_by_id()

@@ -12,7 +12,7 @@ from inference.fim import (
     FimInput,
     detect_family,
     instruct_messages,
-    strip_markdown_fence,
+    instruct_reply_start,
 )
 
 PLAIN = FimInput(prefix="def f(x):\n    ", suffix="\n\nf(1)\n")
@@ -101,10 +101,9 @@ def test_models_without_fim_tokens_get_the_instruction_prompt():
     assert detect_family("llama", {"<|im_start|>", "<|im_end|>"}.__contains__) == INSTRUCT
 
 
-def test_instruction_prompt_and_fence_stripping():
+def test_instruction_prompt_puts_the_prefix_in_the_reply():
     messages = instruct_messages(WITH_CHUNKS, "python")
     assert messages[0]["role"] == "system"
-    assert "```python\nx = helper(<CURSOR>)\n\n```" in messages[1]["content"]
     assert "File util.py:" in messages[1]["content"]
-    assert strip_markdown_fence("```python\nreturn x\n```\n") == "return x"
-    assert strip_markdown_fence("return x") == "return x"
+    assert messages[1]["content"].endswith("The code after the cursor is:\n```python\n)\n\n```")
+    assert instruct_reply_start(WITH_CHUNKS, "python") == "```python\nx = helper("

@@ -28,7 +28,7 @@ class ScriptedEngine:
     def count_tokens(self, text: str) -> int:
         return len(text)
 
-    def generate(self, prompt, *, max_tokens, deadline, is_cancelled, should_stop, **caps):
+    def generate(self, prompt, *, max_tokens, is_cancelled, should_stop, **caps):
         self.prompts.append(prompt)
         text, reason = "", "max_tokens"
         for char in self.reply[:max_tokens]:

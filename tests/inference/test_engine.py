@@ -1,0 +1,109 @@
+"""The llama.cpp engine with the real default model."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from inference.engine import LlamaEngine
+from inference.fim import ContextChunk, FimInput, instruct_messages, instruct_reply_start, qwen
+
+pytestmark = pytest.mark.e2e
+
+SUFFIX = "\n\n" + "".join(f"def other_{k}(y):\n    return y + {k}\n\n" for k in range(12))
+CHUNKS = [
+    ContextChunk(
+        f"mod{i}.py", "".join(f"def helper_{i}_{j}(x):\n    return x * {j}\n\n" for j in range(8))
+    )
+    for i in range(3)
+]
+
+
+def generate(engine: LlamaEngine, prompt: str, tokens: int = 10, **kwargs):
+    return engine.generate(
+        prompt,
+        max_tokens=tokens,
+        is_cancelled=lambda: False,
+        core_marker="<|fim_prefix|>",
+        **kwargs,
+    )
+
+
+def cold(engine: LlamaEngine, prompt: str, tokens: int = 10):
+    engine._llm._ctx.kv_cache_seq_rm(-1, -1, -1)
+    engine._llm.n_tokens = 0
+    return generate(engine, prompt, tokens)
+
+
+def test_family_and_fim_tokens_are_detected(engine):
+    assert engine.info.family == "qwen"
+    assert engine.info.has_fim
+
+
+def test_qwen_prompt_tokenizes_markers_as_single_special_tokens(engine):
+    prompt = qwen(FimInput("a = 1\n", "\nb = 2\n", (ContextChunk("u.py", "x = 0"),), "m.py", "r"))
+    tokens = engine.tokenize(prompt)
+    for marker in (
+        "<|repo_name|>",
+        "<|file_sep|>",
+        "<|fim_prefix|>",
+        "<|fim_suffix|>",
+        "<|fim_middle|>",
+    ):
+        (marker_id,) = engine.tokenize(marker)
+        assert marker_id in tokens
+    assert tokens[0] == engine.tokenize("<|repo_name|>")[0]
+    assert tokens[-1] == engine.info.fim_tokens["middle"]
+    # Spelled without special parsing, a marker would be several ordinary tokens.
+    assert len(engine._llm.tokenize(b"<|fim_prefix|>", special=False)) > 1
+
+
+def test_typing_reuses_the_prefix_and_matches_a_cold_run(engine, second_engine):
+    before = "def fibonacci(n):\n    "
+    generate(engine, qwen(FimInput(before, SUFFIX, tuple(CHUNKS), "main.py", "demo")))
+    for typed in ("i", "if n", "if n < 2"):
+        prompt = qwen(FimInput(before + typed, SUFFIX, tuple(CHUNKS), "main.py", "demo"))
+        warm = generate(engine, prompt)
+        assert warm.reused_tokens > warm.prompt_tokens / 2
+        assert warm.evaluated_tokens < warm.prompt_tokens / 2
+        assert warm.text == cold(second_engine, prompt).text
+
+
+def test_dropping_a_context_chunk_shifts_the_rest_instead_of_reevaluating(engine, second_engine):
+    before = "def fibonacci(n):\n    if n < 2"
+    generate(engine, qwen(FimInput(before, SUFFIX, tuple(CHUNKS), "main.py", "demo")))
+    prompt = qwen(FimInput(before, SUFFIX, tuple(CHUNKS[1:]), "main.py", "demo"))
+    warm = generate(engine, prompt)
+    assert warm.evaluated_tokens <= 2  # everything else was kept and shifted
+    assert warm.text == cold(second_engine, prompt).text
+
+
+def test_cancellation_and_prompt_time_cap_stop_prompt_processing(engine):
+    prompt = qwen(FimInput("x = 1\n" * 300, "\n", (), "big.py", "demo"))
+    engine._llm._ctx.kv_cache_seq_rm(-1, -1, -1)
+    engine._llm.n_tokens = 0
+    cancel = threading.Event()
+    timer = threading.Timer(0.2, cancel.set)
+    timer.start()
+    stopped = engine.generate(prompt, max_tokens=8, is_cancelled=cancel.is_set)
+    assert stopped.stop_reason == "cancelled"
+    assert stopped.evaluated_tokens < stopped.prompt_tokens
+    capped = engine.generate(prompt, max_tokens=8, is_cancelled=lambda: False, max_prompt_s=0.3)
+    assert capped.stop_reason == "prompt_timeout"
+    # What was evaluated stays cached: the next call picks up from there.
+    resumed = generate(engine, prompt, tokens=8)
+    assert resumed.reused_tokens >= stopped.evaluated_tokens + capped.evaluated_tokens - 1
+
+
+def test_instruction_fallback_renders_the_chat_template_and_completes(engine):
+    fim = FimInput("def add(a, b):\n    return", "\n\nprint(add(1, 2))\n", path="add.py")
+    chat = engine.render_chat(instruct_messages(fim, "python"))
+    assert chat.startswith("<|im_start|>system\n") and chat.endswith("<|im_start|>assistant\n")
+    result = engine.generate(
+        chat + instruct_reply_start(fim, "python"),
+        max_tokens=16,
+        is_cancelled=lambda: False,
+        should_stop=lambda text: "```" in text,
+    )
+    assert "a + b" in result.text.split("```")[0]
