@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterable
@@ -21,7 +22,9 @@ log = logging.getLogger(__name__)
 
 
 def stats_file() -> Path:
-    return cache_dir() / "stats.jsonl"
+    """`TREELLAMA_STATS_FILE` overrides where statistics go (tests, separate profiles)."""
+    override = os.environ.get("TREELLAMA_STATS_FILE")
+    return Path(override) if override else cache_dir() / "stats.jsonl"
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,10 @@ def summarize(records: Iterable[dict[str, Any]]) -> dict[str, Any]:
             shown.add(str(record.get("id")))
         elif kind == "accepted":
             accepted[str(record.get("id"))] = record
+    known = {str(c.get("id")) for c in completions}
+    accepted = {cid: record for cid, record in accepted.items() if cid in known}
+    shown &= known
+    seen = shown | accepted.keys()  # an accepted suggestion was necessarily shown
     offered = [c for c in completions if not c.get("empty")]
     by_source: dict[str, list[float]] = {}
     for c in completions:
@@ -100,10 +107,10 @@ def summarize(records: Iterable[dict[str, Any]]) -> dict[str, Any]:
     return {
         "completions": len(completions),
         "nonEmpty": len(offered),
-        "shown": len(shown),
+        "shown": len(seen),
         "accepted": len(accepted),
         "partialAccepts": len(partial),
-        "acceptanceRate": round(len(accepted) / len(shown), 3) if shown else None,
+        "acceptanceRate": round(len(accepted) / len(seen), 3) if seen else None,
         "acceptedCharsRatio": round(chars_taken / chars_offered, 3) if chars_offered else None,
         "latencyMs": {
             source: {"n": len(v), "p50": _percentile(v, 0.5), "p95": _percentile(v, 0.95)}

@@ -48,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = commands.add_parser("doctor", help="check the installation and the model")
     doctor.add_argument("--workspace", type=Path, help="read treellama.toml from here")
 
+    stats = commands.add_parser("stats", help="local completion statistics")
+    stats.add_argument("--json", action="store_true", help="print the summary as JSON")
+
     model = commands.add_parser("model", help="manage models")
     model_commands = model.add_subparsers(dest="model_command", required=True)
     install = model_commands.add_parser("install", help="download and verify a model")
@@ -130,6 +133,38 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_stats(args: argparse.Namespace) -> int:
+    import json
+
+    from inference.stats import read_stats, stats_file, summarize
+
+    summary = summarize(read_stats())
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return 0
+    rate = summary["acceptanceRate"]
+    chars = summary["acceptedCharsRatio"]
+    print(f"statistics from {stats_file()} (kept on this machine only)")
+    print(f"  completions   {summary['completions']} ({summary['nonEmpty']} with a suggestion)")
+    print(f"  shown         {summary['shown']}")
+    print(
+        f"  accepted      {summary['accepted']} ({summary['partialAccepts']} partly)"
+        + (f", acceptance rate {rate:.0%}" if rate is not None else "")
+        + (f", {chars:.0%} of suggested characters kept" if chars is not None else "")
+    )
+    for source, latency in summary["latencyMs"].items():
+        print(
+            f"  latency {source:12} n={latency['n']:<5} p50 {latency['p50']} ms"
+            f"  p95 {latency['p95']} ms"
+        )
+    tokens = summary["tokens"]
+    print(
+        f"  tokens        prompt {tokens['prompt']:,}, evaluated {tokens['evaluated']:,}, "
+        f"generated {tokens['generated']:,}"
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from lsp_server.logging_setup import configure_logging
@@ -139,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_serve(args)
     if args.command == "doctor":
         return cmd_doctor(args)
+    if args.command == "stats":
+        return cmd_stats(args)
     if args.model_command == "install":
         return cmd_model_install(args)
     return cmd_model_list(args)

@@ -140,3 +140,46 @@ async def test_did_change_configuration_applies_new_settings(vscode: LanguageCli
     )
     enabled = await vscode.text_document_inline_completion_async(inline_params(uri, FIB_CURSOR))
     assert enabled is not None and len(enabled.items) == 1
+
+
+async def test_show_last_prompt_feedback_and_typed_ahead(vscode: LanguageClient, tmp_path):
+    uri = open_document(vscode, SAMPLE / "mathutils.py")
+    first = await vscode.text_document_inline_completion_async(inline_params(uri, FIB_CURSOR))
+    item = first.items[0]
+    completion_id = item.command.arguments[0]
+    assert item.command.command == "treellama.acceptedCompletion"
+
+    last = await vscode.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="treellama.showLastPrompt")
+    )
+    assert last["id"] == completion_id and last["family"] == "qwen"
+    text = (SAMPLE / "mathutils.py").read_text()
+    after = text.split("def fibonacci(n):\n    ", 1)[1]
+    assert last["prompt"].endswith(f"def fibonacci(n):\n    <|fim_suffix|>{after}<|fim_middle|>")
+    assert last["completion"] == item.insert_text
+
+    # The user types the first two characters of the suggestion: answered without the model.
+    typed = item.insert_text[:2]
+    vscode.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            types.VersionedTextDocumentIdentifier(version=2, uri=uri),
+            [types.TextDocumentContentChangePartial(types.Range(FIB_CURSOR, FIB_CURSOR), typed)],
+        )
+    )
+    moved = types.Position(FIB_CURSOR.line, FIB_CURSOR.character + 2)
+    ahead = await vscode.text_document_inline_completion_async(inline_params(uri, moved))
+    assert ahead.items[0].insert_text == item.insert_text[2:]
+
+    vscode.protocol.notify("treellama/didShowCompletion", {"id": completion_id})
+    vscode.protocol.notify(
+        "treellama/didAcceptCompletion", {"id": completion_id, "acceptedLength": 2}
+    )
+    await vscode.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="treellama.acceptedCompletion", arguments=["nope"])
+    )
+    stats = await vscode.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="treellama.stats")
+    )
+    assert stats["shown"] >= 1 and stats["accepted"] >= 1 and stats["partialAccepts"] >= 1
+    assert stats["acceptanceRate"] <= 1
+    assert stats["latencyMs"]["cache"]["n"] >= 1 and stats["latencyMs"]["model"]["n"] >= 1

@@ -93,11 +93,13 @@ def test_stats_summary(tmp_path):
         recorder.shown(cid)
     recorder.accepted("c0", None)
     recorder.accepted("c1", 5)
+    recorder.accepted("c3", None)  # accepted without a didShow: it was shown all the same
+    recorder.accepted("unknown", 3)  # not ours: ignored
     summary = summarize(read_stats(tmp_path / "stats.jsonl"))
     assert summary["completions"] == 6 and summary["nonEmpty"] == 5
-    assert summary["shown"] == 4 and summary["accepted"] == 2 and summary["partialAccepts"] == 1
-    assert summary["acceptanceRate"] == 0.5
-    assert summary["acceptedCharsRatio"] == round(25 / 40, 3)
+    assert summary["shown"] == 5 and summary["accepted"] == 3 and summary["partialAccepts"] == 1
+    assert summary["acceptanceRate"] == 0.6
+    assert summary["acceptedCharsRatio"] == round(45 / 60, 3)
     assert summary["latencyMs"]["model"]["p50"] in (200.0, 300.0)
     assert summary["latencyMs"]["cache"]["n"] == 1
     assert summary["tokens"] == {"prompt": 200, "evaluated": 40, "generated": 20}
