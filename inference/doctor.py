@@ -88,7 +88,16 @@ def check_model(settings: ModelSettings) -> list[Check]:
             f"trained {info.n_ctx_train:,} tokens, configured n_ctx {info.n_ctx:,}",
         )
     )
-    checks.append(Check("architecture", True, f"{info.architecture}, gpu layers {info.gpu_layers}"))
+    checks.append(Check("model family", True, f"{info.architecture}, prompt format {info.family}"))
+    checks.append(
+        Check(
+            "hardware",
+            True,
+            f"n_gpu_layers {info.gpu_layers} (setting {settings.n_gpu_layers}), "
+            f"threads {info.n_threads}, n_batch {info.n_batch}, n_ubatch {info.n_ubatch}, "
+            f"flash attention {info.flash_attn}",
+        )
+    )
     return checks
 
 

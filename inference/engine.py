@@ -40,6 +40,10 @@ class ModelInfo:
     fim_tokens: dict[str, int]  # prefix/suffix/middle -> token id, when the vocab has them
     gpu_layers: int
     family: str = INSTRUCT  # the prompt format, see inference.fim
+    n_batch: int = 0
+    n_ubatch: int = 0
+    n_threads: int = 0
+    flash_attn: str = "auto"
 
     @property
     def has_fim(self) -> bool:
@@ -56,6 +60,7 @@ class Generation:
     generate_ms: float
     reused_tokens: int = 0  # prompt tokens whose KV cells were kept from the previous call
     evaluated_tokens: int = 0  # prompt tokens that had to be evaluated
+    yields: int = 0  # times a background generation gave way to a more urgent job
 
 
 class GenerationCancelled(Exception):
@@ -81,16 +86,18 @@ class LlamaEngine:
         llama_log.install()
         self.path = path
         gpu_layers = resolve_gpu_layers(settings.n_gpu_layers)
+        threads = settings.n_threads or os.cpu_count() or 1
         self._llm = llama_cpp.Llama(
             model_path=str(path),
             n_ctx=settings.n_ctx,
             n_batch=settings.n_batch,
-            n_threads=settings.n_threads or os.cpu_count() or 1,
+            n_ubatch=settings.n_ubatch,
+            n_threads=threads,
             n_gpu_layers=gpu_layers,
             # verbose=False would dup2 stdout/stderr to /dev/null; see inference.llama_log.
             verbose=True,
         )
-        self._use_two_sequences()
+        self._rebuild_context(settings.flash_attn)
         self._vocab = self._llm._model.vocab
         architecture = str(self._llm.metadata.get("general.architecture", "unknown"))
         self.info = ModelInfo(
@@ -101,17 +108,27 @@ class LlamaEngine:
             fim_tokens=self._fim_tokens(),
             gpu_layers=gpu_layers,
             family=detect_family(architecture, self.has_token),
+            n_batch=settings.n_batch,
+            n_ubatch=settings.n_ubatch,
+            n_threads=threads,
+            flash_attn=settings.flash_attn,
         )
 
-    def _use_two_sequences(self) -> None:
-        """Recreates the context with room for the PARKED sequence (one shared KV buffer).
-
-        llama-cpp-python creates single-sequence contexts and has no parameter for more."""
+    def _rebuild_context(self, flash_attn: str) -> None:
+        """Recreates the context with room for the PARKED sequence (one shared KV buffer) and
+        the flash-attention mode. llama-cpp-python has parameters for neither: its contexts
+        hold one sequence, and its flash_attn flag cannot say "auto"."""
+        import llama_cpp
         from llama_cpp import _internals
 
         params = self._llm.context_params
         params.n_seq_max = 2
         params.kv_unified = True
+        params.flash_attn_type = {
+            "auto": llama_cpp.LLAMA_FLASH_ATTN_TYPE_AUTO,
+            "on": llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED,
+            "off": llama_cpp.LLAMA_FLASH_ATTN_TYPE_DISABLED,
+        }[flash_attn]
         old = self._llm._ctx
         self._llm._ctx = _internals.LlamaContext(
             model=self._llm._model, params=params, verbose=True
@@ -238,12 +255,14 @@ class LlamaEngine:
         max_prompt_s: float | None = None,
         max_predict_s: float | None = None,
         core_marker: str | None = None,
+        should_yield: Callable[[], bool] = lambda: False,
     ) -> Generation:
         """Greedy decoding of up to `max_tokens` after `prompt_text`.
 
         Prompt processing gives up after `max_prompt_s`, keeping what it evaluated in the cache
         for the next call; generation returns what it has `max_predict_s` after its first
-        token. `should_stop` sees the text so far.
+        token. `should_stop` sees the text so far. When `should_yield` turns true between
+        tokens, generation stops with reason "yielded" so that a more urgent job can run.
         KV cells are reused by shifting only before `core_marker` (see inference.kv_reuse)."""
         if is_cancelled():
             raise GenerationCancelled
@@ -295,6 +314,9 @@ class LlamaEngine:
                 break
             if time.monotonic() >= deadline:
                 reason = "deadline"
+                break
+            if should_yield():
+                reason = "yielded"
                 break
             llm.eval([token])
         return result(bytes(output), generated, reason, first_at)

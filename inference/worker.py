@@ -66,6 +66,18 @@ class ModelWorker:
         self._queue.put(job)
         return future
 
+    def has_waiting(self, better_than: Priority) -> bool:
+        """True if a job more urgent than `better_than` is queued. Call from the worker thread."""
+        with self._queue.mutex:
+            return bool(self._queue.queue) and self._queue.queue[0].priority < better_than
+
+    def run_waiting(self, better_than: Priority) -> None:
+        """Runs the queued jobs more urgent than `better_than`, here on the worker thread.
+
+        A long job calls this when it yields, so a keystroke never waits for it to finish."""
+        while self.has_waiting(better_than):
+            self._run(self._queue.get())
+
     def set_engine(self, engine: Engine) -> None:
         """Only call from a job, so the engine changes hands on the worker thread."""
         self._engine = engine
@@ -79,14 +91,17 @@ class ModelWorker:
             if job.run is _stop:
                 job.future.set_result(None)
                 return
-            if job.cancel.is_set() or not job.future.set_running_or_notify_cancel():
-                if not job.future.done():
-                    job.future.set_exception(JobCancelled())
-                continue
-            try:
-                job.future.set_result(job.run(self._engine, job.cancel))
-            except BaseException as exc:  # the worker must outlive any job
-                job.future.set_exception(exc)
+            self._run(job)
+
+    def _run(self, job: _Job[Any]) -> None:
+        if job.cancel.is_set() or not job.future.set_running_or_notify_cancel():
+            if not job.future.done():
+                job.future.set_exception(JobCancelled())
+            return
+        try:
+            job.future.set_result(job.run(self._engine, job.cancel))
+        except BaseException as exc:  # the worker must outlive any job
+            job.future.set_exception(exc)
 
 
 def _stop(engine: Engine, cancel: threading.Event) -> None:

@@ -124,3 +124,35 @@ def test_no_engine_is_a_clear_error():
     with pytest.raises(ModelNotReady):
         future.result(5)
     worker.stop()
+
+
+def test_background_generation_gives_way_to_a_keystroke_and_resumes():
+    from inference.background import submit_background_generation
+
+    class YieldingEngine(ScriptedEngine):
+        def generate(self, prompt, *, max_tokens, is_cancelled, should_stop, should_yield, **caps):
+            self.prompts.append(prompt)
+            text = ""
+            for char in self.reply[len(prompt) - len("P:") :][:max_tokens]:
+                time.sleep(self.token_delay)
+                text += char
+                if should_yield():
+                    return Generation(text, len(prompt), len(text), "yielded", 0.0, 0.0)
+            return Generation(text, len(prompt), len(text), "max_tokens", 0.0, 0.0)
+
+    worker = ModelWorker()
+    engine = YieldingEngine("abcdefghijklmnopqrstuvwxyz" * 4, token_delay=0.01)
+    worker.submit(lambda e, c: worker.set_engine(engine), Priority.LOAD).result(5)
+    order: list[str] = []
+    long_job = submit_background_generation(worker, "P:", max_tokens=80)
+    long_job.add_done_callback(lambda _: order.append("agent"))
+    time.sleep(0.15)
+    keystroke = worker.submit(lambda e, c: order.append("keystroke"), Priority.COMPLETION)
+    keystroke.result(5)
+    result = long_job.result(10)
+    assert order == ["keystroke", "agent"]
+    assert result.text == engine.reply[:80]  # nothing lost across the pause
+    assert result.yields == 1
+    assert len(engine.prompts) == 2 and engine.prompts[1] == "P:" + engine.prompts[1][2:]
+    assert result.text.startswith(engine.prompts[1][2:])  # resumed after what it had
+    worker.stop()
