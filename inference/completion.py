@@ -105,8 +105,9 @@ def _trim_window(
     return prefix, suffix
 
 
-def build_prompt(engine: object, prepared: _Prepared) -> tuple[str, str, tuple[ContextChunk, ...]]:
-    """The prompt text, its family, and the chunks it includes, within the context window."""
+def build_prompt(engine: object, prepared: _Prepared) -> tuple[str, str, FimInput]:
+    """The prompt text, its family, and its parts (with the chunks that fit), within the
+    context window."""
     info = getattr(engine, "info", None)
     settings = prepared.settings
     family = settings.prompt_format
@@ -125,15 +126,15 @@ def build_prompt(engine: object, prepared: _Prepared) -> tuple[str, str, tuple[C
     fim = FimInput(prefix, suffix, chunks, request.path, request.repo)
     if family == INSTRUCT:
         chat = engine.render_chat(instruct_messages(fim, request.language))  # type: ignore[attr-defined]
-        return chat + instruct_reply_start(fim, request.language), family, chunks
-    return format_for(family).build(fim), family, chunks
+        return chat + instruct_reply_start(fim, request.language), family, fim
+    return format_for(family).build(fim), family, fim
 
 
 def run_completion(engine: object, cancel: threading.Event, prepared: _Prepared) -> Completion:
     if engine is None:
         raise ModelNotReady("no model is loaded")
     settings = prepared.settings
-    prompt, family, chunks = build_prompt(engine, prepared)
+    prompt, family, fim = build_prompt(engine, prepared)
     fmt = None if family == INSTRUCT else format_for(family)
     stops = fmt.stop if fmt else INSTRUCT_STOPS
     cursor = prepared.window.cursor
@@ -144,12 +145,15 @@ def run_completion(engine: object, cancel: threading.Event, prepared: _Prepared)
         max_prompt_s=settings.max_prompt_ms / 1000 if settings.max_prompt_ms else None,
         max_predict_s=settings.max_predict_ms / 1000,
         core_marker=fmt.core_marker if fmt else None,
+        fim=fim,
         is_cancelled=cancel.is_set,
         should_stop=lambda text: should_stop(text, cursor, max_lines=max_lines, stops=stops),
     )
     text = clean_completion(generation.text, cursor, max_lines=max_lines, stops=stops)
     elapsed = (time.monotonic() - prepared.started) * 1000
-    return Completion(_new_id(), text, "model", cursor, elapsed, prompt, family, generation, chunks)
+    return Completion(
+        _new_id(), text, "model", cursor, elapsed, prompt, family, generation, tuple(fim.chunks)
+    )
 
 
 class CompletionService:

@@ -256,6 +256,7 @@ class LlamaEngine:
         max_predict_s: float | None = None,
         core_marker: str | None = None,
         should_yield: Callable[[], bool] = lambda: False,
+        fim: object = None,  # the prompt's parts; only HTTP backends that format it need them
     ) -> Generation:
         """Greedy decoding of up to `max_tokens` after `prompt_text`.
 

@@ -209,3 +209,18 @@ def instruct_messages(fim: FimInput, language: str = "") -> list[dict[str, str]]
 
 def instruct_reply_start(fim: FimInput, language: str = "") -> str:
     return f"```{language}\n{fim.prefix}"
+
+
+HOLE = "<CURSOR>"
+
+
+def hole_messages(fim: FimInput, language: str = "") -> list[dict[str, str]]:
+    """Chat messages asking a (larger, remote) chat model to fill a marked hole."""
+    context = "".join(f"File {chunk.path}:\n```\n{chunk.text}\n```\n\n" for chunk in fim.chunks)
+    system = (
+        "You are a code completion engine. The user shows a file with one " + HOLE + " marker. "
+        "Reply with only the code to insert at " + HOLE + ": no explanation, no markdown fences, "
+        "and do not repeat the code around the marker."
+    )
+    user = f"{context}```{language}\n{fim.prefix}{HOLE}{fim.suffix}\n```"
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]

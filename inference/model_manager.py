@@ -22,7 +22,7 @@ from typing import Any
 from inference.install import file_sha256
 from inference.paths import cache_dir, models_dir
 from inference.registry import MODELS, get_model_spec
-from inference.settings import ModelSettings
+from inference.settings import BackendSettings, ModelSettings
 from inference.worker import ModelWorker, Priority
 
 log = logging.getLogger(__name__)
@@ -155,17 +155,23 @@ class ModelManager:
         """Resolves once the latest load finished, successfully or not."""
         return self._loaded
 
-    def load(self, settings: ModelSettings) -> Future[ModelStatus]:
+    def load(
+        self, settings: ModelSettings, backend: BackendSettings | None = None
+    ) -> Future[ModelStatus]:
+        backend = backend or BackendSettings()
         with self._lock:
-            self._status = ModelStatus(ModelState.LOADING, settings.path or settings.name)
+            name = backend.url if backend.kind == "http" else settings.path or settings.name
+            self._status = ModelStatus(ModelState.LOADING, name)
             self._loaded = self._worker.submit(
-                lambda engine, cancel: self._load(settings), Priority.LOAD
+                lambda engine, cancel: self._load(settings, backend), Priority.LOAD
             )
             return self._loaded
 
-    def _load(self, settings: ModelSettings) -> ModelStatus:
+    def _load(self, settings: ModelSettings, backend: BackendSettings) -> ModelStatus:
         started = time.monotonic()
         self._worker.set_engine(None)  # free the old model before loading the new one
+        if backend.kind == "http":
+            return self._connect(backend, started)
         try:
             model = resolve_model(settings)
             verify_model(model)
@@ -189,7 +195,36 @@ class ModelManager:
                 load_ms=(time.monotonic() - started) * 1000,
                 info=engine.info,
             )
+        return self._settle(status)
+
+    def _settle(self, status: ModelStatus) -> ModelStatus:
         with self._lock:
             self._status = status
         log.info("model status: %s %s %s", status.state.value, status.message, status.fix)
         return status
+
+    def _connect(self, backend: BackendSettings, started: float) -> ModelStatus:
+        from inference.http_backend import BackendUnavailable, HttpEngine
+
+        try:
+            engine = HttpEngine(backend)
+        except BackendUnavailable as exc:
+            return self._settle(
+                ModelStatus(
+                    ModelState.UNAVAILABLE,
+                    backend.url,
+                    f"the model server is unavailable: {exc}",
+                    f"start the server at {backend.url or 'backend.url'}, or set "
+                    'backend.kind = "local" to run the model in-process',
+                )
+            )
+        self._worker.set_engine(engine)
+        return self._settle(
+            ModelStatus(
+                ModelState.READY,
+                backend.url,
+                f"{backend.url} ({backend.api}) ready",
+                load_ms=(time.monotonic() - started) * 1000,
+                info=engine.info,
+            )
+        )

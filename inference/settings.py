@@ -51,3 +51,25 @@ class CompletionSettings:
     cache: bool = True
     # After a suggestion, compute the one that would follow it, in the background.
     speculative: bool = True
+
+
+@dataclass(frozen=True)
+class BackendSettings:
+    # "local" runs the model in-process; "http" sends completions to a model server at `url`.
+    kind: str = field(default="local", metadata={"choices": ("local", "http")})
+    url: str = ""
+    api: str = field(
+        default="openai-completions",
+        metadata={"choices": ("infill", "completion", "openai-completions", "openai-chat")},
+    )
+    model: str = ""  # the model name the server expects, if any
+    # The prompt format of the served model, for the raw-prompt APIs.
+    family: str = field(
+        default="qwen",
+        metadata={"choices": ("qwen", "starcoder2", "starcoder", "codellama", "deepseek",
+                              "codestral", "codegemma")},
+    )  # fmt: skip
+    n_ctx: int = field(default=8192, metadata={"min": 256, "max": 1 << 20})
+    # The name of an environment variable holding an API key; never the key itself.
+    api_key_env: str = ""
+    timeout_ms: int = field(default=30_000, metadata={"min": 100, "max": 600_000})

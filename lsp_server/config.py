@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
 
-from inference.settings import CompletionSettings, ModelSettings
+from inference.settings import BackendSettings, CompletionSettings, ModelSettings
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -38,6 +38,7 @@ class LogSettings:
 class Config:
     model: ModelSettings = field(default_factory=ModelSettings)
     completion: CompletionSettings = field(default_factory=CompletionSettings)
+    backend: BackendSettings = field(default_factory=BackendSettings)
     log: LogSettings = field(default_factory=LogSettings)
 
 

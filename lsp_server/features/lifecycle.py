@@ -34,6 +34,8 @@ def report_config_problems(ls: TreellamaServer, problems: list[ConfigProblem]) -
 async def report_model_load(ls: TreellamaServer, load: Future[ModelStatus]) -> None:
     """Shows a running model load as work-done progress, then says how it went."""
     settings = ls.session.config.model
+    backend = ls.session.config.backend
+    what = backend.url if backend.kind == "http" else settings.path or settings.name
     token = f"treellama-model-{uuid.uuid4()}"
     progress = ls.session.client.work_done_progress
     if progress:
@@ -45,9 +47,7 @@ async def report_model_load(ls: TreellamaServer, load: Future[ModelStatus]) -> N
     if progress:
         ls.work_done_progress.begin(
             token,
-            types.WorkDoneProgressBegin(
-                title="treellama", message=f"loading model {settings.path or settings.name}"
-            ),
+            types.WorkDoneProgressBegin(title="treellama", message=f"loading model {what}"),
         )
     status = await asyncio.wrap_future(load)
     if progress:
@@ -78,7 +78,7 @@ def register(server: TreellamaServer) -> None:
         ls.session.pending_problems = ls.session.reload_config()
         # Loading starts now, on the model worker; progress can only be shown once the client
         # has our initialize response, so `initialized` reports on it.
-        ls.models.load(ls.session.config.model)
+        ls.models.load(ls.session.config.model, ls.session.config.backend)
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: TreellamaServer, params: types.InitializedParams) -> None:
@@ -95,5 +95,6 @@ def register(server: TreellamaServer) -> None:
         before = ls.session.config
         ls.session.editor_settings = params.settings
         report_config_problems(ls, ls.session.reload_config())
-        if ls.session.config.model != before.model:
-            await report_model_load(ls, ls.models.load(ls.session.config.model))
+        config = ls.session.config
+        if (config.model, config.backend) != (before.model, before.backend):
+            await report_model_load(ls, ls.models.load(config.model, config.backend))

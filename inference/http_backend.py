@@ -1,0 +1,229 @@
+"""An engine that talks to a model server over HTTP, for users who outgrow one process.
+
+It has the local engine's interface (info, count_tokens, render_chat, generate, prefill), so the
+completion service cannot tell them apart. Four APIs:
+
+- `infill`: llama-server's /infill (the server formats the FIM prompt; context chunks go in
+  `input_extra`);
+- `completion`: llama-server's /completion with our FIM prompt (`cache_prompt` on);
+- `openai-completions`: /v1/completions with our FIM prompt (vLLM, Ollama, llama-server,
+  llama_cpp.server);
+- `openai-chat`: /v1/chat/completions with an instruction to fill the hole, for chat models.
+
+Responses are streamed (server-sent events), so cancellation and the time caps act between
+chunks: closing the connection stops the server's generation. Only the configured URL is
+contacted. Token counts are estimated (about 3.5 characters per token), since the OpenAI API
+has no tokenizer endpoint; budgets therefore keep a margin.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from inference.engine import Generation, GenerationCancelled
+from inference.fim import FimInput, hole_messages
+from inference.settings import BackendSettings
+
+log = logging.getLogger(__name__)
+
+CHARS_PER_TOKEN = 3.5
+
+
+class BackendUnavailable(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class HttpModelInfo:
+    path: str
+    architecture: str
+    family: str
+    n_ctx: int
+    n_ctx_train: int
+    gpu_layers: int = 0
+    fim_tokens: tuple[()] = ()
+
+    @property
+    def has_fim(self) -> bool:
+        return self.family != "instruct"
+
+
+def _sse_events(response: Any) -> Iterator[dict[str, Any]]:
+    """The JSON payloads of a server-sent-event stream (`data: {...}` lines)."""
+    for raw in response:
+        line = raw.decode("utf-8", errors="replace").strip()
+        if not line.startswith("data:"):
+            continue
+        data = line[5:].strip()
+        if data == "[DONE]":
+            return
+        try:
+            yield json.loads(data)
+        except ValueError:
+            log.debug("ignoring a malformed event: %.200s", data)
+
+
+def strip_fence(text: str) -> str:
+    """Chat models often wrap code in a markdown fence despite being told not to."""
+    stripped = text.lstrip()
+    if not stripped.startswith("```"):
+        return text
+    body = stripped.split("\n", 1)[1] if "\n" in stripped else ""
+    end = body.find("```")
+    return body[:end].rstrip("\n") if end != -1 else body
+
+
+def _text_of(api: str, event: dict[str, Any]) -> tuple[str, bool]:
+    """The new text in an event, and whether the server says it is the last one."""
+    if api in ("infill", "completion"):
+        return str(event.get("content", "")), bool(event.get("stop"))
+    choices = event.get("choices") or [{}]
+    choice = choices[0]
+    finished = choice.get("finish_reason") is not None
+    if api == "openai-chat":
+        return str((choice.get("delta") or {}).get("content") or ""), finished
+    return str(choice.get("text") or ""), finished
+
+
+class HttpEngine:
+    def __init__(self, settings: BackendSettings) -> None:
+        if not settings.url:
+            raise BackendUnavailable("backend.url is not set")
+        self.settings = settings
+        self.base = settings.url.rstrip("/")
+        self.info = HttpModelInfo(
+            path=self.base,
+            architecture=f"http ({settings.api})",
+            family="instruct" if settings.api == "openai-chat" else settings.family,
+            n_ctx=settings.n_ctx,
+            n_ctx_train=settings.n_ctx,
+        )
+        self._check_reachable()
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
+        if self.settings.api_key_env:
+            key = os.environ.get(self.settings.api_key_env, "")
+            if key:
+                headers["Authorization"] = f"Bearer {key}"
+        return headers
+
+    def _check_reachable(self) -> None:
+        path = "/health" if self.settings.api in ("infill", "completion") else "/v1/models"
+        request = urllib.request.Request(self.base + path, headers=self._headers())
+        try:
+            with urllib.request.urlopen(request, timeout=self.settings.timeout_ms / 1000):
+                pass
+        except urllib.error.HTTPError as exc:
+            if exc.code >= 500:
+                raise BackendUnavailable(f"{self.base}{path} answered {exc.code}") from None
+        except OSError as exc:
+            raise BackendUnavailable(f"cannot reach {self.base}: {exc}") from None
+
+    def count_tokens(self, text: str) -> int:
+        return int(len(text) / CHARS_PER_TOKEN) + 1
+
+    def render_chat(self, messages: list[dict[str, str]]) -> str:
+        # The chat API takes the messages themselves; see generate().
+        return json.dumps(messages)
+
+    def prefill(self, prompt_text: str, is_cancelled: Callable[[], bool], *args: Any) -> int:
+        return 0  # the server keeps its own cache (cache_prompt)
+
+    def _payload(self, prompt_text: str, fim: FimInput | None, max_tokens: int) -> tuple[str, dict]:
+        api = self.settings.api
+        common: dict[str, Any] = {"temperature": 0.0, "stream": True}
+        if self.settings.model:
+            common["model"] = self.settings.model
+        if api == "infill":
+            assert fim is not None, "the infill API needs the FIM parts"
+            extra = [{"filename": c.path, "text": c.text} for c in fim.chunks]
+            return "/infill", {
+                **common, "input_prefix": fim.prefix, "input_suffix": fim.suffix,
+                "input_extra": extra, "n_predict": max_tokens, "cache_prompt": True,
+            }  # fmt: skip
+        if api == "completion":
+            return "/completion", {
+                **common, "prompt": prompt_text, "n_predict": max_tokens, "cache_prompt": True,
+            }  # fmt: skip
+        if api == "openai-chat":
+            assert fim is not None, "the chat API needs the FIM parts"
+            return "/v1/chat/completions", {
+                **common, "messages": hole_messages(fim), "max_tokens": max_tokens,
+            }  # fmt: skip
+        return "/v1/completions", {**common, "prompt": prompt_text, "max_tokens": max_tokens}
+
+    def generate(
+        self,
+        prompt_text: str,
+        *,
+        max_tokens: int,
+        is_cancelled: Callable[[], bool],
+        should_stop: Callable[[str], bool] = lambda text: False,
+        max_prompt_s: float | None = None,
+        max_predict_s: float | None = None,
+        core_marker: str | None = None,
+        should_yield: Callable[[], bool] = lambda: False,
+        fim: FimInput | None = None,
+    ) -> Generation:
+        if is_cancelled():
+            raise GenerationCancelled
+        path, payload = self._payload(prompt_text, fim, max_tokens)
+        request = urllib.request.Request(
+            self.base + path, json.dumps(payload).encode(), self._headers()
+        )
+        started = time.monotonic()
+        first_at: float | None = None
+        text, pieces, reason = "", 0, "max_tokens"
+        timeout = max_prompt_s if max_prompt_s else self.settings.timeout_ms / 1000
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                for event in _sse_events(response):
+                    piece, last = _text_of(self.settings.api, event)
+                    if first_at is None:
+                        first_at = time.monotonic()
+                    text += piece
+                    pieces += 1 if piece else 0
+                    visible = strip_fence(text) if self.settings.api == "openai-chat" else text
+                    if last:
+                        reason = "eog"
+                        break
+                    if is_cancelled():
+                        reason = "cancelled"
+                        break
+                    if should_stop(visible):
+                        reason = "stop"
+                        break
+                    if max_predict_s is not None and time.monotonic() - first_at > max_predict_s:
+                        reason = "deadline"
+                        break
+                    if should_yield():
+                        reason = "yielded"
+                        break
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode(errors="replace")[:300]
+            raise BackendUnavailable(f"{self.base}{path} answered {exc.code}: {detail}") from None
+        except TimeoutError:
+            reason = "prompt_timeout" if first_at is None else "deadline"
+        except OSError as exc:
+            raise BackendUnavailable(f"{self.base}{path}: {exc}") from None
+        finished = time.monotonic()
+        first_at = first_at or finished
+        if self.settings.api == "openai-chat":
+            text = strip_fence(text)
+        return Generation(
+            text=text,
+            prompt_tokens=self.count_tokens(prompt_text),
+            generated_tokens=pieces,
+            stop_reason=reason,
+            prompt_ms=(first_at - started) * 1000,
+            generate_ms=(finished - first_at) * 1000,
+        )
