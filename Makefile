@@ -29,8 +29,8 @@ demo: model
 	$(PY) demo/run_demo.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check lsp_server inference indexing agent tests demo
-	$(BIN)/ruff format --check lsp_server inference indexing agent tests demo
+	$(BIN)/ruff check lsp_server inference indexing agent tests demo bench
+	$(BIN)/ruff format --check lsp_server inference indexing agent tests demo bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
