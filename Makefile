@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 # pip caches the wheel afterwards.
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 
-.PHONY: demo test lint typecheck unit e2e model venv clean
+.PHONY: demo test lint typecheck unit e2e model venv clean bench
 
 venv: $(STAMP)
 
@@ -40,6 +40,13 @@ unit: $(STAMP)
 
 test: lint typecheck model
 	$(BIN)/pytest
+
+# Benchmarks print ratios against baselines measured in the same run; see README, Performance.
+bench: model
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/treellama model install qwen2.5-coder-1.5b
+	$(PY) -m bench.latency
+	$(PY) -m bench.quality_humaneval
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

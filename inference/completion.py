@@ -130,7 +130,9 @@ def build_prompt(engine: object, prepared: _Prepared) -> tuple[str, str, FimInpu
     return format_for(family).build(fim), family, fim
 
 
-def run_completion(engine: object, cancel: threading.Event, prepared: _Prepared) -> Completion:
+def run_completion(
+    engine: object, cancel: threading.Event, prepared: _Prepared, background: bool = False
+) -> Completion:
     if engine is None:
         raise ModelNotReady("no model is loaded")
     settings = prepared.settings
@@ -146,6 +148,7 @@ def run_completion(engine: object, cancel: threading.Event, prepared: _Prepared)
         max_predict_s=settings.max_predict_ms / 1000,
         core_marker=fmt.core_marker if fmt else None,
         fim=fim,
+        background=background,
         is_cancelled=cancel.is_set,
         should_stop=lambda text: should_stop(text, cursor, max_lines=max_lines, stops=stops),
     )
@@ -307,7 +310,7 @@ class CompletionService:
         )
 
         def job(engine: object, cancelled: threading.Event) -> None:
-            completion = run_completion(engine, cancelled, ahead)
+            completion = run_completion(engine, cancelled, ahead, background=True)
             generation = completion.generation
             if generation is not None and generation.stop_reason not in (
                 "cancelled",

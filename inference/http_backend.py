@@ -173,6 +173,7 @@ class HttpEngine:
         core_marker: str | None = None,
         should_yield: Callable[[], bool] = lambda: False,
         fim: FimInput | None = None,
+        background: bool = False,
     ) -> Generation:
         if is_cancelled():
             raise GenerationCancelled

@@ -71,7 +71,11 @@ function M.request(bufnr)
     end
     local text = type(item.insertText) == 'table' and item.insertText.value or item.insertText
     if text and text ~= '' then
-      show(bufnr, { text = text, row = row, col = col, changedtick = tick })
+      local id = item.command and item.command.arguments and item.command.arguments[1]
+      show(bufnr, { text = text, row = row, col = col, changedtick = tick, id = id })
+      if id then
+        client:notify('treellama/didShowCompletion', { id = id })
+      end
     end
   end, bufnr)
   if ok then
@@ -93,6 +97,10 @@ function M.accept()
   end
   clear(bufnr)
   local lines = vim.split(suggestion.text, '\n', { plain = true })
+  local client = require('treellama').client(bufnr)
+  if client and suggestion.id then
+    client:notify('treellama/didAcceptCompletion', { id = suggestion.id, acceptedLength = #suggestion.text })
+  end
   vim.schedule(function()
     vim.api.nvim_buf_set_text(bufnr, suggestion.row, suggestion.col, suggestion.row, suggestion.col, lines)
     local last_row = suggestion.row + #lines

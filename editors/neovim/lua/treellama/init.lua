@@ -112,7 +112,21 @@ local function map_keys(bufnr)
   map(keys.trigger, M.trigger, 'treellama: suggest now', false)
 end
 
+local function send_yanks(client, bufnr)
+  vim.api.nvim_create_autocmd('TextYankPost', {
+    group = vim.api.nvim_create_augroup('treellama.yank.' .. bufnr, { clear = true }),
+    buffer = bufnr,
+    callback = function()
+      local text = table.concat(vim.v.event.regcontents or {}, '\n')
+      if text:find('%S') then
+        client:notify('treellama/didYank', { uri = vim.uri_from_bufnr(bufnr), text = text })
+      end
+    end,
+  })
+end
+
 local function on_attach(client, bufnr)
+  send_yanks(client, bufnr)
   if M.uses_native() then
     vim.lsp.inline_completion.enable(true, { bufnr = bufnr })
   else
