@@ -43,6 +43,9 @@ from inference.worker import ModelWorker, Priority
 log = logging.getLogger(__name__)
 
 RESERVED_TOKENS = 16  # slack for special tokens and the first generated token
+# Speculation waits this long after a suggestion: a user who is still typing makes it moot, and
+# a keystroke should never have to wait for background work to notice it is cancelled.
+SPECULATE_AFTER_S = 0.25
 
 
 class ModelNotReady(Exception):
@@ -175,8 +178,12 @@ class CompletionService:
         self.stats = stats
         self.sources = list(sources)
         self._lock = threading.Lock()
+        # Per document: the running request, and the background job (speculation, pre-fill).
+        # A new request cancels both; a new background job only replaces the older one.
         self._inflight: dict[str, threading.Event] = {}
+        self._background_jobs: dict[str, threading.Event] = {}
         self.last: Completion | None = None  # what the model saw last: treellama.showLastPrompt
+        self._last_request: tuple[CompletionRequest, CompletionSettings] | None = None
 
     def _prepare(self, request: CompletionRequest, settings: CompletionSettings) -> _Prepared:
         started = time.monotonic()
@@ -193,25 +200,31 @@ class CompletionService:
                 chunks += tuple(source.chunks_for(request.key, request.line))
         return _Prepared(request, offset, window, chunks, settings, started)
 
-    def _claim(self, key: str) -> threading.Event:
+    def _claim(self, key: str, background: bool = False) -> threading.Event:
         cancel = threading.Event()
         with self._lock:
-            previous = self._inflight.get(key)
-            if previous is not None:
-                previous.set()  # a newer keystroke makes the older suggestion stale
-            self._inflight[key] = cancel
+            slots = (
+                [self._background_jobs] if background else [self._inflight, self._background_jobs]
+            )
+            for slot in slots:
+                previous = slot.pop(key, None)
+                if previous is not None:
+                    previous.set()  # a newer keystroke makes older work stale
+            (self._background_jobs if background else self._inflight)[key] = cancel
         return cancel
 
     def _release(self, key: str, cancel: threading.Event) -> None:
         with self._lock:
-            if self._inflight.get(key) is cancel:
-                del self._inflight[key]
+            for slot in (self._inflight, self._background_jobs):
+                if slot.get(key) is cancel:
+                    del slot[key]
 
     def submit(
         self, request: CompletionRequest, settings: CompletionSettings
     ) -> tuple[Future[Completion], threading.Event]:
         """Starts a completion. Cheap enough for any thread; the model work runs on the worker."""
         prepared = self._prepare(request, settings)
+        self._last_request = (request, settings)
         cancel = self._claim(request.key)
         cached = (
             self.cache.get(request.key, request.text, prepared.offset) if settings.cache else None
@@ -278,11 +291,26 @@ class CompletionService:
             )
         )
 
-    def _background(self, key: str, job: Callable[[object, threading.Event], None]) -> None:
-        """Runs `job` at prefetch priority; any new request for the document cancels it."""
-        cancel = self._claim(key)
-        future = self._worker.submit(job, Priority.PREFETCH, cancel)
-        future.add_done_callback(lambda _: self._release(key, cancel))
+    def _background(
+        self, key: str, job: Callable[[object, threading.Event], None], delay: float = 0.0
+    ) -> None:
+        """Runs `job` at prefetch priority after `delay` seconds; any new request for the
+        document cancels it, whether it is waiting or running."""
+        cancel = self._claim(key, background=True)
+
+        def start() -> None:
+            if cancel.is_set():
+                self._release(key, cancel)
+                return
+            future = self._worker.submit(job, Priority.PREFETCH, cancel)
+            future.add_done_callback(lambda _: self._release(key, cancel))
+
+        if delay <= 0:
+            start()
+            return
+        timer = threading.Timer(delay, start)
+        timer.daemon = True
+        timer.start()
 
     def _prefill(self, prepared: _Prepared) -> None:
         def job(engine: object, cancelled: threading.Event) -> None:
@@ -318,8 +346,13 @@ class CompletionService:
             ):
                 self.cache.put(request.key, text, offset, completion.text)
 
-        self._background(request.key, job)
+        self._background(request.key, job, delay=SPECULATE_AFTER_S)
 
-    def prefill_document(self, request: CompletionRequest, settings: CompletionSettings) -> None:
-        """Warms the KV cache for a cursor position while the user is idle."""
+    def prefill_last(self) -> bool:
+        """Warms the KV cache for the last cursor position with the current context chunks,
+        at the lowest priority; for when the context changed and the user is idle."""
+        if self._last_request is None:
+            return False
+        request, settings = self._last_request
         self._prefill(self._prepare(request, settings))
+        return True

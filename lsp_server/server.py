@@ -41,6 +41,7 @@ class TreellamaServer(LanguageServer):
         self.models = ModelManager(self.worker)
         self.stats = StatsRecorder()
         self.completions = CompletionService(self.worker, stats=self.stats)
+        self.prefill_timer: asyncio.TimerHandle | None = None
 
     def show_message(self, message: str, kind: types.MessageType) -> None:
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))

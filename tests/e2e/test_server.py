@@ -183,3 +183,22 @@ async def test_show_last_prompt_feedback_and_typed_ahead(vscode: LanguageClient,
     assert stats["shown"] >= 1 and stats["accepted"] >= 1 and stats["partialAccepts"] >= 1
     assert stats["acceptanceRate"] <= 1
     assert stats["latencyMs"]["cache"]["n"] >= 1 and stats["latencyMs"]["model"]["n"] >= 1
+
+
+async def test_yanked_text_and_other_files_become_context_chunks(vscode: LanguageClient):
+    helper = "def triple_it(value):\n    return value * 3\n"
+    vscode.protocol.notify(
+        "treellama/didYank", {"uri": (SAMPLE / "helpers.py").as_uri(), "text": helper}
+    )
+    uri = open_document(vscode, SAMPLE / "mathutils.py")
+    result = await vscode.text_document_inline_completion_async(inline_params(uri, FIB_CURSOR))
+    assert result is not None and result.items
+    last = await vscode.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="treellama.showLastPrompt")
+    )
+    assert last is not None
+    assert {"path": "helpers.py", "source": "yank"} in last["chunks"]
+    assert last["prompt"].startswith("<|repo_name|>sample_project\n")
+    assert f"<|file_sep|>helpers.py\n{helper}" in last["prompt"]
+    # The current file comes last, as its own section, just before the FIM core.
+    assert "<|file_sep|>mathutils.py\n<|fim_prefix|>" in last["prompt"]

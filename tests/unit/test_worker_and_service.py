@@ -28,6 +28,10 @@ class ScriptedEngine:
     def count_tokens(self, text: str) -> int:
         return len(text)
 
+    def prefill(self, prompt, is_cancelled, *marker):
+        self.prompts.append(prompt)
+        return len(prompt)
+
     def generate(self, prompt, *, max_tokens, is_cancelled, should_stop, **caps):
         self.prompts.append(prompt)
         text, reason = "", "max_tokens"
@@ -155,4 +159,19 @@ def test_background_generation_gives_way_to_a_keystroke_and_resumes():
     assert result.yields == 1
     assert len(engine.prompts) == 2 and engine.prompts[1] == "P:" + engine.prompts[1][2:]
     assert result.text.startswith(engine.prompts[1][2:])  # resumed after what it had
+    worker.stop()
+
+
+def test_background_work_never_cancels_a_running_request():
+    worker = ModelWorker()
+    engine = ScriptedEngine("y" * 100, token_delay=0.01)
+    worker.submit(lambda e, c: worker.set_engine(engine), Priority.LOAD).result(5)
+    service = CompletionService(worker)
+    settings = CompletionSettings(max_tokens=50, max_predict_ms=60_000, speculative=False)
+    running, _ = service.submit(CompletionRequest("file:///a.py", "a = ", 0, 4), settings)
+    time.sleep(0.05)
+    assert service.prefill_last()  # e.g. the user yanked something meanwhile
+    assert running.result(5).generation.stop_reason == "max_tokens"
+    time.sleep(0.2)
+    assert len(engine.prompts) == 2  # the pre-fill ran after the request, not instead of it
     worker.stop()
