@@ -9,10 +9,19 @@ from lsp_server.features import (
     inline_completion,
     lifecycle,
     status,
+    symbols,
 )
 from lsp_server.server import TreellamaServer
 
 
 def register_all(server: TreellamaServer) -> None:
-    for feature in (lifecycle, inline_completion, completion, status, feedback, context_events):
+    for feature in (
+        lifecycle,
+        inline_completion,
+        completion,
+        status,
+        feedback,
+        context_events,
+        symbols,
+    ):
         feature.register(server)

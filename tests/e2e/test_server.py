@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 import pytest
 from lsprotocol import types
@@ -202,3 +203,40 @@ async def test_yanked_text_and_other_files_become_context_chunks(vscode: Languag
     assert f"<|file_sep|>helpers.py\n{helper}" in last["prompt"]
     # The current file comes last, as its own section, just before the FIM core.
     assert "<|file_sep|>mathutils.py\n<|fim_prefix|>" in last["prompt"]
+
+
+async def test_symbols_folds_and_selections_work_without_a_model(no_model: LanguageClient):
+    path = SAMPLE.parent / "languages" / "shapes.ts"
+    uri = path.as_uri()
+    no_model.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            types.TextDocumentItem(uri, "typescript", 1, path.read_text())
+        )
+    )
+    document = types.TextDocumentIdentifier(uri)
+    symbols = await no_model.text_document_document_symbol_async(
+        types.DocumentSymbolParams(document)
+    )
+    outline = {(s.name, s.kind) for s in symbols}
+    assert ("Circle", types.SymbolKind.Class) in outline
+    assert ("Shape", types.SymbolKind.Interface) in outline
+    circle = next(s for s in symbols if s.name == "Circle")
+    assert {c.name for c in circle.children} == {"constructor", "area"}
+    assert circle.selection_range.start == types.Position(6, 13)  # the name, in UTF-16 units
+
+    folds = await no_model.text_document_folding_range_async(types.FoldingRangeParams(document))
+    assert any(f.start_line == 6 and f.end_line == 12 for f in folds)
+
+    inside = types.Position(10, 20)
+    (selection,) = await no_model.text_document_selection_range_async(
+        types.SelectionRangeParams(document, [inside])
+    )
+    ranges = []
+    while selection is not None:
+        ranges.append(selection.range)
+        selection = selection.parent
+    assert len(ranges) > 3 and ranges[-1].start == types.Position(0, 0)
+    assert all(
+        (outer.start.line, outer.start.character) <= (inner.start.line, inner.start.character)
+        for inner, outer in itertools.pairwise(ranges)
+    )
