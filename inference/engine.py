@@ -8,12 +8,14 @@ changed is evaluated. Cancellation, deadlines and stop rules are checked between
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -90,16 +92,10 @@ class LlamaEngine:
         self.path = path
         gpu_layers = resolve_gpu_layers(settings.n_gpu_layers)
         threads = settings.n_threads or os.cpu_count() or 1
-        self._llm = llama_cpp.Llama(
-            model_path=str(path),
-            n_ctx=settings.n_ctx,
-            n_batch=settings.n_batch,
-            n_ubatch=settings.n_ubatch,
-            n_threads=threads,
-            n_gpu_layers=gpu_layers,
-            # verbose=False would dup2 stdout/stderr to /dev/null; see inference.llama_log.
-            verbose=True,
-        )
+        # verbose=True makes llama-cpp-python print its metadata and chat template to
+        # sys.stderr; that belongs in the debug log. (Python-level only: no descriptors move.)
+        with contextlib.redirect_stderr(llama_log.LogWriter(log)):
+            self._llm = self._load(llama_cpp, path, settings, threads, gpu_layers)
         self._rebuild_context(settings.flash_attn)
         self._vocab = self._llm._model.vocab
         architecture = str(self._llm.metadata.get("general.architecture", "unknown"))
@@ -115,6 +111,21 @@ class LlamaEngine:
             n_ubatch=settings.n_ubatch,
             n_threads=threads,
             flash_attn=settings.flash_attn,
+        )
+
+    @staticmethod
+    def _load(
+        llama_cpp: Any, path: Path, settings: ModelSettings, threads: int, gpu_layers: int
+    ) -> Any:
+        return llama_cpp.Llama(
+            model_path=str(path),
+            n_ctx=settings.n_ctx,
+            n_batch=settings.n_batch,
+            n_ubatch=settings.n_ubatch,
+            n_threads=threads,
+            n_gpu_layers=gpu_layers,
+            # verbose=False would dup2 stdout/stderr to /dev/null; see inference.llama_log.
+            verbose=True,
         )
 
     def _rebuild_context(self, flash_attn: str) -> None:

@@ -9,6 +9,7 @@ log to the "llama.cpp" logger, where the user's log level and destination apply.
 from __future__ import annotations
 
 import ctypes
+import io
 import logging
 
 log = logging.getLogger("llama.cpp")
@@ -44,3 +45,16 @@ def install() -> None:
 
     _callback_ref = _forward
     llama_cpp.llama_log_set(_forward, ctypes.c_void_p(0))
+
+
+class LogWriter(io.TextIOBase):
+    """A text stream that sends each line written to it to a logger at DEBUG."""
+
+    def __init__(self, logger: logging.Logger) -> None:
+        self._logger = logger
+
+    def write(self, text: str) -> int:
+        for line in text.splitlines():
+            if line.strip():
+                self._logger.debug("%s", line)
+        return len(text)
