@@ -19,8 +19,7 @@ FIXTURES = Path(__file__).parent.parent / "fixtures"
 SAMPLE = FIXTURES / "sample_project"
 SHORT = {"TREELLAMA_COMPLETION_MAX_TOKENS": "40", "TREELLAMA_LOG_LEVEL": "info"}
 EMPTY_CACHE = tempfile.mkdtemp(prefix="treellama-empty-cache-")
-# Statistics from the tests go to a scratch file, not the user's.
-STATS_DIR = tempfile.mkdtemp(prefix="treellama-test-stats-")
+
 
 pytestmark = pytest.mark.e2e
 
@@ -43,8 +42,7 @@ def initialize_params(editor: str, options: object = None) -> types.InitializePa
 
 
 def server_config(**env: str) -> ClientServerConfig:
-    environment = {**os.environ, **SHORT, "TREELLAMA_STATS_FILE": f"{STATS_DIR}/stats.jsonl"}
-    return ClientServerConfig(server_command=SERVER, server_env={**environment, **env})
+    return ClientServerConfig(server_command=SERVER, server_env={**os.environ, **SHORT, **env})
 
 
 @pytest_lsp.fixture(params=["neovim", "visual_studio_code"], config=server_config())

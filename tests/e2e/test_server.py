@@ -240,3 +240,33 @@ async def test_symbols_folds_and_selections_work_without_a_model(no_model: Langu
         (outer.start.line, outer.start.character) <= (inner.start.line, inner.start.character)
         for inner, outer in itertools.pairwise(ranges)
     )
+
+
+async def test_instruction_prompt_fallback_through_the_server(vscode: LanguageClient):
+    vscode.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(
+            settings={"treellama": {"completion": {"promptFormat": "instruct"}}}
+        )
+    )
+    uri = open_document(vscode, SAMPLE / "mathutils.py")
+    mean_body = types.Position(7, 4)  # `return sum(values) / len(values)`, cut short below
+    vscode.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            types.VersionedTextDocumentIdentifier(version=2, uri=uri),
+            [types.TextDocumentContentChangePartial(
+                types.Range(mean_body, types.Position(7, 36)), "return sum(values) /"
+            )],
+        )
+    )  # fmt: skip
+    result = await vscode.text_document_inline_completion_async(
+        inline_params(uri, types.Position(7, 24))
+    )
+    last = await vscode.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="treellama.showLastPrompt")
+    )
+    assert last["family"] == "instruct"
+    assert last["prompt"].startswith("<|im_start|>system\n")
+    # The reply is pre-filled with the code before the cursor, which the model continues.
+    assert last["prompt"].endswith("def mean(values):\n    return sum(values) /")
+    assert "<|fim_prefix|>" not in last["prompt"]
+    assert result.items and "len(values)" in result.items[0].insert_text

@@ -1,0 +1,12 @@
+"""Session-wide test settings: servers started by any test inherit this environment."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+# Statistics from test servers go to a scratch file, never into the user's own.
+os.environ.setdefault(
+    "TREELLAMA_STATS_FILE",
+    os.path.join(tempfile.mkdtemp(prefix="treellama-test-stats-"), "stats.jsonl"),
+)
