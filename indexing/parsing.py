@@ -49,11 +49,16 @@ def parse(source: bytes, language: str) -> Any | None:
         return None
 
 
+# Grammars that extend another one share its tags query.
+QUERY_OF = {"tsx": "typescript"}
+
+
 @cache
 def tags_query(language: str) -> Any | None:
     """The compiled tags query for `language`, or None if there is none or it does not compile."""
+    name = QUERY_OF.get(language, language)
     try:
-        source = resources.files("indexing.queries").joinpath(f"{language}-tags.scm").read_text()
+        source = resources.files("indexing.queries").joinpath(f"{name}-tags.scm").read_text()
     except (FileNotFoundError, ModuleNotFoundError):
         return None
     try:

@@ -17,7 +17,7 @@ FIXTURES = Path(__file__).parent.parent / "fixtures" / "languages"
 EXPECTED = {
     "shapes.py": {"UNIT", "Shape", "area", "Circle", "__init__", "total_area"},
     "shapes.ts": {"Shape", "area", "Named", "Circle", "constructor", "totalArea", "double"},
-    "shapes.tsx": {"Shape", "area", "Named", "Circle", "constructor", "totalArea", "double"},
+    "shapes.tsx": {"Shape", "area", "Circle", "constructor", "totalArea", "double", "CircleView"},
     "shapes.js": {"Circle", "constructor", "area", "totalArea", "double"},
     "shapes.rs": {"Shape", "area", "Circle", "total_area"},
     "shapes.go": {"Shape", "Circle", "Area", "TotalArea"},
