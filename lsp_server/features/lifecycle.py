@@ -90,10 +90,22 @@ def register(server: TreellamaServer) -> None:
     async def did_change_configuration(
         ls: TreellamaServer, params: types.DidChangeConfigurationParams
     ) -> None:
-        if params.settings is None:
+        settings = params.settings
+        if settings is None and ls.session.client.configuration_pull:
+            # The pull model: the notification only says "something changed"; ask for it.
+            try:
+                (settings,) = await ls.workspace_configuration_async(
+                    types.ConfigurationParams(items=[types.ConfigurationItem(section="treellama")])
+                )
+            except Exception as exc:
+                log.warning("workspace/configuration failed: %s", exc)
+                return
+        if settings is None:
             return
         before = ls.session.config
-        ls.session.editor_settings = params.settings
+        ls.session.editor_settings = (
+            {"treellama": settings} if "treellama" not in settings else settings
+        )
         report_config_problems(ls, ls.session.reload_config())
         config = ls.session.config
         if (config.model, config.backend) != (before.model, before.backend):

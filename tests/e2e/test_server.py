@@ -270,3 +270,15 @@ async def test_instruction_prompt_fallback_through_the_server(vscode: LanguageCl
     assert last["prompt"].endswith("def mean(values):\n    return sum(values) /")
     assert "<|fim_prefix|>" not in last["prompt"]
     assert result.items and "len(values)" in result.items[0].insert_text
+
+
+async def test_configuration_is_pulled_when_the_client_sends_none(vscode: LanguageClient):
+    vscode.set_configuration({"completion": {"enabled": False}}, section="treellama")
+    vscode.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
+    uri = open_document(vscode, SAMPLE / "mathutils.py")
+    for _ in range(50):  # the pull is a round trip: wait until it has been applied
+        result = await vscode.text_document_inline_completion_async(inline_params(uri, FIB_CURSOR))
+        if not result.items:
+            break
+        await asyncio.sleep(0.1)
+    assert not result.items
