@@ -208,3 +208,19 @@ def test_tcp_transport_serves_one_client():
     finally:
         if server.poll() is None:
             server.kill()
+
+
+def test_a_huge_document_is_served_without_hanging(raw: RawClient):
+    raw.initialize()
+    lines = [f"value_{i} = {i}" for i in range(1_000_000)]  # about 20 MB
+    huge = "\n".join(lines) + "\ndef last():\n    "
+    raw.send(dict(OPEN, params={"textDocument": {**OPEN["params"]["textDocument"], "text": huge}}))
+    end = {"line": len(lines) + 1, "character": 4}
+    raw.request(60, "textDocument/inlineCompletion", {
+        "textDocument": {"uri": DOC}, "position": end, "context": {"triggerKind": 1}})  # fmt: skip
+    raw.request(61, "textDocument/documentSymbol", {"textDocument": {"uri": DOC}})
+    completion = raw.response(60, timeout=60)
+    assert "result" in completion, completion  # the prompt windows keep the work bounded
+    assert raw.response(61, timeout=60)["result"] == []  # over the parse cap: no symbols
+    raw.request(62, "workspace/executeCommand", {"command": "treellama.status"})
+    assert raw.response(62)["result"]["openDocuments"] == 1
