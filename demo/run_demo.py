@@ -13,6 +13,10 @@ from pygls.lsp.client import LanguageClient
 
 SAMPLE = Path(__file__).parent / "sample_project"
 
+# The demo shows whole suggestions, so it lifts the time caps that keep a busy or slow CPU
+# responsive in daily use (a capped prompt answers empty and finishes in the background).
+OPTIONS = {"treellama": {"completion": {"maxPromptMs": 0, "maxPredictMs": 10000}}}
+
 # (file, 0-based line, column, what the cursor is in)
 SPOTS = [
     ("inventory.py", 14, 4, "empty body of total_value()"),
@@ -45,6 +49,7 @@ async def main() -> int:
         types.InitializeParams(
             capabilities=capabilities(),
             workspace_folders=[types.WorkspaceFolder(SAMPLE.as_uri(), "sample_project")],
+            initialization_options=OPTIONS,
         )
     )
     client.initialized(types.InitializedParams())

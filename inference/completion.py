@@ -133,8 +133,24 @@ def build_prompt(engine: object, prepared: _Prepared) -> tuple[str, str, FimInpu
     return format_for(family).build(fim), family, fim
 
 
+class _GivesWay:
+    """A cancel flag for background work: set when cancelled, or while more urgent work waits.
+
+    Checked only from the worker thread, between tokens and prompt slices."""
+
+    def __init__(self, cancel: threading.Event, worker: ModelWorker) -> None:
+        self._cancel = cancel
+        self._worker = worker
+
+    def is_set(self) -> bool:
+        return self._cancel.is_set() or self._worker.has_waiting(Priority.PREFETCH)
+
+
 def run_completion(
-    engine: object, cancel: threading.Event, prepared: _Prepared, background: bool = False
+    engine: object,
+    cancel: threading.Event | _GivesWay,
+    prepared: _Prepared,
+    background: bool = False,
 ) -> Completion:
     if engine is None:
         raise ModelNotReady("no model is loaded")
@@ -292,17 +308,21 @@ class CompletionService:
         )
 
     def _background(
-        self, key: str, job: Callable[[object, threading.Event], None], delay: float = 0.0
+        self, key: str, job: Callable[[object, _GivesWay], None], delay: float = 0.0
     ) -> None:
-        """Runs `job` at prefetch priority after `delay` seconds; any new request for the
-        document cancels it, whether it is waiting or running."""
+        """Runs `job` at prefetch priority after `delay` seconds. A new request for the
+        document cancels it, waiting or running; a request for any document makes it stop
+        at its next check, so that it never holds the model while a keystroke waits."""
         cancel = self._claim(key, background=True)
+        gives_way = _GivesWay(cancel, self._worker)
 
         def start() -> None:
             if cancel.is_set():
                 self._release(key, cancel)
                 return
-            future = self._worker.submit(job, Priority.PREFETCH, cancel)
+            future = self._worker.submit(
+                lambda engine, _: job(engine, gives_way), Priority.PREFETCH, cancel
+            )
             future.add_done_callback(lambda _: self._release(key, cancel))
 
         if delay <= 0:
@@ -313,7 +333,7 @@ class CompletionService:
         timer.start()
 
     def _prefill(self, prepared: _Prepared) -> None:
-        def job(engine: object, cancelled: threading.Event) -> None:
+        def job(engine: object, cancelled: _GivesWay) -> None:
             prompt, family, _ = build_prompt(engine, prepared)
             marker = None if family == INSTRUCT else format_for(family).core_marker
             engine.prefill(prompt, cancelled.is_set, marker)  # type: ignore[attr-defined]
@@ -337,7 +357,7 @@ class CompletionService:
             window=window,
         )
 
-        def job(engine: object, cancelled: threading.Event) -> None:
+        def job(engine: object, cancelled: _GivesWay) -> None:
             completion = run_completion(engine, cancelled, ahead, background=True)
             generation = completion.generation
             if generation is not None and generation.stop_reason not in (

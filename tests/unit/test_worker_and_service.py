@@ -175,3 +175,22 @@ def test_background_work_never_cancels_a_running_request():
     time.sleep(0.2)
     assert len(engine.prompts) == 2  # the pre-fill ran after the request, not instead of it
     worker.stop()
+
+
+def test_background_work_for_one_document_gives_way_to_a_request_for_another():
+    worker = ModelWorker()
+    engine = ScriptedEngine("z" * 300, token_delay=0.01)
+    worker.submit(lambda e, c: worker.set_engine(engine), Priority.LOAD).result(5)
+    service = CompletionService(worker)
+    settings = CompletionSettings(max_tokens=300, max_lines=1, max_predict_ms=60_000)
+    first, _ = service.submit(CompletionRequest("file:///a.py", "a = ", 0, 4), settings)
+    first.result(10)  # ... then a speculative job for a.py starts 250 ms later
+    time.sleep(0.4)
+    started = time.monotonic()
+    other, _ = service.submit(
+        CompletionRequest("file:///b.py", "b = ", 0, 4), CompletionSettings(max_tokens=5)
+    )
+    other.result(10)
+    # Without giving way it would wait for the 3 s speculative generation to finish.
+    assert time.monotonic() - started < 1.0
+    worker.stop()
