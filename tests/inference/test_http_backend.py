@@ -75,7 +75,11 @@ def test_unreachable_server_is_a_clear_error():
 
 async def test_the_language_server_completes_through_the_http_backend(server_url):
     config: ClientServerConfig = server_config(
-        TREELLAMA_BACKEND_KIND="http", TREELLAMA_BACKEND_URL=server_url
+        TREELLAMA_BACKEND_KIND="http",
+        TREELLAMA_BACKEND_URL=server_url,
+        # This is about the route through HTTP, not the time caps: a busy machine must not
+        # turn it into an empty answer.
+        TREELLAMA_COMPLETION_MAX_PROMPT_MS="0",
     )
     client = await config.start()
     assert isinstance(client, LanguageClient)
