@@ -124,7 +124,7 @@ class LlamaEngine:
             n_ubatch=settings.n_ubatch,
             n_threads=threads,
             n_gpu_layers=gpu_layers,
-            # verbose=False would dup2 stdout/stderr to /dev/null; see inference.llama_log.
+            # Turning verbose off would dup2 stdout/stderr to /dev/null: see inference.llama_log.
             verbose=True,
         )
 

@@ -1,6 +1,6 @@
 """Routes llama.cpp's native log into Python logging.
 
-llama-cpp-python's own callback prints to stderr, and `Llama(verbose=False)` dup2()s the
+llama-cpp-python's own callback prints to stderr, and turning `verbose` off makes it dup2() the
 process's stdout and stderr to /dev/null while it loads and runs, which in a stdio server
 swallows protocol messages written meanwhile. So we keep `verbose=True` and send the native
 log to the "llama.cpp" logger, where the user's log level and destination apply.
