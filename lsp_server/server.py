@@ -42,6 +42,7 @@ class TreellamaServer(LanguageServer):
         self.stats = StatsRecorder()
         self.completions = CompletionService(self.worker, stats=self.stats)
         self.prefill_timer: asyncio.TimerHandle | None = None
+        self.parent_watch: asyncio.Future[None] | None = None
 
     def show_message(self, message: str, kind: types.MessageType) -> None:
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))

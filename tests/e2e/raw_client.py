@@ -29,8 +29,12 @@ class RawClient:
         self.inbox: queue.Queue[Any] = queue.Queue()
         self.received: list[Any] = []
         self.stderr = b""
-        threading.Thread(target=self._read_stdout, daemon=True).start()
-        threading.Thread(target=self._read_stderr, daemon=True).start()
+        self._readers = [
+            threading.Thread(target=self._read_stdout, daemon=True),
+            threading.Thread(target=self._read_stderr, daemon=True),
+        ]
+        for reader in self._readers:
+            reader.start()
 
     def _read_stdout(self) -> None:
         framer = Framer()
@@ -82,8 +86,9 @@ class RawClient:
             with contextlib.suppress(queue.Empty):
                 self.received.append(self.inbox.get(timeout=0.05))
 
-    def initialize(self) -> dict:
-        self.request(0, "initialize", {"capabilities": {}, "rootUri": None})
+    def initialize(self, process_id: int | None = None) -> dict:
+        params = {"capabilities": {}, "rootUri": None, "processId": process_id}
+        self.request(0, "initialize", params)
         result = self.response(0)
         self.send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
         return result
@@ -98,4 +103,7 @@ class RawClient:
     def close(self) -> int:
         if self.proc.poll() is None:
             self.proc.kill()
-        return self.proc.wait(10)
+        code = self.proc.wait(10)
+        for reader in self._readers:  # everything the server wrote has been read
+            reader.join(5)
+        return code

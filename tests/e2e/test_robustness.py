@@ -224,3 +224,15 @@ def test_a_huge_document_is_served_without_hanging(raw: RawClient):
     assert raw.response(61, timeout=60)["result"] == []  # over the parse cap: no symbols
     raw.request(62, "workspace/executeCommand", {"command": "treellama.status"})
     assert raw.response(62)["result"]["openDocuments"] == 1
+
+
+def test_the_server_exits_when_its_editor_process_is_gone():
+    editor = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(1)"])
+    client = RawClient()
+    try:
+        client.initialize(process_id=editor.pid)
+        editor.wait(10)
+        assert client.proc.wait(timeout=20) == 1  # within a poll or two, not never
+    finally:
+        client.close()
+    assert b"is gone; exiting" in client.stderr
