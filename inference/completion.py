@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 
+from inference.backend import CompletionEngine
 from inference.context import ContextRing, ContextSource, pack_chunks
 from inference.engine import Generation
 from inference.fim import (
@@ -108,16 +109,15 @@ def _trim_window(
     return prefix, suffix
 
 
-def build_prompt(engine: object, prepared: _Prepared) -> tuple[str, str, FimInput]:
+def build_prompt(engine: CompletionEngine, prepared: _Prepared) -> tuple[str, str, FimInput]:
     """The prompt text, its family, and its parts (with the chunks that fit), within the
     context window."""
-    info = getattr(engine, "info", None)
     settings = prepared.settings
     family = settings.prompt_format
     if family == "auto":
-        family = getattr(info, "family", "qwen")
-    n_ctx = getattr(info, "n_ctx", 4096)
-    count: Callable[[str], int] = engine.count_tokens  # type: ignore[attr-defined]
+        family = engine.info.family
+    n_ctx = engine.info.n_ctx
+    count = engine.count_tokens
     budget = n_ctx - settings.max_tokens - RESERVED_TOKENS
     local_budget = budget - min(settings.context_tokens, budget // 3)
     prefix, suffix = _trim_window(
@@ -128,7 +128,7 @@ def build_prompt(engine: object, prepared: _Prepared) -> tuple[str, str, FimInpu
     request = prepared.request
     fim = FimInput(prefix, suffix, chunks, request.path, request.repo)
     if family == INSTRUCT:
-        chat = engine.render_chat(instruct_messages(fim, request.language))  # type: ignore[attr-defined]
+        chat = engine.render_chat(instruct_messages(fim, request.language))
         return chat + instruct_reply_start(fim, request.language), family, fim
     return format_for(family).build(fim), family, fim
 
@@ -147,7 +147,7 @@ class _GivesWay:
 
 
 def run_completion(
-    engine: object,
+    engine: CompletionEngine | None,
     cancel: threading.Event | _GivesWay,
     prepared: _Prepared,
     background: bool = False,
@@ -160,7 +160,7 @@ def run_completion(
     stops = fmt.stop if fmt else INSTRUCT_STOPS
     cursor = prepared.window.cursor
     max_lines = 1 if cursor.mid_line else settings.max_lines
-    generation = engine.generate(  # type: ignore[attr-defined]
+    generation = engine.generate(
         prompt,
         max_tokens=settings.max_tokens,
         max_prompt_s=settings.max_prompt_ms / 1000 if settings.max_prompt_ms else None,
@@ -308,7 +308,7 @@ class CompletionService:
         )
 
     def _background(
-        self, key: str, job: Callable[[object, _GivesWay], None], delay: float = 0.0
+        self, key: str, job: Callable[[CompletionEngine, _GivesWay], None], delay: float = 0.0
     ) -> None:
         """Runs `job` at prefetch priority after `delay` seconds. A new request for the
         document cancels it, waiting or running; a request for any document makes it stop
@@ -333,10 +333,10 @@ class CompletionService:
         timer.start()
 
     def _prefill(self, prepared: _Prepared) -> None:
-        def job(engine: object, cancelled: _GivesWay) -> None:
+        def job(engine: CompletionEngine, cancelled: _GivesWay) -> None:
             prompt, family, _ = build_prompt(engine, prepared)
             marker = None if family == INSTRUCT else format_for(family).core_marker
-            engine.prefill(prompt, cancelled.is_set, marker)  # type: ignore[attr-defined]
+            engine.prefill(prompt, cancelled.is_set, marker)
 
         self._background(prepared.request.key, job)
 
@@ -357,7 +357,7 @@ class CompletionService:
             window=window,
         )
 
-        def job(engine: object, cancelled: _GivesWay) -> None:
+        def job(engine: CompletionEngine, cancelled: _GivesWay) -> None:
             completion = run_completion(engine, cancelled, ahead, background=True)
             generation = completion.generation
             if generation is not None and generation.stop_reason not in (

@@ -135,7 +135,9 @@ class HttpEngine:
         # The chat API takes the messages themselves; see generate().
         return json.dumps(messages)
 
-    def prefill(self, prompt_text: str, is_cancelled: Callable[[], bool], *args: Any) -> int:
+    def prefill(
+        self, prompt_text: str, is_cancelled: Callable[[], bool], core_marker: str | None = None
+    ) -> int:
         return 0  # the server keeps its own cache (cache_prompt)
 
     def _payload(self, prompt_text: str, fim: FimInput | None, max_tokens: int) -> tuple[str, dict]:
@@ -172,7 +174,7 @@ class HttpEngine:
         max_predict_s: float | None = None,
         core_marker: str | None = None,
         should_yield: Callable[[], bool] = lambda: False,
-        fim: FimInput | None = None,
+        fim: Any = None,
         background: bool = False,
     ) -> Generation:
         if is_cancelled():

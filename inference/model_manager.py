@@ -19,6 +19,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from inference.backend import CompletionEngine
 from inference.install import file_sha256
 from inference.paths import cache_dir, models_dir
 from inference.registry import MODELS, get_model_spec
@@ -129,7 +130,7 @@ class ModelStatus:
 EngineFactory = Callable[[Path, ModelSettings], Any]
 
 
-def _default_engine_factory(path: Path, settings: ModelSettings) -> Any:
+def _default_engine_factory(path: Path, settings: ModelSettings) -> CompletionEngine:
     from inference.engine import LlamaEngine
 
     return LlamaEngine(path, settings)
@@ -207,7 +208,7 @@ class ModelManager:
         from inference.http_backend import BackendUnavailable, HttpEngine
 
         try:
-            engine = HttpEngine(backend)
+            engine: CompletionEngine = HttpEngine(backend)
         except BackendUnavailable as exc:
             return self._settle(
                 ModelStatus(

@@ -1,0 +1,45 @@
+"""The interface every model engine offers the completion service (and, later, the agent):
+the in-process LlamaEngine and the HttpEngine both implement it, and tests use scripted ones."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from inference.engine import Generation
+
+
+class EngineInfo(Protocol):
+    @property
+    def family(self) -> str: ...
+
+    @property
+    def n_ctx(self) -> int: ...
+
+
+class CompletionEngine(Protocol):
+    @property
+    def info(self) -> EngineInfo: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def render_chat(self, messages: list[dict[str, str]]) -> str: ...
+
+    def prefill(
+        self, prompt_text: str, is_cancelled: Callable[[], bool], core_marker: str | None = None
+    ) -> int: ...
+
+    def generate(
+        self,
+        prompt_text: str,
+        *,
+        max_tokens: int,
+        is_cancelled: Callable[[], bool],
+        should_stop: Callable[[str], bool] = ...,
+        max_prompt_s: float | None = None,
+        max_predict_s: float | None = None,
+        core_marker: str | None = None,
+        should_yield: Callable[[], bool] = ...,
+        fim: Any = None,
+        background: bool = False,
+    ) -> Generation: ...
