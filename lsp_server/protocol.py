@@ -65,6 +65,9 @@ class TreellamaProtocol(LanguageServerProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.initialize_received = False
+        # The text of each document just before its latest change: incremental parsing needs
+        # it, and pygls has already applied the change when our didChange handler runs.
+        self.text_before_change: dict[str, str] = {}
 
     def send_error(self, msg_id: RequestId, code: int, message: str) -> None:
         # A plain dict: the typed message would drop a null id, which JSON-RPC requires.
@@ -117,9 +120,11 @@ class TreellamaProtocol(LanguageServerProtocol):
     @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
     def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams) -> Any:
         uri = params.text_document.uri
-        if uri not in self.workspace.text_documents:
+        document = self.workspace.text_documents.get(uri)
+        if document is None:
             log.warning("didChange for %s, which is not open; ignored", uri)
             return None
+        self.text_before_change[uri] = document.source
         return (yield from super().lsp_text_document__did_change(params))
 
     @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
@@ -128,4 +133,5 @@ class TreellamaProtocol(LanguageServerProtocol):
         if uri not in self.workspace.text_documents:
             log.warning("didClose for %s, which is not open; ignored", uri)
             return None
+        self.text_before_change.pop(uri, None)
         return (yield from super().lsp_text_document__did_close(params))

@@ -9,6 +9,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 
+from indexing.open_trees import OpenTrees
 from inference.completion import Completion, CompletionRequest, CompletionService, ModelNotReady
 from inference.model_manager import ModelManager, ModelState
 from inference.stats import StatsRecorder
@@ -43,6 +44,7 @@ class TreellamaServer(LanguageServer):
         self.completions = CompletionService(self.worker, stats=self.stats)
         self.prefill_timer: asyncio.TimerHandle | None = None
         self.parent_watch: asyncio.Future[None] | None = None
+        self.open_trees = OpenTrees()
 
     def show_message(self, message: str, kind: types.MessageType) -> None:
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))

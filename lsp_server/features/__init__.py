@@ -5,6 +5,7 @@ from __future__ import annotations
 from lsp_server.features import (
     completion,
     context_events,
+    documents,
     feedback,
     inline_completion,
     lifecycle,
@@ -22,6 +23,7 @@ def register_all(server: TreellamaServer) -> None:
         status,
         feedback,
         context_events,
+        documents,
         symbols,
     ):
         feature.register(server)

@@ -1,14 +1,12 @@
-"""Editor events that feed the completion context: saves, closes, and yanked or selected text
-(`treellama/didYank {uri?, text}`, sent by the editor plugins). When the context changed and
-the user then stays idle for a moment, the prompt for the last cursor position is pre-filled in
-the background, so the next keystroke finds it cached."""
+"""Yanked or selected text as completion context (`treellama/didYank {uri?, text}`, sent by
+the editor plugins; saves feed the context too, see lsp_server.features.documents). When the
+context changed and the user then stays idle for a moment, the prompt for the last cursor
+position is pre-filled in the background, so the next keystroke finds it cached."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
-
-from lsprotocol import types
 
 from lsp_server.features.inline_completion import relative_path
 from lsp_server.server import TreellamaServer
@@ -37,15 +35,3 @@ def register(server: TreellamaServer) -> None:
             path = relative_path(ls, uri) if isinstance(uri, str) else ""
             ls.completions.ring.note_yank(path, text[:20_000])
             prefill_when_idle(ls)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
-    def did_save(ls: TreellamaServer, params: types.DidSaveTextDocumentParams) -> None:
-        uri = params.text_document.uri
-        document = ls.workspace.text_documents.get(uri)
-        if document is not None:
-            ls.completions.ring.note_saved(uri, relative_path(ls, uri), document.source)
-            prefill_when_idle(ls)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-    def did_close(ls: TreellamaServer, params: types.DidCloseTextDocumentParams) -> None:
-        ls.completions.ring.forget(params.text_document.uri)

@@ -41,9 +41,14 @@ FOLD_KINDS = {
 }
 
 
-def _tree(document: DocumentSnapshot) -> tuple[object | None, bytes, str | None]:
+def _tree(
+    document: DocumentSnapshot, kept: object | None = None
+) -> tuple[object | None, bytes, str | None]:
+    """The document's tree: the incrementally kept one for this version, else a fresh parse."""
     source = document.text.encode("utf-8")
     language = language_for(document.language_id, to_fs_path(document.uri) or document.uri)
+    if kept is not None:
+        return kept, source, language
     return (parse(source, language) if language else None), source, language
 
 
@@ -62,8 +67,10 @@ def _to_lsp(symbol: Symbol, index: LineIndex) -> types.DocumentSymbol:
     )
 
 
-def symbols_of(document: DocumentSnapshot, encoding: str) -> list[types.DocumentSymbol]:
-    tree, source, language = _tree(document)
+def symbols_of(
+    document: DocumentSnapshot, encoding: str, kept: object | None = None
+) -> list[types.DocumentSymbol]:
+    tree, source, language = _tree(document, kept)
     if tree is None or language is None:
         return []
     index = LineIndex(source, encoding)
@@ -110,7 +117,8 @@ def register(server: TreellamaServer) -> None:
         ls: TreellamaServer, params: types.DocumentSymbolParams
     ) -> list[types.DocumentSymbol]:
         document = snapshot_document(ls.workspace, params.text_document.uri)
-        return await asyncio.to_thread(symbols_of, document, _encoding(ls))
+        kept = await asyncio.wrap_future(ls.open_trees.tree(document.uri, document.version))
+        return await asyncio.to_thread(symbols_of, document, _encoding(ls), kept)
 
     @server.feature(types.TEXT_DOCUMENT_FOLDING_RANGE)
     async def folding_range(

@@ -224,6 +224,20 @@ async def test_symbols_folds_and_selections_work_without_a_model(no_model: Langu
     assert {c.name for c in circle.children} == {"constructor", "area"}
     assert circle.selection_range.start == types.Position(6, 13)  # the name, in UTF-16 units
 
+    # An edit goes into the kept tree incrementally; the outline follows it.
+    rename = types.Range(types.Position(14, 16), types.Position(14, 25))  # `totalArea`
+    no_model.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            types.VersionedTextDocumentIdentifier(version=2, uri=uri),
+            [types.TextDocumentContentChangePartial(rename, "sumOfAreas")],
+        )
+    )
+    renamed = await no_model.text_document_document_symbol_async(
+        types.DocumentSymbolParams(document)
+    )
+    assert {"sumOfAreas", "Circle"} <= {s.name for s in renamed}
+    assert "totalArea" not in {s.name for s in renamed}
+
     folds = await no_model.text_document_folding_range_async(types.FoldingRangeParams(document))
     assert any(f.start_line == 6 and f.end_line == 12 for f in folds)
 

@@ -1,0 +1,69 @@
+"""Document lifecycle hooks (pygls keeps the text itself): the syntax trees of open documents
+follow every change incrementally, and saves and closes feed the completion context."""
+
+from __future__ import annotations
+
+from lsprotocol import types
+from pygls.uris import to_fs_path
+
+from indexing.languages import language_for
+from indexing.open_trees import TextChange
+from inference.text import cursor_offset
+from lsp_server.features.context_events import prefill_when_idle
+from lsp_server.features.inline_completion import relative_path
+from lsp_server.server import TreellamaServer
+
+
+def text_changes(
+    old_text: str, changes: list[types.TextDocumentContentChangeEvent], utf16: bool
+) -> list[TextChange]:
+    """LSP content changes as str offsets, each relative to the text the previous one left."""
+    result = []
+    text = old_text
+    for change in changes:
+        if isinstance(change, types.TextDocumentContentChangePartial):
+            start = cursor_offset(
+                text, change.range.start.line, change.range.start.character, utf16=utf16
+            )
+            end = cursor_offset(
+                text, change.range.end.line, change.range.end.character, utf16=utf16
+            )
+            result.append(TextChange(start, end, change.text))
+            text = text[:start] + change.text + text[end:]
+        else:
+            result.append(TextChange(None, None, change.text))
+            text = change.text
+    return result
+
+
+def register(server: TreellamaServer) -> None:
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: TreellamaServer, params: types.DidOpenTextDocumentParams) -> None:
+        item = params.text_document
+        language = language_for(item.language_id, to_fs_path(item.uri) or item.uri)
+        if language is not None:
+            ls.open_trees.opened(item.uri, language, item.text, item.version)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: TreellamaServer, params: types.DidChangeTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        old_text = ls.protocol.text_before_change.pop(uri, None)
+        if old_text is None:
+            return
+        changes = text_changes(
+            old_text, list(params.content_changes), ls.session.client.utf16_positions
+        )
+        ls.open_trees.changed(uri, old_text, changes, params.text_document.version)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: TreellamaServer, params: types.DidSaveTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        document = ls.workspace.text_documents.get(uri)
+        if document is not None:
+            ls.completions.ring.note_saved(uri, relative_path(ls, uri), document.source)
+            prefill_when_idle(ls)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: TreellamaServer, params: types.DidCloseTextDocumentParams) -> None:
+        ls.completions.ring.forget(params.text_document.uri)
+        ls.open_trees.closed(params.text_document.uri)
