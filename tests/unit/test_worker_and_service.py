@@ -47,6 +47,13 @@ class ScriptedEngine:
         return Generation(text, len(prompt), len(text), reason, 0.0, 0.0)
 
 
+def worker_with(engine) -> ModelWorker:
+    """A model worker that owns `engine`, as if the worker had loaded it."""
+    worker = ModelWorker()
+    worker.submit(lambda e, c: worker.set_engine(engine), Priority.LOAD).result(5)
+    return worker
+
+
 def test_higher_priority_jobs_run_first():
     worker = ModelWorker()
     gate = threading.Event()
@@ -82,9 +89,8 @@ def test_cancelled_before_start_never_runs():
 
 
 def test_service_builds_a_fim_prompt_and_cleans_the_output():
-    worker = ModelWorker()
     engine = ScriptedEngine("return a + b\n\ndef other():\n    pass")
-    worker.submit(lambda e, c: worker.set_engine(engine), Priority.LOAD).result(5)
+    worker = worker_with(engine)
     service = CompletionService(worker)
     text = "def add(a, b):\n    \n\nprint(add(1, 2))\n"
     settings = CompletionSettings(speculative=False)
@@ -108,9 +114,8 @@ def test_service_builds_a_fim_prompt_and_cleans_the_output():
 
 
 def test_newer_request_for_the_same_document_cancels_the_older():
-    worker = ModelWorker()
     engine = ScriptedEngine("x" * 200, token_delay=0.01)
-    worker.submit(lambda e, c: worker.set_engine(engine), Priority.LOAD).result(5)
+    worker = worker_with(engine)
     service = CompletionService(worker)
     settings = CompletionSettings(max_tokens=200, max_predict_ms=60_000, speculative=False)
     first, _ = service.submit(CompletionRequest("file:///a.py", "a = ", 0, 4), settings)
@@ -144,9 +149,8 @@ def test_background_generation_gives_way_to_a_keystroke_and_resumes():
                     return Generation(text, len(prompt), len(text), "yielded", 0.0, 0.0)
             return Generation(text, len(prompt), len(text), "max_tokens", 0.0, 0.0)
 
-    worker = ModelWorker()
     engine = YieldingEngine("abcdefghijklmnopqrstuvwxyz" * 4, token_delay=0.01)
-    worker.submit(lambda e, c: worker.set_engine(engine), Priority.LOAD).result(5)
+    worker = worker_with(engine)
     order: list[str] = []
     long_job = submit_background_generation(worker, "P:", max_tokens=80)
     long_job.add_done_callback(lambda _: order.append("agent"))
@@ -163,9 +167,8 @@ def test_background_generation_gives_way_to_a_keystroke_and_resumes():
 
 
 def test_background_work_never_cancels_a_running_request():
-    worker = ModelWorker()
     engine = ScriptedEngine("y" * 100, token_delay=0.01)
-    worker.submit(lambda e, c: worker.set_engine(engine), Priority.LOAD).result(5)
+    worker = worker_with(engine)
     service = CompletionService(worker)
     settings = CompletionSettings(max_tokens=50, max_predict_ms=60_000, speculative=False)
     running, _ = service.submit(CompletionRequest("file:///a.py", "a = ", 0, 4), settings)
@@ -178,9 +181,8 @@ def test_background_work_never_cancels_a_running_request():
 
 
 def test_background_work_for_one_document_gives_way_to_a_request_for_another():
-    worker = ModelWorker()
     engine = ScriptedEngine("z" * 300, token_delay=0.01)
-    worker.submit(lambda e, c: worker.set_engine(engine), Priority.LOAD).result(5)
+    worker = worker_with(engine)
     service = CompletionService(worker)
     settings = CompletionSettings(max_tokens=300, max_lines=1, max_predict_ms=60_000)
     first, _ = service.submit(CompletionRequest("file:///a.py", "a = ", 0, 4), settings)
