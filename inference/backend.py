@@ -16,6 +16,9 @@ class EngineInfo(Protocol):
     @property
     def n_ctx(self) -> int: ...
 
+    @property
+    def n_params(self) -> int: ...
+
 
 class CompletionEngine(Protocol):
     @property

@@ -212,8 +212,18 @@ class CompletionService:
             self.ring.note_cursor(request.key, request.path, request.text, request.line)
             chunks = self.ring.chunks_for(request.key, request.line, settings.prefix_lines,
                                           settings.suffix_lines)  # fmt: skip
+            window_start = max(0, request.line - settings.prefix_lines)
             for source in self.sources:
-                chunks += tuple(source.chunks_for(request.key, request.line))
+                try:
+                    chunks += tuple(
+                        source.chunks_for(
+                            request.key, request.path, request.text, request.line, window_start
+                        )
+                    )
+                except (
+                    Exception
+                ):  # context is a bonus: a failing source must not cost the completion
+                    log.exception("a context source failed")
         return _Prepared(request, offset, window, chunks, settings, started)
 
     def _claim(self, key: str, background: bool = False) -> threading.Event:

@@ -23,9 +23,13 @@ SIMILAR = 0.9
 
 
 class ContextSource(Protocol):
-    """Anything that can offer chunks for a cursor position, best first."""
+    """Anything that can offer chunks for a cursor position, best last (nearest the file).
+    `path` is relative to the workspace; `window_start` is the first line the prompt's own
+    prefix window shows, so a source need not repeat what is below it."""
 
-    def chunks_for(self, uri: str, line: int) -> Sequence[ContextChunk]: ...
+    def chunks_for(
+        self, uri: str, path: str, text: str, line: int, window_start: int
+    ) -> Sequence[ContextChunk]: ...
 
 
 def line_set(text: str) -> frozenset[str]:

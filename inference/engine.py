@@ -49,6 +49,7 @@ class ModelInfo:
     n_ubatch: int = 0
     n_threads: int = 0
     flash_attn: str = "auto"
+    n_params: int = 0  # 0 when unknown
 
     @property
     def has_fim(self) -> bool:
@@ -111,6 +112,7 @@ class LlamaEngine:
             n_ubatch=settings.n_ubatch,
             n_threads=threads,
             flash_attn=settings.flash_attn,
+            n_params=int(self._llm._model.n_params()),
         )
 
     @staticmethod

@@ -50,6 +50,7 @@ class HttpModelInfo:
     n_ctx_train: int
     gpu_layers: int = 0
     fim_tokens: tuple[()] = ()
+    n_params: int = 0  # a remote model's size is not known
 
     @property
     def has_fim(self) -> bool:

@@ -18,3 +18,11 @@ def cache_dir() -> Path:
 
 def models_dir() -> Path:
     return cache_dir() / "models"
+
+
+def index_dir() -> Path:
+    """Where the per-workspace code index databases live; `TREELLAMA_INDEX_DIR` overrides it."""
+    override = os.environ.get("TREELLAMA_INDEX_DIR")
+    if override:
+        return Path(override).expanduser()
+    return cache_dir() / "index"

@@ -73,6 +73,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         code = serve_tcp(server.protocol, host, port, max_body=max_body)
     else:
         code = serve_stdio(server.protocol, max_body=max_body)
+    server.close_services()
     log.info("exiting with code %s", code)
     return code
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
 
+from indexing.settings import IndexSettings
 from inference.settings import BackendSettings, CompletionSettings, ModelSettings
 
 if sys.version_info >= (3, 11):
@@ -39,6 +40,7 @@ class Config:
     model: ModelSettings = field(default_factory=ModelSettings)
     completion: CompletionSettings = field(default_factory=CompletionSettings)
     backend: BackendSettings = field(default_factory=BackendSettings)
+    index: IndexSettings = field(default_factory=IndexSettings)
     log: LogSettings = field(default_factory=LogSettings)
 
 
@@ -88,6 +90,12 @@ def _coerce(value: Any, kind: type, meta: Mapping[str, Any]) -> Any:
         if pattern and not re.match(pattern, value):
             raise ValueError(f"{value!r} is not in the expected format")
         return value
+    if kind == tuple[str, ...]:
+        if isinstance(value, str):  # from the environment: comma-separated
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            raise ValueError(f"expected a list of strings, got {value!r}")
+        return tuple(value)
     raise TypeError(f"unsupported setting type {kind}")  # a programming error, not user input
 
 

@@ -10,6 +10,7 @@ from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 
 from indexing.open_trees import OpenTrees
+from indexing.service import CodeIndex
 from inference.completion import Completion, CompletionRequest, CompletionService, ModelNotReady
 from inference.model_manager import ModelManager, ModelState
 from inference.stats import StatsRecorder
@@ -45,6 +46,13 @@ class TreellamaServer(LanguageServer):
         self.prefill_timer: asyncio.TimerHandle | None = None
         self.parent_watch: asyncio.Future[None] | None = None
         self.open_trees = OpenTrees()
+        self.code_index: CodeIndex | None = None  # opened once the workspace root is known
+        self.index_task: asyncio.Future[None] | None = None
+
+    def close_services(self) -> None:
+        """Stops background work that would otherwise keep the process alive at exit."""
+        if self.code_index is not None:
+            self.code_index.close()
 
     def show_message(self, message: str, kind: types.MessageType) -> None:
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))

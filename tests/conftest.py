@@ -10,3 +10,5 @@ os.environ.setdefault(
     "TREELLAMA_STATS_FILE",
     os.path.join(tempfile.mkdtemp(prefix="treellama-test-stats-"), "stats.jsonl"),
 )
+# Code index databases of test workspaces go to a scratch directory too.
+os.environ.setdefault("TREELLAMA_INDEX_DIR", tempfile.mkdtemp(prefix="treellama-test-index-"))

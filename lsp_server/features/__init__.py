@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from lsp_server.features import (
+    code_index,
     completion,
     context_events,
     documents,
@@ -25,5 +26,6 @@ def register_all(server: TreellamaServer) -> None:
         context_events,
         documents,
         symbols,
+        code_index,
     ):
         feature.register(server)

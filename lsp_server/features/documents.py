@@ -3,6 +3,8 @@ follow every change incrementally, and saves and closes feed the completion cont
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
@@ -36,6 +38,16 @@ def text_changes(
     return result
 
 
+def current_text(ls: TreellamaServer, uri: str) -> Callable[[], str | None]:
+    """Reads the document when the index gets to it, so a burst of edits is indexed once."""
+
+    def read() -> str | None:
+        document = ls.workspace.text_documents.get(uri)
+        return document.source if document is not None else None
+
+    return read
+
+
 def register(server: TreellamaServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: TreellamaServer, params: types.DidOpenTextDocumentParams) -> None:
@@ -43,6 +55,8 @@ def register(server: TreellamaServer) -> None:
         language = language_for(item.language_id, to_fs_path(item.uri) or item.uri)
         if language is not None:
             ls.open_trees.opened(item.uri, language, item.text, item.version)
+        if ls.code_index is not None:
+            ls.code_index.document_changed(item.uri, current_text(ls, item.uri))
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: TreellamaServer, params: types.DidChangeTextDocumentParams) -> None:
@@ -54,6 +68,8 @@ def register(server: TreellamaServer) -> None:
             old_text, list(params.content_changes), ls.session.client.utf16_positions
         )
         ls.open_trees.changed(uri, old_text, changes, params.text_document.version)
+        if ls.code_index is not None:
+            ls.code_index.document_changed(uri, current_text(ls, uri))
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: TreellamaServer, params: types.DidSaveTextDocumentParams) -> None:
@@ -67,3 +83,5 @@ def register(server: TreellamaServer) -> None:
     def did_close(ls: TreellamaServer, params: types.DidCloseTextDocumentParams) -> None:
         ls.completions.ring.forget(params.text_document.uri)
         ls.open_trees.closed(params.text_document.uri)
+        if ls.code_index is not None:
+            ls.code_index.document_closed(params.text_document.uri)

@@ -14,6 +14,7 @@ from lsprotocol import types
 from inference.model_manager import ModelStatus
 from lsp_server.client_features import resolve_client_features
 from lsp_server.config import ConfigProblem
+from lsp_server.features.code_index import start_index
 from lsp_server.parent_watch import exit_when_gone
 from lsp_server.server import TreellamaServer
 from lsp_server.session import workspace_root_of
@@ -87,6 +88,7 @@ def register(server: TreellamaServer) -> None:
         if ls.process_id and ls.process_id != os.getpid():
             ls.parent_watch = asyncio.ensure_future(exit_when_gone(ls.process_id))
         report_config_problems(ls, ls.session.pending_problems)
+        ls.index_task = asyncio.ensure_future(start_index(ls))
         if ls.models.loaded is not None:
             await report_model_load(ls, ls.models.loaded)
 

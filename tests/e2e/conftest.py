@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -19,6 +20,9 @@ FIXTURES = Path(__file__).parent.parent / "fixtures"
 SAMPLE = FIXTURES / "sample_project"
 SHORT = {"TREELLAMA_COMPLETION_MAX_TOKENS": "40", "TREELLAMA_LOG_LEVEL": "info"}
 EMPTY_CACHE = tempfile.mkdtemp(prefix="treellama-empty-cache-")
+# A writable copy of the multi-file project, so tests may change files on disk.
+INDEX_PROJECT = Path(tempfile.mkdtemp(prefix="treellama-index-project-")) / "index_project"
+shutil.copytree(FIXTURES / "index_project", INDEX_PROJECT)
 
 
 pytestmark = pytest.mark.e2e
@@ -33,10 +37,12 @@ def editor_capabilities(editor: str) -> types.ClientCapabilities:
     return caps
 
 
-def initialize_params(editor: str, options: object = None) -> types.InitializeParams:
+def initialize_params(
+    editor: str, options: object = None, root: Path = SAMPLE
+) -> types.InitializeParams:
     return types.InitializeParams(
         capabilities=editor_capabilities(editor),
-        workspace_folders=[types.WorkspaceFolder(SAMPLE.as_uri(), "sample_project")],
+        workspace_folders=[types.WorkspaceFolder(root.as_uri(), root.name)],
         initialization_options=options,
     )
 
@@ -80,6 +86,16 @@ async def no_model(lsp_client: LanguageClient):
     await lsp_client.shutdown_session()
 
 
+@pytest_lsp.fixture(
+    params=["neovim", "visual_studio_code"], config=server_config(TREELLAMA_CACHE_DIR=EMPTY_CACHE)
+)
+async def indexed(request, lsp_client: LanguageClient):
+    """The multi-file project, with no model at all: the index needs none."""
+    await lsp_client.initialize_session(initialize_params(request.param, root=INDEX_PROJECT))
+    yield
+    await lsp_client.shutdown_session()
+
+
 @pytest_lsp.fixture(config=server_config())
 async def bad_config(lsp_client: LanguageClient):
     options = {"treellama": {"completion": {"maxLines": "lots", "colour": 1}, "nonsense": {}}}
@@ -109,6 +125,20 @@ async def wait_for_model(client: LanguageClient, timeout: float = 60) -> dict:
         if asyncio.get_running_loop().time() > deadline:
             raise TimeoutError(status)
         await asyncio.sleep(0.1)
+
+
+async def wait_for_index(client: LanguageClient, timeout: float = 60) -> dict:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        status = await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="treellama.status")
+        )
+        index = status["index"]
+        if index["state"] == "ready" and index["files"] is not None:
+            return index
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(status)
+        await asyncio.sleep(0.05)
 
 
 async def wait_for_messages(

@@ -35,9 +35,10 @@ async def test_initialize_advertises_features_and_loads_model_under_progress(
     status = await wait_for_model(client)
     assert status["model"]["state"] == "ready", status
     assert status["model"]["name"] == "qwen2.5-coder-0.5b"
-    kinds = [
-        type(report).__name__ for reports in client.progress_reports.values() for report in reports
+    model_progress = [
+        reports for token, reports in client.progress_reports.items() if "model" in str(token)
     ]
+    kinds = [type(report).__name__ for reports in model_progress for report in reports]
     assert kinds == ["WorkDoneProgressBegin", "WorkDoneProgressEnd"]
 
 

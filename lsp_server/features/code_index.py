@@ -1,0 +1,252 @@
+"""The workspace code index over LSP: the background scan with progress, workspace/symbol,
+definition, references, and `treellama.showContext`. None of them needs a model.
+
+Until the first scan finishes, navigation answers from what is indexed so far (possibly
+nothing); it never waits for the scan.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.uris import from_fs_path, to_fs_path
+
+from indexing.languages import language_for
+from indexing.navigation import Place, read_disk
+from indexing.positions import LineIndex
+from indexing.service import CodeIndex, IndexContextSource
+from inference.paths import index_dir
+from inference.text import cursor_offset
+from lsp_server.server import TreellamaServer
+from lsp_server.session import snapshot_document
+
+log = logging.getLogger(__name__)
+
+SHOW_CONTEXT = "treellama.showContext"
+PROGRESS_EVERY_S = 0.25
+SYMBOL_KINDS = {
+    "function": types.SymbolKind.Function, "method": types.SymbolKind.Method,
+    "class": types.SymbolKind.Class, "struct": types.SymbolKind.Struct,
+    "interface": types.SymbolKind.Interface, "enum": types.SymbolKind.Enum,
+    "type": types.SymbolKind.TypeParameter, "constant": types.SymbolKind.Constant,
+    "module": types.SymbolKind.Module, "impl": types.SymbolKind.Namespace,
+    "constructor": types.SymbolKind.Constructor, "macro": types.SymbolKind.Function,
+}  # fmt: skip
+
+
+def _encoding(ls: TreellamaServer) -> str:
+    encoding = ls.workspace.position_encoding
+    return str(getattr(encoding, "value", encoding) or "utf-16")
+
+
+def open_text(ls: TreellamaServer, path: Path) -> str | None:
+    """An open document's current text, else the file on disk."""
+    document = ls.workspace.text_documents.get(from_fs_path(str(path)) or "")
+    if document is not None:
+        return document.source
+    return read_disk(path)
+
+
+def retrieval_enabled(ls: TreellamaServer) -> bool:
+    """`auto`: only for models that the retrieval benchmark showed gain from it."""
+    setting = ls.session.config.index.retrieval
+    if setting != "auto":
+        return setting == "on"
+    info = ls.models.status.info
+    n_params = getattr(info, "n_params", 0) if info is not None else 0
+    return n_params == 0 or n_params >= 1_000_000_000
+
+
+def recent_paths(ls: TreellamaServer) -> Any:
+    def paths(uri: str, line: int) -> list[str]:
+        return [chunk.path for chunk in ls.completions.ring.chunks_for(uri, line)]
+
+    return paths
+
+
+async def start_index(ls: TreellamaServer) -> None:
+    """Opens the workspace's index and scans it under work-done progress, off the loop."""
+    settings = ls.session.config.index
+    root = ls.session.workspace_root
+    if not settings.enabled or root is None or not root.is_dir():
+        return
+    try:
+        index = await asyncio.to_thread(
+            CodeIndex, root, settings, index_dir(), lambda p: open_text(ls, p)
+        )
+    except Exception as exc:  # a read-only cache dir, say: navigation stays empty, no crash
+        log.exception("cannot open the code index")
+        ls.show_message(f"treellama: the code index is off ({exc})", types.MessageType.Warning)
+        return
+    ls.code_index = index
+    ls.completions.sources.append(
+        IndexContextSource(index, lambda: retrieval_enabled(ls), recent_paths(ls))
+    )
+    token = f"treellama-index-{uuid.uuid4()}"
+    progress = ls.session.client.work_done_progress
+    if progress:
+        try:
+            await ls.work_done_progress.create_async(token)
+            ls.work_done_progress.begin(
+                token,
+                types.WorkDoneProgressBegin(
+                    title="treellama", message="indexing the workspace", percentage=0
+                ),
+            )
+        except Exception as exc:
+            log.info("no work-done progress for indexing: %s", exc)
+            progress = False
+    loop = asyncio.get_running_loop()
+    last = [0.0]
+
+    def report(done: int, total: int) -> None:  # on the indexer thread
+        now = time.monotonic()
+        if not progress or (now - last[0] < PROGRESS_EVERY_S and done != total):
+            return
+        last[0] = now
+        percentage = int(100 * done / total) if total else 100
+        message = f"indexing {done}/{total} files"
+        loop.call_soon_threadsafe(
+            ls.work_done_progress.report,
+            token,
+            types.WorkDoneProgressReport(message=message, percentage=percentage),
+        )
+
+    try:
+        result: Any = await asyncio.wrap_future(index.start(report))
+        message = f"indexed {result.files} files ({result.indexed} read) in {result.seconds:.1f} s"
+    except Exception as exc:
+        log.exception("the workspace scan failed")
+        message = f"indexing failed: {exc}"
+    if progress:
+        ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))
+    ls.window_log_message(types.LogMessageParams(type=types.MessageType.Info, message=message))
+
+
+def _locations(ls: TreellamaServer, places: list[Place]) -> list[types.Location]:
+    encoding = _encoding(ls)
+    indexes: dict[Path, LineIndex] = {}
+    found = []
+    for place in places:
+        if place.path not in indexes:
+            text = open_text(ls, place.path) or ""
+            indexes[place.path] = LineIndex(text.encode("utf-8"), encoding)
+        line_index = indexes[place.path]
+        start, end = (
+            line_index.point(place.row, place.col),
+            line_index.point(place.row, place.end_col),
+        )
+        found.append(
+            types.Location(
+                uri=from_fs_path(str(place.path)) or str(place.path),
+                range=types.Range(
+                    types.Position(start.line, start.character),
+                    types.Position(end.line, end.character),
+                ),
+            )
+        )
+    return found
+
+
+def _cursor(
+    ls: TreellamaServer, uri: str, position: types.Position
+) -> tuple[Path, str, str, int] | None:
+    document = snapshot_document(ls.workspace, uri)
+    path = Path(to_fs_path(uri) or uri)
+    language = language_for(document.language_id, str(path))
+    if language is None:
+        return None
+    offset = cursor_offset(
+        document.text, position.line, position.character, utf16=ls.session.client.utf16_positions
+    )
+    return path, document.text, language, len(document.text[:offset].encode("utf-8"))
+
+
+def register(server: TreellamaServer) -> None:
+    @server.feature(types.WORKSPACE_SYMBOL)
+    async def workspace_symbol(
+        ls: TreellamaServer, params: types.WorkspaceSymbolParams
+    ) -> list[types.WorkspaceSymbol]:
+        index = ls.code_index
+        if index is None:
+            return []
+        hits = await asyncio.to_thread(index.navigator.workspace_symbols, params.query)
+        places = [
+            Place(h.path, h.name_row, h.name_col, h.name_col + len(h.name.encode())) for h in hits
+        ]
+        locations = await asyncio.to_thread(_locations, ls, places)
+        return [
+            types.WorkspaceSymbol(
+                name=hit.name,
+                kind=SYMBOL_KINDS.get(hit.kind, types.SymbolKind.Variable),
+                location=location,
+                container_name=hit.container or None,
+            )
+            for hit, location in zip(hits, locations, strict=False)
+        ]
+
+    @server.feature(types.TEXT_DOCUMENT_DEFINITION)
+    async def definition(
+        ls: TreellamaServer, params: types.DefinitionParams
+    ) -> list[types.Location]:
+        index = ls.code_index
+        cursor = _cursor(ls, params.text_document.uri, params.position)
+        if index is None or cursor is None:
+            return []
+        places = await asyncio.to_thread(index.navigator.definition, *cursor)
+        return await asyncio.to_thread(_locations, ls, places)
+
+    @server.feature(types.TEXT_DOCUMENT_REFERENCES)
+    async def references(
+        ls: TreellamaServer, params: types.ReferenceParams
+    ) -> list[types.Location]:
+        index = ls.code_index
+        cursor = _cursor(ls, params.text_document.uri, params.position)
+        if index is None or cursor is None:
+            return []
+        places = await asyncio.to_thread(
+            index.navigator.references, *cursor, params.context.include_declaration
+        )
+        return await asyncio.to_thread(_locations, ls, places)
+
+    @server.command(SHOW_CONTEXT)
+    async def show_context(ls: TreellamaServer, *args: Any) -> dict[str, Any]:
+        """{uri, position}: the snippets retrieval ranks for that cursor, and why."""
+        params = args[0] if args and isinstance(args[0], dict) else {}
+        uri = params.get("uri")
+        position = params.get("position") or {}
+        if not isinstance(uri, str) or not isinstance(position, dict):
+            raise ValueError("treellama.showContext takes {uri, position: {line, character}}")
+        document = snapshot_document(ls.workspace, uri)
+        line = int(position.get("line", 0))
+        recent = recent_paths(ls)(uri, line)
+        index = ls.code_index
+        window_start = max(0, line - ls.session.config.completion.prefix_lines)
+        found = (
+            await asyncio.to_thread(index.retrieve, uri, document.text, line, window_start, recent)
+            if index is not None
+            else None
+        )
+        return {
+            "indexReady": bool(index and index.workspace.ready.is_set()),
+            "retrievalInPrompt": retrieval_enabled(ls),
+            "elapsedMs": round(found.elapsed_ms, 1) if found else 0,
+            "timedOut": found.timed_out if found else False,
+            "snippets": [
+                {
+                    "path": s.path, "startLine": s.start_row, "endLine": s.end_row,
+                    "kind": s.kind, "reason": s.reason, "score": s.score, "text": s.text,
+                }
+                for s in (found.snippets if found else [])
+            ],
+            "recent": [
+                {"path": c.path, "source": c.source, "text": c.text}
+                for c in ls.completions.ring.chunks_for(uri, line)
+            ],
+        }  # fmt: skip
