@@ -8,6 +8,7 @@ TypeScript); elsewhere definitions are found by name alone.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,14 +32,6 @@ class Definition:
 
 
 @dataclass(frozen=True)
-class Reference:
-    name: str
-    kind: str  # call, class, type, import
-    row: int
-    col: int
-
-
-@dataclass(frozen=True)
 class Import:
     local_name: str  # the name the file uses
     module: str  # as written: "pkg.mod", ".mod", "./util"
@@ -50,7 +43,9 @@ class FileFacts:
     language: str | None
     parsed: bool
     definitions: list[Definition] = field(default_factory=list)
-    references: list[Reference] = field(default_factory=list)
+    # (name, kind) -> uses; kind is call, class, type or import. Positions are not kept:
+    # textDocument/references finds them on demand.
+    references: Counter[tuple[str, str]] = field(default_factory=Counter)
     imports: list[Import] = field(default_factory=list)
     chunks: list[Chunk] = field(default_factory=list)
 
@@ -137,29 +132,30 @@ IMPORT_READERS = {
 }
 
 
-def _tagged(tree: Any, language: str, lines: list[str]) -> tuple[list[Definition], list[Reference]]:
+def _tagged(
+    tree: Any, language: str, lines: list[str]
+) -> tuple[list[Definition], Counter[tuple[str, str]]]:
     import tree_sitter
 
     query = tags_query(language)
     if query is None:
-        return [], []
+        return [], Counter()
     raw: dict[tuple[int, int], tuple[str, str, Any, Any]] = {}
-    references: list[Reference] = []
+    references: Counter[tuple[str, str]] = Counter()
     for _, match in tree_sitter.QueryCursor(query).matches(tree.root_node):
         names = match.get("name")
         if not names:
             continue
         name_node = names[0]
         for capture, nodes in match.items():
+            if capture[0] == "r":  # reference.<kind>: counted, the hot path on big files
+                references[(_text(name_node), capture[10:])] += 1
+                break
             if capture.startswith("definition."):
                 node = nodes[0]
                 key = (node.start_byte, node.end_byte)
                 if key not in raw:
-                    raw[key] = (_text(name_node), capture.split(".", 1)[1], node, name_node)
-                break
-            if capture.startswith("reference."):
-                row, col = name_node.start_point
-                references.append(Reference(_text(name_node), capture.split(".", 1)[1], row, col))
+                    raw[key] = (_text(name_node), capture[11:], node, name_node)
                 break
     definitions: list[Definition] = []
     stack: list[tuple[int, str, str]] = []  # (end byte, name, kind) of open containers

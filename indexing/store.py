@@ -16,7 +16,6 @@ import hashlib
 import logging
 import sqlite3
 import threading
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -221,10 +220,9 @@ class IndexStore:
                 for d in facts.definitions
             ],
         )  # fmt: skip
-        uses = Counter((r.name, r.kind) for r in facts.references)
         db.executemany(
             "INSERT INTO refs VALUES (?, ?, ?, ?)",
-            [(file_id, name, kind, count) for (name, kind), count in uses.items()],
+            [(file_id, name, kind, count) for (name, kind), count in facts.references.items()],
         )
         db.executemany(
             "INSERT INTO imports VALUES (?, ?, ?, ?)",
@@ -266,6 +264,13 @@ class IndexStore:
         with self._reading() as db:
             rows = db.execute("SELECT id, path, language, size, mtime_ns, hash FROM files")
             return {row[1]: FileRecord(*row) for row in rows}
+
+    def record(self, path: str) -> FileRecord | None:
+        with self._reading() as db:
+            row = db.execute(
+                "SELECT id, path, language, size, mtime_ns, hash FROM files WHERE path = ?", (path,)
+            ).fetchone()
+            return FileRecord(*row) if row else None
 
     def file_count(self) -> int:
         with self._reading() as db:

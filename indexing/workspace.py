@@ -202,7 +202,7 @@ class WorkspaceIndex:
     def update_paths(self, paths: Iterable[str]) -> int:
         """Follows changes on disk to these absolute paths; returns how many were re-read."""
         indexed = 0
-        known = self.store.files()
+        rules_changed = False
         for path in paths:
             relative = self.relative(path)
             if relative is None or relative in self._open_documents:
@@ -210,14 +210,16 @@ class WorkspaceIndex:
             if Path(relative).name == ".gitignore":
                 parent = str(Path(relative).parent)
                 self.rules.load_gitignore("" if parent == "." else parent)
+                rules_changed = True
                 continue
             if Path(relative).suffix.lower() not in EXTENSIONS:
                 continue
             if self.rules.ignored(relative):
-                if relative in known:
-                    self.store.remove_files([relative])
+                self.store.remove_files([relative])
                 continue
-            indexed += self._index_file(relative, known.get(relative))
+            indexed += self._index_file(relative, self.store.record(relative))
+        if rules_changed:  # files may have become ignored, or no longer be
+            indexed += self.scan().indexed
         self._changed()
         return indexed
 

@@ -234,3 +234,15 @@ def test_many_files_are_read_by_worker_processes(
     assert index.scan().indexed == 26
     assert index.store.definitions_named("generated_19")
     assert index.store.definitions_named("apply_discount")
+
+
+def test_a_changed_gitignore_applies_at_once(project: Path) -> None:
+    index = open_index(project)
+    index.scan()
+    assert "web/app.ts" in index.store.files()
+    (project / ".gitignore").write_text("build/\nweb/\n")
+    index.update_paths([str(project / ".gitignore")])
+    assert not any(path.startswith("web/") for path in index.store.files())
+    (project / ".gitignore").write_text("build/\n")
+    index.update_paths([str(project / ".gitignore")])
+    assert "web/app.ts" in index.store.files()
