@@ -181,7 +181,8 @@ def main() -> None:
         f"   (target <= 2x)   peak RSS {cold['peak_rss_mib']} MiB, database {cold['db_mib']} MiB"
     )
     print(
-        f"warm restart          {warm['seconds']:7.2f} s   (target <= 1 s), {warm['indexed']} re-read"
+        f"warm restart          {warm['seconds']:7.2f} s   (target <= 1 s),"
+        f" {warm['indexed']} re-read"
     )
     disk, buffer = incremental["disk_ms"], incremental["buffer_ms"]
     print(
