@@ -98,8 +98,14 @@ def names_near(lines: list[str], line: int) -> list[str]:
 
 
 class Retriever:
-    def __init__(self, index: WorkspaceIndex, navigator: Navigator | None = None) -> None:
+    def __init__(
+        self,
+        index: WorkspaceIndex,
+        navigator: Navigator | None = None,
+        definition_style: str = "body",  # or "signature": only the header of a definition
+    ) -> None:
         self.index = index
+        self.definition_style = definition_style
         self.navigator = navigator or Navigator(index)
         self._graph: tuple[int, dict[str, dict[str, float]]] = (-1, {})
         self._graph_lock = threading.Lock()
@@ -129,6 +135,8 @@ class Retriever:
             return None
         lines = text.split("\n")
         last = min(row.end_row, row.start_row + MAX_SNIPPET_LINES - 1)
+        if self.definition_style == "signature":
+            last = row.start_row  # below: the header, and a class's member signatures
         body = lines[row.start_row : last + 1]
         if row.kind in ("class", "struct", "interface", "impl") and row.end_row > last:
             # A big class: its header and its members' signatures, not half of its body.
@@ -138,6 +146,8 @@ class Retriever:
             ]  # fmt: skip
             body = [signature_of(lines, row.start_row, row.end_row)]
             body += [d.signature for d in members[:MAX_SNIPPET_LINES]]
+        elif self.definition_style == "signature":
+            body = [signature_of(lines, row.start_row, row.end_row)]
         return "\n".join(body)
 
     def _definitions(

@@ -1,0 +1,262 @@
+"""Retrieval value: does code from other files make cross-file completions better?
+
+Cases are built the way llm-ls's testbed builds them, from real packages (PyPI sdists): in a
+package's source, find a call to a name that the file imports from another module of the same
+package; put the cursor at the start of that call and remove the rest of the line. The answer
+is the removed text, and a case counts as an exact match when the suggestion's first line
+equals it (trailing whitespace ignored).
+
+Each case is completed by the product's completion service (prompt format, windows, budget and
+post-processing) with the index of the whole package, under several context conditions:
+
+  none         no extra context;
+  retrieval    what the index retrieves for the cursor, ranked, as the server would send it;
+  definitions  only the definitions of names near the cursor (whole bodies, capped);
+  signatures   only those definitions' signatures;
+  similar      only BM25-similar chunks.
+
+The file's own part of the prompt is identical across conditions, so the KV cache keeps it and
+only the context chunks are evaluated again. Greedy decoding, no time caps.
+
+    python -m bench.retrieval_value [--models qwen2.5-coder-0.5b qwen2.5-coder-1.5b]
+                                    [--cases 40] [--seed 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.common import model_path, save
+from bench.indexing import fetch_sdist
+from indexing.facts import _python_imports
+from indexing.navigation import Navigator
+from indexing.parsing import parse
+from indexing.retrieval import Retriever
+from indexing.settings import IndexSettings
+from indexing.workspace import WorkspaceIndex
+from inference.completion import CompletionRequest, CompletionService
+from inference.context import ContextRing
+from inference.engine import LlamaEngine
+from inference.fim import ContextChunk
+from inference.settings import CompletionSettings, ModelSettings
+from inference.worker import ModelWorker, Priority
+
+PACKAGES = (
+    ("rich", "13.9.4", "rich"),
+    ("httpx", "0.28.1", "httpx"),
+    ("jinja2", "3.1.4", "src/jinja2"),
+    ("click", "8.1.7", "src/click"),
+    ("flask", "3.1.0", "src/flask"),
+)
+CONDITIONS = ("none", "retrieval", "definitions", "signatures", "similar")
+KINDS = {
+    "retrieval": None,  # the product's default
+    "definitions": frozenset({"definition", "definition-by-name"}),
+    "signatures": frozenset({"definition", "definition-by-name"}),
+    "similar": frozenset({"similar"}),
+}
+SETTINGS = CompletionSettings(
+    max_tokens=48,
+    max_lines=1,
+    max_prompt_ms=0,
+    max_predict_ms=120_000,
+    cache=False,
+    speculative=False,
+)
+
+
+@dataclass(frozen=True)
+class Case:
+    package: str
+    root: Path
+    path: str  # relative to the package root
+    text: str  # the file with the rest of the line removed
+    line: int
+    column: int
+    expected: str
+    callee: str
+    defined_in: str
+
+
+def find_cases(package: str, root: Path, source_dir: str, index: WorkspaceIndex) -> list[Case]:
+    """Every single-line call, in the package's source, of a name imported from a sibling
+    module that the index resolves to a definition in another file."""
+    navigator = Navigator(index)
+    cases = []
+    for path in sorted((root / source_dir).rglob("*.py")):
+        relative = path.relative_to(root).as_posix()
+        text = path.read_text(encoding="utf-8", errors="replace")
+        tree = parse(text.encode("utf-8"), "python")
+        if tree is None:
+            continue
+        imports = _python_imports(tree.root_node)
+        imported: dict[str, str] = {}
+        for item in imports:
+            rows = navigator._through_imports(relative, imports, item.local_name)
+            rows = [r for r in rows if r.path != relative and r.kind in ("function", "class")]
+            if rows:
+                imported[item.local_name] = rows[0].path
+        if not imported:
+            continue
+        lines = text.split("\n")
+        stack = [tree.root_node]
+        while stack:
+            node = stack.pop()
+            stack.extend(node.children)
+            if node.type != "call":
+                continue
+            function = node.child_by_field_name("function")
+            if function is None or function.type != "identifier":
+                continue
+            name = (function.text or b"").decode()
+            row, byte_col = node.start_point
+            if name not in imported or node.end_point[0] != row:
+                continue
+            line = lines[row]
+            column = len(line.encode("utf-8")[:byte_col].decode("utf-8", errors="replace"))
+            expected = line[column:].rstrip()
+            if not 8 <= len(expected) <= 90 or expected.count("(") != expected.count(")"):
+                continue
+            if "#" in expected or expected.endswith(("\\", ",")):
+                continue  # a trailing comment or a continued line is not a fair answer
+            lines_without = [*lines[:row], line[:column], *lines[row + 1 :]]
+            cases.append(
+                Case(package, root, relative, "\n".join(lines_without), row, column, expected,
+                     name, imported[name])
+            )  # fmt: skip
+    return cases
+
+
+class ConditionSource:
+    """The context the current condition allows, from the package's index."""
+
+    def __init__(self, retrievers: dict[str, Retriever]) -> None:
+        self.retrievers = retrievers
+        self.condition = "none"
+        self.case: Case | None = None
+        self.last: list[ContextChunk] = []
+
+    def chunks_for(
+        self, uri: str, path: str, text: str, line: int, window_start: int
+    ) -> Sequence[ContextChunk]:
+        case = self.case
+        if self.condition == "none" or case is None:
+            self.last = []
+            return ()
+        retriever = self.retrievers[self.condition]
+        kinds = KINDS[self.condition]
+        found = retriever.retrieve(
+            case.root / case.path, text, line, window_start=window_start, budget_ms=10_000,
+            **({"kinds": kinds} if kinds else {}),
+        )  # fmt: skip
+        self.last = [ContextChunk(s.path, s.text, "index") for s in reversed(found.snippets)]
+        return self.last
+
+
+def evaluate(model: str, cases: list[Case], indexes: dict[str, WorkspaceIndex]) -> dict:
+    worker = ModelWorker()
+    engine = worker.submit(
+        lambda _, __: LlamaEngine(model_path(model), ModelSettings(n_ctx=4096)), Priority.LOAD
+    ).result()
+    worker.submit(lambda _, __: worker.set_engine(engine), Priority.LOAD).result()
+    sources = {
+        package: ConditionSource({
+            "retrieval": Retriever(index), "definitions": Retriever(index),
+            "signatures": Retriever(index, definition_style="signature"),
+            "similar": Retriever(index),
+        })
+        for package, index in indexes.items()
+    }  # fmt: skip
+    rows = []
+    started = time.monotonic()
+    for number, case in enumerate(cases, 1):
+        source = sources[case.package]
+        source.case = case
+        service = CompletionService(worker, ring=ContextRing(capacity=0), sources=[source])
+        row: dict = {"package": case.package, "path": case.path, "line": case.line + 1,
+                     "expected": case.expected, "defined_in": case.defined_in}  # fmt: skip
+        for condition in CONDITIONS:
+            source.condition = condition
+            request = CompletionRequest(
+                (case.root / case.path).as_uri(), case.text, case.line, case.column,
+                utf16=False, path=case.path, repo=case.package, language="python",
+            )  # fmt: skip
+            future, _ = service.submit(request, SETTINGS)
+            answer = future.result().text.split("\n")[0].rstrip()
+            row[condition] = answer == case.expected
+            row[f"{condition}_chunks"] = len(source.last)
+            row[f"{condition}_has_definition"] = any(c.path == case.defined_in for c in source.last)
+        rows.append(row)
+        if number % 10 == 0:
+            print(f"    {model}: {number}/{len(cases)} ({time.monotonic() - started:.0f} s)")
+    worker.stop()
+    summary = {
+        condition: round(sum(r[condition] for r in rows) / len(rows), 3) for condition in CONDITIONS
+    }
+    summary["seconds"] = round(time.monotonic() - started)
+    return {"summary": summary, "rows": rows}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--models", nargs="+", default=["qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"])
+    parser.add_argument("--cases", type=int, default=40)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    work = Path(tempfile.mkdtemp(prefix="treellama-bench-retrieval-"))
+    indexes: dict[str, WorkspaceIndex] = {}
+    pools: list[list[Case]] = []
+    try:
+        for name, version, source_dir in PACKAGES:
+            root = fetch_sdist(name, version)
+            index = WorkspaceIndex(root, IndexSettings(), work / f"{name}.sqlite3")
+            index.scan()
+            indexes[name] = index
+            found = find_cases(name, root, source_dir, index)
+            rng.shuffle(found)
+            pools.append(found)
+            print(f"  {name}-{version}: {len(found)} candidate cases")
+        # Round robin over the packages, at most one case per file.
+        cases: list[Case] = []
+        used: set[tuple[str, str]] = set()
+        while len(cases) < args.cases and any(pools):
+            for pool in pools:
+                while pool:
+                    case = pool.pop()
+                    if (case.package, case.path) not in used:
+                        used.add((case.package, case.path))
+                        cases.append(case)
+                        break
+                if len(cases) >= args.cases:
+                    break
+        print(f"Retrieval value: {len(cases)} cross-file cases from {len(PACKAGES)} packages")
+        results = {}
+        for model in args.models:
+            results[model] = evaluate(model, cases, indexes)
+            summary = results[model]["summary"]
+            cells = "  ".join(f"{c} {summary[c]:6.1%}" for c in CONDITIONS)
+            gain = summary["retrieval"] - summary["none"]
+            print(f"  {model:20} {cells}   retrieval - none: {gain:+.1%}")
+        out = save("retrieval-value", {
+            "cases": len(cases), "seed": args.seed,
+            "packages": [f"{n}-{v}" for n, v, _ in PACKAGES],
+            "models": {model: r["summary"] for model, r in results.items()},
+            "rows": {model: r["rows"] for model, r in results.items()},
+        })  # fmt: skip
+        print(f"results: {out}")
+    finally:
+        for index in indexes.values():
+            index.close()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
