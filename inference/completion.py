@@ -23,7 +23,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 
 from inference.backend import CompletionEngine
-from inference.context import ContextRing, ContextSource, pack_chunks
+from inference.context import SIMILAR, ContextRing, ContextSource, jaccard, line_set, pack_chunks
 from inference.engine import Generation
 from inference.fim import (
     INSTRUCT,
@@ -213,17 +213,20 @@ class CompletionService:
             chunks = self.ring.chunks_for(request.key, request.line, settings.prefix_lines,
                                           settings.suffix_lines)  # fmt: skip
             window_start = max(0, request.line - settings.prefix_lines)
+            seen = [line_set(chunk.text) for chunk in chunks]
             for source in self.sources:
                 try:
-                    chunks += tuple(
-                        source.chunks_for(
-                            request.key, request.path, request.text, request.line, window_start
-                        )
+                    offered = source.chunks_for(
+                        request.key, request.path, request.text, request.line, window_start
                     )
-                except (
-                    Exception
-                ):  # context is a bonus: a failing source must not cost the completion
+                except Exception:  # context is a bonus: a failing source costs nothing else
                     log.exception("a context source failed")
+                    continue
+                for chunk in offered:
+                    lines = line_set(chunk.text)
+                    if all(jaccard(lines, other) <= SIMILAR for other in seen):
+                        chunks += (chunk,)
+                        seen.append(lines)
         return _Prepared(request, offset, window, chunks, settings, started)
 
     def _claim(self, key: str, background: bool = False) -> threading.Event:

@@ -96,6 +96,14 @@ async def indexed(request, lsp_client: LanguageClient):
     await lsp_client.shutdown_session()
 
 
+@pytest_lsp.fixture(config=server_config(TREELLAMA_INDEX_RETRIEVAL="on"))
+async def indexed_with_model(lsp_client: LanguageClient):
+    """The multi-file project with the model loaded and retrieval in the prompt."""
+    await lsp_client.initialize_session(initialize_params("visual_studio_code", root=INDEX_PROJECT))
+    yield
+    await lsp_client.shutdown_session()
+
+
 @pytest_lsp.fixture(config=server_config())
 async def bad_config(lsp_client: LanguageClient):
     options = {"treellama": {"completion": {"maxLines": "lots", "colour": 1}, "nonsense": {}}}

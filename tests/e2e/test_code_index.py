@@ -10,7 +10,7 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from tests.e2e.conftest import INDEX_PROJECT, open_document, wait_for_index
+from tests.e2e.conftest import INDEX_PROJECT, open_document, wait_for_index, wait_for_model
 
 pytestmark = pytest.mark.e2e
 
@@ -35,9 +35,21 @@ async def test_scan_reports_progress_and_navigation_works_without_a_model(
 ) -> None:
     status = await wait_for_index(indexed)
     assert status["files"] >= 6
-    reports = [
-        r for token, rs in indexed.progress_reports.items() if "index" in str(token) for r in rs
-    ]
+
+    def index_reports() -> list:
+        return [
+            report
+            for token, reports in indexed.progress_reports.items()
+            if "index" in str(token)
+            for report in reports
+        ]
+
+    # The scan is done before its progress end notification is sent: wait for it.
+    for _ in range(100):
+        reports = index_reports()
+        if reports and isinstance(reports[-1], types.WorkDoneProgressEnd):
+            break
+        await asyncio.sleep(0.05)
     assert isinstance(reports[0], types.WorkDoneProgressBegin)
     assert isinstance(reports[-1], types.WorkDoneProgressEnd)
     assert any(getattr(r, "percentage", None) == 100 for r in reports)
@@ -142,3 +154,32 @@ async def test_changes_on_disk_and_in_the_editor_reach_the_index(indexed: Langua
         await asyncio.sleep(0.1)
     assert symbols and symbols[0].name == "Basket"
     assert not (INDEX_PROJECT / "shop" / "models.py").read_text().count("Basket")  # disk untouched
+
+
+async def test_retrieved_definitions_reach_the_completion_prompt(
+    indexed_with_model: LanguageClient,
+) -> None:
+    client = indexed_with_model
+    await wait_for_index(client)
+    await wait_for_model(client)
+    cart = INDEX_PROJECT / "shop" / "cart.py"
+    text = cart.read_text()
+    cursor = at(text, "apply_discount(price")
+    blanked = text.replace("apply_discount(price, percent)", "", 1)
+    uri = open_document(client, cart, blanked)
+    result = await client.text_document_inline_completion_async(
+        types.InlineCompletionParams(
+            context=types.InlineCompletionContext(types.InlineCompletionTriggerKind.Automatic),
+            text_document=types.TextDocumentIdentifier(uri),
+            position=cursor,
+        )
+    )
+    assert result is not None
+    last = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="treellama.showLastPrompt")
+    )
+    assert {"path": "shop/pricing.py", "source": "index"} in last["chunks"]
+    definition = "def apply_discount(price: float, percent: float) -> float:"
+    assert f"<|file_sep|>shop/pricing.py\n{definition}" in last["prompt"]
+    # Context goes before the current file, which stays last, before the FIM core.
+    assert last["prompt"].index(definition) < last["prompt"].index("<|file_sep|>shop/cart.py")
