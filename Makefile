@@ -47,6 +47,8 @@ bench: model
 	$(BIN)/treellama model install qwen2.5-coder-1.5b
 	$(PY) -m bench.latency
 	$(PY) -m bench.quality_humaneval
+	$(PY) -m bench.indexing
+	$(PY) -m bench.retrieval_value
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
