@@ -10,6 +10,7 @@ from lsp_server.features import (
     feedback,
     inline_completion,
     lifecycle,
+    refactoring,
     status,
     symbols,
 )
@@ -27,5 +28,6 @@ def register_all(server: TreellamaServer) -> None:
         documents,
         symbols,
         code_index,
+        refactoring,
     ):
         feature.register(server)

@@ -1,0 +1,78 @@
+"""The safe edit pipeline on real files: minimal edits, range limits, syntax checks, and the
+LSP text edits that reproduce the candidate exactly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agent.edits import EditRejected, apply_edits, minimal_edits, replace_lines, validate
+from lsp_server.workspace_edits import text_edits
+
+PRICING = (
+    Path(__file__).parent.parent / "fixtures" / "index_project" / "shop" / "pricing.py"
+).read_text()
+
+
+def apply_lsp(text: str, edits) -> str:
+    """Applies LSP TextEdits (UTF-16 positions) the way an editor does: last first."""
+    lines = text.split("\n")
+
+    def offset(position) -> int:
+        return sum(len(line) + 1 for line in lines[: position.line]) + position.character
+
+    for edit in sorted(
+        edits, key=lambda e: (e.range.start.line, e.range.start.character), reverse=True
+    ):
+        text = text[: offset(edit.range.start)] + edit.new_text + text[offset(edit.range.end) :]
+    return text
+
+
+def test_minimal_edits_touch_only_changed_lines_and_round_trip() -> None:
+    candidate = PRICING.replace("TAX_RATE = 0.2", "TAX_RATE = 0.25").replace(
+        "        return self.prices[sku]", "        return self.prices.get(sku, 0.0)"
+    )
+    edits = minimal_edits(PRICING, candidate)
+    assert [(e.start_line, e.end_line) for e in edits] == [(2, 3), (19, 20)]
+    assert apply_edits(PRICING, edits) == candidate
+    assert apply_lsp(PRICING, text_edits(PRICING, edits)) == candidate
+
+
+@pytest.mark.parametrize(
+    "candidate",
+    [
+        PRICING + "\n\ndef added() -> int:\n    return 1\n",  # appended at the end
+        PRICING.split("\n\nclass PriceBook")[0],  # the last lines deleted
+        "# header\n" + PRICING,  # inserted at the start
+        PRICING.replace("é", "é") + "x = 'héllo 😀'\n",  # non-ASCII: UTF-16 columns
+    ],
+)
+def test_lsp_edits_reproduce_the_candidate_at_the_edges(candidate: str) -> None:
+    edits = minimal_edits(PRICING, candidate)
+    assert apply_lsp(PRICING, text_edits(PRICING, edits)) == candidate
+
+
+def test_changes_outside_the_allowed_lines_are_rejected() -> None:
+    first, last = 5, 7  # apply_discount
+    body = "\n".join(PRICING.split("\n")[first : last + 1])
+    inside = replace_lines(
+        PRICING, first, last, body.replace("round(", "float(round(").replace(", 2)", ", 2))")
+    )
+    assert validate(PRICING, inside, "python", (first, last))
+    dropped = PRICING.replace("def with_tax", "def with_tax_renamed")
+    with pytest.raises(EditRejected, match="outside lines 6-8"):
+        validate(PRICING, dropped, "python", (first, last))
+    with pytest.raises(EditRejected, match="identical"):
+        validate(PRICING, PRICING, "python", (first, last))
+
+
+def test_a_candidate_with_new_syntax_errors_is_rejected_with_the_line() -> None:
+    broken = PRICING.replace(
+        "def with_tax(price: float) -> float:", "def with_tax(price: float -> float:"
+    )
+    with pytest.raises(EditRejected, match="syntax error at line 11"):
+        validate(PRICING, broken, "python")
+    # An error the original already had is not the candidate's fault.
+    already = PRICING + "\ndef broken(:\n"
+    assert validate(already, already.replace("TAX_RATE = 0.2", "TAX_RATE = 0.3"), "python")
