@@ -349,6 +349,9 @@ def fix_diagnostic(
     else:
         target = Target(max(0, line - 2), min(len(lines) - 1, line + 2))
     where = f"line {line - target.first + 1} of this code (`{lines[line].strip()}`)"
+    names = top_level_names(text, language)
+    if names:  # the usual fix for an unknown name is one of these
+        context = f"{context}\n\nNames defined at the top of {path}: {', '.join(names)}".strip()
     return _replace_target(
         model,
         path,
@@ -378,6 +381,14 @@ def explain(
         },
     ]
     return model.chat(messages, max_tokens=400).strip()
+
+
+def top_level_names(text: str, language: str, limit: int = 60) -> list[str]:
+    tree = parse(text.encode("utf-8"), language)
+    if tree is None:
+        return []
+    found = [s.name for s in definitions(tree, language) if s.start[1] == 0]
+    return list(dict.fromkeys(found))[:limit]
 
 
 # -- tests -----------------------------------------------------------------------------------
@@ -496,7 +507,10 @@ def generate_tests(
             )
         if symbol.name not in body:
             raise EditRejected(f"the tests never call {symbol.name}")
-        edits = minimal_edits(existing or "", candidate)
+        if existing is None:  # a new file: one edit that fills it
+            edits = [LineEdit(0, 1, tuple(candidate.split("\n")))]
+        else:
+            edits = minimal_edits(existing, candidate)
         return FileChange(plan.path, existing, candidate, edits)
 
     change, attempts = _retrying(

@@ -13,6 +13,7 @@ post-processing) with the index of the whole package, under several context cond
   retrieval    what the index retrieves for the cursor, ranked, as the server would send it;
   definitions  only the definitions of names near the cursor (whole bodies, capped);
   signatures   only those definitions' signatures;
+  imported     only the signatures of what the file imports from the workspace;
   similar      only BM25-similar chunks.
 
 The file's own part of the prompt is identical across conditions, so the KV cache keeps it and
@@ -55,11 +56,12 @@ PACKAGES = (
     ("click", "8.1.7", "src/click"),
     ("flask", "3.1.0", "src/flask"),
 )
-CONDITIONS = ("none", "retrieval", "definitions", "signatures", "similar")
+CONDITIONS = ("none", "retrieval", "definitions", "signatures", "imported", "similar")
 KINDS = {
     "retrieval": None,  # the product's default
     "definitions": frozenset({"definition", "definition-by-name"}),
     "signatures": frozenset({"definition", "definition-by-name"}),
+    "imported": frozenset({"imported"}),
     "similar": frozenset({"similar"}),
 }
 SETTINGS = CompletionSettings(
@@ -160,7 +162,9 @@ class ConditionSource:
         return self.last
 
 
-def evaluate(model: str, cases: list[Case], indexes: dict[str, WorkspaceIndex]) -> dict:
+def evaluate(
+    model: str, cases: list[Case], indexes: dict[str, WorkspaceIndex], conditions: Sequence[str]
+) -> dict:
     worker = ModelWorker()
     engine = worker.submit(
         lambda _, __: LlamaEngine(model_path(model), ModelSettings(n_ctx=4096)), Priority.LOAD
@@ -170,7 +174,7 @@ def evaluate(model: str, cases: list[Case], indexes: dict[str, WorkspaceIndex]) 
         package: ConditionSource({
             "retrieval": Retriever(index), "definitions": Retriever(index),
             "signatures": Retriever(index, definition_style="signature"),
-            "similar": Retriever(index),
+            "imported": Retriever(index), "similar": Retriever(index),
         })
         for package, index in indexes.items()
     }  # fmt: skip
@@ -182,7 +186,7 @@ def evaluate(model: str, cases: list[Case], indexes: dict[str, WorkspaceIndex]) 
         service = CompletionService(worker, ring=ContextRing(capacity=0), sources=[source])
         row: dict = {"package": case.package, "path": case.path, "line": case.line + 1,
                      "expected": case.expected, "defined_in": case.defined_in}  # fmt: skip
-        for condition in CONDITIONS:
+        for condition in conditions:
             source.condition = condition
             request = CompletionRequest(
                 (case.root / case.path).as_uri(), case.text, case.line, case.column,
@@ -198,7 +202,7 @@ def evaluate(model: str, cases: list[Case], indexes: dict[str, WorkspaceIndex]) 
             print(f"    {model}: {number}/{len(cases)} ({time.monotonic() - started:.0f} s)")
     worker.stop()
     summary = {
-        condition: round(sum(r[condition] for r in rows) / len(rows), 3) for condition in CONDITIONS
+        condition: round(sum(r[condition] for r in rows) / len(rows), 3) for condition in conditions
     }
     summary["seconds"] = round(time.monotonic() - started)
     return {"summary": summary, "rows": rows}
@@ -209,6 +213,7 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=["qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"])
     parser.add_argument("--cases", type=int, default=40)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--conditions", nargs="+", default=list(CONDITIONS), choices=CONDITIONS)
     args = parser.parse_args()
     rng = random.Random(args.seed)
     work = Path(tempfile.mkdtemp(prefix="treellama-bench-retrieval-"))
@@ -240,11 +245,10 @@ def main() -> None:
         print(f"Retrieval value: {len(cases)} cross-file cases from {len(PACKAGES)} packages")
         results = {}
         for model in args.models:
-            results[model] = evaluate(model, cases, indexes)
+            results[model] = evaluate(model, cases, indexes, args.conditions)
             summary = results[model]["summary"]
-            cells = "  ".join(f"{c} {summary[c]:6.1%}" for c in CONDITIONS)
-            gain = summary["retrieval"] - summary["none"]
-            print(f"  {model:20} {cells}   retrieval - none: {gain:+.1%}")
+            cells = "  ".join(f"{c} {summary[c]:6.1%}" for c in args.conditions)
+            print(f"  {model:20} {cells}")
         out = save("retrieval-value", {
             "cases": len(cases), "seed": args.seed,
             "packages": [f"{n}-{v}" for n, v, _ in PACKAGES],

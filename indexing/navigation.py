@@ -140,17 +140,27 @@ class Navigator:
         self, relative: str | None, text: str, language: str, tree: Any, node: Any
     ) -> tuple[list[Place], tuple[Any, Any] | None]:
         """Where the name under `node` is defined, and its local scope when it is local."""
+        places, local, _ = self.resolve_how(relative, language, tree, node)
+        return places, local
+
+    def resolve_how(
+        self, relative: str | None, language: str, tree: Any, node: Any
+    ) -> tuple[list[Place], tuple[Any, Any] | None, str]:
+        """Like `resolve`, also saying how: "local", "file", "import" or "name" (a guess by
+        name alone). Places in the file itself have an empty path."""
         name = text_of(node)
         member = is_member_name(node)
         if not member:
             local = local_binding(node, language)
             if local is not None:
-                return [_place(Path(), local[1])], local
+                return [_place(Path(), local[1])], local, "local"
         own = [d for d in tree_definitions(tree, language) if d.name == name]
         if own and not member:
-            return [
-                Place(Path(), d.name_start[0], d.name_start[1], d.name_end[1]) for d in own
-            ], None
+            return (
+                [Place(Path(), d.name_start[0], d.name_start[1], d.name_end[1]) for d in own],
+                None,
+                "file",
+            )
         rows: list[DefinitionRow] = []
         reader = IMPORT_READERS.get(language)
         if relative is not None and reader is not None:
@@ -170,13 +180,16 @@ class Navigator:
                                          if d.name == name]  # fmt: skip
             else:
                 rows = self._through_imports(relative, imports, name)
-        if not rows:
-            if own:
-                return [
-                    Place(Path(), d.name_start[0], d.name_start[1], d.name_end[1]) for d in own
-                ], None
-            rows = self._by_name(relative, name, prefer_members=member)
-        return [self._row_place(row) for row in rows], None
+        if rows:
+            return [self._row_place(row) for row in rows], None, "import"
+        if own:
+            return (
+                [Place(Path(), d.name_start[0], d.name_start[1], d.name_end[1]) for d in own],
+                None,
+                "file",
+            )
+        rows = self._by_name(relative, name, prefer_members=member)
+        return [self._row_place(row) for row in rows], None, "name"
 
     def _by_name(
         self, relative: str | None, name: str, prefer_members: bool

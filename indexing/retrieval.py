@@ -37,7 +37,8 @@ MAX_NAMES = 16
 MAX_SNIPPET_LINES = 30
 SIMILAR_DUPLICATE = 0.8
 
-KIND_WEIGHT = {"definition": 1.0, "enclosing": 0.9, "definition-by-name": 0.6, "similar": 0.4}
+KIND_WEIGHT = {"definition": 1.0, "enclosing": 0.9, "imported": 0.7, "definition-by-name": 0.6,
+               "similar": 0.4}  # fmt: skip
 
 KEYWORDS = frozenset((
     "and", "as", "assert", "async", "await", "break", "case", "catch", "class", "const",
@@ -195,6 +196,28 @@ class Retriever:
                                      "enclosing", reason, 1.0))  # fmt: skip
         return found
 
+    def _imported(self, relative: str, imports: list[Import], deadline: float) -> list[Snippet]:
+        """The signatures of everything the file imports from the workspace, one snippet per
+        module: what the user is about to call is usually among them, even when nothing near
+        the cursor names it yet."""
+        by_module: dict[str, list[DefinitionRow]] = {}
+        for item in imports:
+            if time.monotonic() > deadline:
+                break
+            for row in self.navigator._through_imports(relative, imports, item.local_name)[:1]:
+                if row.path != relative and row.kind != "module":
+                    by_module.setdefault(row.path, []).append(row)
+        found = []
+        for rank, (path, rows) in enumerate(by_module.items()):
+            signatures = [r.signature.split("\n")[0].strip() if r.kind in ("class", "struct")
+                          else r.signature.strip() for r in rows]  # fmt: skip
+            names = ", ".join(r.name for r in rows[:6])
+            reason = f"signatures of what this file imports from {path} ({names})"
+            # A synthetic row span (-1): it summarises the module and overlaps no real snippet.
+            found.append(Snippet(path, -1, -1, "\n".join(dict.fromkeys(signatures)), "imported",
+                                 reason, 1.0 / (1 + 0.1 * rank)))  # fmt: skip
+        return found
+
     def _similar(self, relative: str, lines: list[str], line: int) -> list[Snippet]:
         recent = "\n".join(lines[max(0, line - 8) : line + 1])
         words = [w for w in IDENTIFIER.findall(recent) if w not in KEYWORDS and len(w) > 2]
@@ -236,13 +259,17 @@ class Retriever:
         line = min(max(0, line), len(lines) - 1)
         candidates: list[Snippet] = []
         names = names_near(lines, line)
+        reader = IMPORT_READERS.get(language)
+        imports: list[Import] = []
+        if reader is not None and kinds & {"definition", "definition-by-name", "imported"}:
+            tree = parse(text.encode("utf-8"), language)
+            imports = reader(tree.root_node) if tree is not None else []
         if kinds & {"definition", "definition-by-name"}:
-            reader = IMPORT_READERS.get(language)
-            tree = parse(text.encode("utf-8"), language) if reader else None
-            imports = reader(tree.root_node) if reader and tree is not None else []
             candidates += [
                 s for s in self._definitions(relative, imports, names, deadline) if s.kind in kinds
             ]
+        if "imported" in kinds and time.monotonic() < deadline:
+            candidates += self._imported(relative, imports, deadline)
         if "enclosing" in kinds and window_start is not None and time.monotonic() < deadline:
             candidates += self._enclosing(relative, text, language, line, window_start)
         if "similar" in kinds and time.monotonic() < deadline:

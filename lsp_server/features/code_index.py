@@ -15,15 +15,17 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pygls.uris import from_fs_path, to_fs_path
 
+from indexing import rename as rename_module
 from indexing.languages import language_for
 from indexing.navigation import Place, read_disk
 from indexing.positions import LineIndex
 from indexing.service import CodeIndex, IndexContextSource
 from inference.paths import index_dir
 from inference.text import cursor_offset
-from lsp_server.server import TreellamaServer
+from lsp_server.server import REQUEST_FAILED, TreellamaServer
 from lsp_server.session import snapshot_document
 
 log = logging.getLogger(__name__)
@@ -154,6 +156,30 @@ def _locations(ls: TreellamaServer, places: list[Place]) -> list[types.Location]
     return found
 
 
+class RenameFailed(JsonRpcException):
+    CODE = REQUEST_FAILED
+
+
+def _rename_edit(
+    ls: TreellamaServer, renaming: rename_module.Renaming, new_name: str
+) -> types.WorkspaceEdit:
+    """Versioned edits for open documents (the editor refuses them if they moved on)."""
+    per_file: list[tuple[str, list[types.TextEdit]]] = []
+    for path, places in renaming.places.items():
+        locations = _locations(ls, places)
+        edits = [types.TextEdit(range=loc.range, new_text=new_name) for loc in locations]
+        per_file.append((from_fs_path(str(path)) or str(path), edits))
+    if not ls.session.client.document_changes:
+        return types.WorkspaceEdit(changes=dict(per_file))
+    changes: list = []
+    for uri, edits in per_file:
+        document = ls.workspace.text_documents.get(uri)
+        version = document.version if document is not None else None
+        identifier = types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version)
+        changes.append(types.TextDocumentEdit(text_document=identifier, edits=edits))
+    return types.WorkspaceEdit(document_changes=changes)
+
+
 def _cursor(
     ls: TreellamaServer, uri: str, position: types.Position
 ) -> tuple[Path, str, str, int] | None:
@@ -214,6 +240,33 @@ def register(server: TreellamaServer) -> None:
             index.navigator.references, *cursor, params.context.include_declaration
         )
         return await asyncio.to_thread(_locations, ls, places)
+
+    @server.feature(types.TEXT_DOCUMENT_PREPARE_RENAME)
+    async def prepare_rename(ls: TreellamaServer, params: types.PrepareRenameParams) -> types.Range:
+        index = ls.code_index
+        cursor = _cursor(ls, params.text_document.uri, params.position)
+        if index is None or cursor is None:
+            raise RenameFailed("treellama: rename needs the workspace index and a known language")
+        try:
+            place = await asyncio.to_thread(rename_module.prepare, index.navigator, *cursor)
+        except rename_module.RenameRefused as exc:
+            raise RenameFailed(f"treellama: cannot rename: {exc}") from None
+        (location,) = _locations(ls, [place])
+        return location.range
+
+    @server.feature(types.TEXT_DOCUMENT_RENAME)
+    async def rename(ls: TreellamaServer, params: types.RenameParams) -> types.WorkspaceEdit:
+        index = ls.code_index
+        cursor = _cursor(ls, params.text_document.uri, params.position)
+        if index is None or cursor is None:
+            raise RenameFailed("treellama: rename needs the workspace index and a known language")
+        try:
+            renaming = await asyncio.to_thread(
+                rename_module.rename, index.navigator, *cursor, params.new_name
+            )
+        except rename_module.RenameRefused as exc:
+            raise RenameFailed(f"treellama: cannot rename: {exc}") from None
+        return await asyncio.to_thread(_rename_edit, ls, renaming, params.new_name)
 
     @server.command(SHOW_CONTEXT)
     async def show_context(ls: TreellamaServer, *args: Any) -> dict[str, Any]:

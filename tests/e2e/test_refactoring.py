@@ -1,0 +1,164 @@
+"""Refactoring over LSP: code actions listed without the model, resolved with the real default
+model into versioned, annotated edits that parse; explain and rewrite commands; rename."""
+
+from __future__ import annotations
+
+import pytest
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
+from agent.edits import syntax_errors
+from tests.e2e.conftest import INDEX_PROJECT, open_document, wait_for_index, wait_for_model
+
+pytestmark = pytest.mark.e2e
+
+PRICING = INDEX_PROJECT / "shop" / "pricing.py"
+
+
+def apply(text: str, edits: list) -> str:
+    lines = text.split("\n")
+
+    def offset(position: types.Position) -> int:
+        return sum(len(line) + 1 for line in lines[: position.line]) + position.character
+
+    for edit in sorted(
+        edits, key=lambda e: (e.range.start.line, e.range.start.character), reverse=True
+    ):
+        text = text[: offset(edit.range.start)] + edit.new_text + text[offset(edit.range.end) :]
+    return text
+
+
+def actions_params(
+    uri: str, line: int, end_line: int | None = None, diagnostics=()
+) -> types.CodeActionParams:  # noqa: ANN001
+    end = types.Position(end_line if end_line is not None else line, 0)
+    return types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri),
+        range=types.Range(types.Position(line, 0), end),
+        context=types.CodeActionContext(diagnostics=list(diagnostics)),
+    )
+
+
+async def test_actions_are_listed_without_a_model_and_resolving_says_why_not(
+    indexed: LanguageClient,
+) -> None:
+    uri = open_document(indexed, PRICING)
+    actions = await indexed.text_document_code_action_async(actions_params(uri, 11, 12))
+    titles = {a.title: getattr(a, "kind", None) for a in actions}
+    assert titles["treellama: Add docstring to with_tax"] == types.CodeActionKind.RefactorRewrite
+    assert titles["treellama: Generate tests for with_tax"] == types.CodeActionKind.RefactorExtract
+    assert "treellama: Explain this code" in titles
+    assert "treellama: Rewrite the selection…" in titles
+    docstring = next(a for a in actions if a.title.startswith("treellama: Add docstring"))
+    assert docstring.edit is None  # nothing is computed until the user picks it
+    with pytest.raises(Exception, match="model"):
+        await indexed.code_action_resolve_async(docstring)
+
+
+async def test_rename_over_lsp_edits_every_importing_file(indexed: LanguageClient) -> None:
+    await wait_for_index(indexed)
+    uri = open_document(indexed, PRICING)
+    text = PRICING.read_text()
+    line = text.split("\n").index("def apply_discount(price: float, percent: float) -> float:")
+    position = types.Position(line, 6)
+    prepared = await indexed.text_document_prepare_rename_async(
+        types.PrepareRenameParams(types.TextDocumentIdentifier(uri), position)
+    )
+    assert prepared == types.Range(types.Position(line, 4), types.Position(line, 18))
+    edit = await indexed.text_document_rename_async(
+        types.RenameParams(types.TextDocumentIdentifier(uri), position, "discounted")
+    )
+    if edit.document_changes:
+        files = {c.text_document.uri.rsplit("/", 1)[1]: c for c in edit.document_changes}
+        assert files[PRICING.name].text_document.version == 1  # the open document's version
+        count = sum(len(c.edits) for c in files.values())
+    else:
+        files = {uri.rsplit("/", 1)[1]: edits for uri, edits in edit.changes.items()}
+        count = sum(len(e) for e in files.values())
+    assert set(files) == {"pricing.py", "cart.py", "__init__.py"} and count == 4
+    with pytest.raises(Exception, match="already defined"):
+        await indexed.text_document_rename_async(
+            types.RenameParams(types.TextDocumentIdentifier(uri), position, "with_tax")
+        )
+
+
+async def test_each_kind_of_action_with_the_real_model(indexed_with_model: LanguageClient) -> None:
+    client = indexed_with_model
+    await wait_for_model(client)
+    await wait_for_index(client)
+    text = PRICING.read_text()
+    uri = open_document(client, PRICING)
+    lines = text.split("\n")
+    with_tax = lines.index("def with_tax(price: float) -> float:")
+
+    # refactor.rewrite: a docstring, as a versioned edit the user must confirm.
+    actions = await client.text_document_code_action_async(actions_params(uri, with_tax + 1))
+    docstring = next(a for a in actions if a.title == "treellama: Add docstring to with_tax")
+    resolved = await client.code_action_resolve_async(docstring)
+    (change,) = resolved.edit.document_changes
+    assert change.text_document.version == 1
+    assert resolved.edit.change_annotations["treellama"].needs_confirmation
+    assert all(edit.annotation_id == "treellama" for edit in change.edits)
+    documented = apply(text, change.edits)
+    assert syntax_errors(documented, "python") == []
+    assert documented.count('"""') == text.count('"""') + 2
+    assert documented.replace("\n", "").count("def with_tax") == 1
+
+    # refactor.extract: tests in a new file, with the project's import of the function.
+    tests = next(a for a in actions if a.title == "treellama: Generate tests for with_tax")
+    resolved = await client.code_action_resolve_async(tests)
+    create, fill = resolved.edit.document_changes
+    assert isinstance(create, types.CreateFile) and create.uri.endswith("shop/test_pricing.py")
+    test_text = apply("", fill.edits)
+    assert "from shop.pricing import with_tax\n" in test_text  # unittest: no pytest config
+    assert syntax_errors(test_text, "python") == [] and "with_tax(" in test_text
+
+    # quickfix: from the diagnostic in the context, on a document edited since it was opened.
+    broken = text.replace("(1 + TAX_RATE)", "(1 + TAX_RAT)")
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(version=2, uri=uri),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(broken)],
+        )
+    )
+    diagnostic = types.Diagnostic(
+        range=types.Range(types.Position(with_tax + 1, 28), types.Position(with_tax + 1, 35)),
+        message="undefined name 'TAX_RAT'",
+        source="pyflakes",
+    )
+    actions = await client.text_document_code_action_async(
+        actions_params(uri, with_tax + 1, diagnostics=[diagnostic])
+    )
+    fix = next(a for a in actions if a.kind == types.CodeActionKind.QuickFix)
+    assert list(fix.diagnostics) == [diagnostic]
+    resolved = await client.code_action_resolve_async(fix)
+    (change,) = resolved.edit.document_changes
+    assert change.text_document.version == 2
+    fixed = apply(broken, change.edits)
+    assert syntax_errors(fixed, "python") == []
+    assert "TAX_RAT)" not in fixed and "TAX_RATE" in fixed.split("\n")[with_tax + 1]
+    changed_lines = {e.range.start.line for e in change.edits} | {
+        e.range.end.line for e in change.edits
+    }
+    assert all(with_tax <= line <= with_tax + 2 for line in changed_lines)  # only that function
+
+    # Explain returns Markdown; rewrite computes an edit for review.
+    selection = {"start": {"line": 5, "character": 0}, "end": {"line": 7, "character": 0}}
+    explained = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(
+            command="treellama.explain", arguments=[{"uri": uri, "range": selection}]
+        )
+    )
+    assert isinstance(explained["markdown"], str) and len(explained["markdown"]) > 20
+    rewritten = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(
+            command="treellama.rewrite",
+            arguments=[
+                {"uri": uri, "range": selection, "instruction": "add type checks", "apply": False}
+            ],
+        )
+    )
+    assert rewritten["applied"] is False and rewritten["title"] == "Rewrite: add type checks"
+    (change,) = rewritten["edit"]["documentChanges"]
+    assert change["textDocument"]["version"] == 2
+    assert all(5 <= e["range"]["start"]["line"] <= 8 for e in change["edits"])
