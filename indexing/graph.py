@@ -55,8 +55,8 @@ def personalized_pagerank(
     graph: Graph,
     seeds: Mapping[str, float],
     alpha: float = 0.15,
-    epsilon: float = 1e-4,
-    max_pushes: int = 20_000,
+    epsilon: float = 1e-3,
+    max_pushes: int = 3_000,
 ) -> dict[str, float]:
     """Approximate PageRank personalised to `seeds` (weights, normalised here), by push."""
     total = sum(seeds.values())

@@ -221,7 +221,9 @@ class Retriever:
     def _similar(self, relative: str, lines: list[str], line: int) -> list[Snippet]:
         recent = "\n".join(lines[max(0, line - 8) : line + 1])
         words = [w for w in IDENTIFIER.findall(recent) if w not in KEYWORDS and len(w) > 2]
-        rows = self.index.store.search_chunks(words[-24:], limit=6, exclude_path=relative)
+        # The words nearest the cursor; more terms cost more BM25 scoring than they add.
+        terms = list(dict.fromkeys(reversed(words)))[:12]
+        rows = self.index.store.search_chunks(terms, limit=6, exclude_path=relative)
         if not rows:
             return []
         best = min(row.score for row in rows)  # BM25 scores are negative; lower is better

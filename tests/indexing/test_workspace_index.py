@@ -246,3 +246,18 @@ def test_a_changed_gitignore_applies_at_once(project: Path) -> None:
     (project / ".gitignore").write_text("build/\n")
     index.update_paths([str(project / ".gitignore")])
     assert "web/app.ts" in index.store.files()
+
+
+def test_a_file_too_large_to_parse_still_gets_plain_chunks(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from indexing import parsing
+
+    monkeypatch.setattr(parsing, "MAX_PARSE_BYTES", 200)
+    big = project / "shop" / "big.py"
+    big.write_text("".join(f"def handler_{i}(event):\n    return event\n\n" for i in range(40)))
+    index = open_index(project)
+    index.scan()
+    assert not index.store.definitions_named("handler_3")  # not parsed
+    hits = index.store.search_chunks(["handler_3"])
+    assert [hit.path for hit in hits] == ["shop/big.py"]  # but searchable as text
