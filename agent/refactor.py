@@ -10,6 +10,7 @@ then builds the candidate document itself and passes it through the safe edit pi
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -148,7 +149,9 @@ def _python_docstring(text: str, symbol: Symbol, body: str) -> str:
     if not body:
         raise EditRejected("the docstring is empty")
     if "\n" in body:
-        body_lines = [line.strip() for line in body.split("\n")]
+        head, rest = body.split("\n", 1)
+        # Keep the reply's relative indentation (Args: entries under their heading).
+        body_lines = [head.strip(), *textwrap.dedent(rest).split("\n")]
         docstring = [f'{indent}"""{body_lines[0]}']
         docstring += [f"{indent}{line}" if line else "" for line in body_lines[1:]]
         docstring.append(f'{indent}"""')

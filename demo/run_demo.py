@@ -100,10 +100,50 @@ async def main() -> int:
             )
         print()
 
+    await show_index_and_refactoring(client)
     await client.shutdown_async(None)
     client.exit(None)
     await client.stop()
     return 0
+
+
+async def show_index_and_refactoring(client: LanguageClient) -> None:
+    """The workspace index (no model) and a refactoring code action (the model)."""
+    for _ in range(200):
+        status = await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="treellama.status")
+        )
+        if status["index"]["state"] == "ready":
+            break
+        await asyncio.sleep(0.05)
+    symbols = await client.workspace_symbol_async(types.WorkspaceSymbolParams(query="chpst"))
+    names = ", ".join(f"{s.name} ({Path(s.location.uri).name})" for s in symbols or [])
+    print(f"── workspace/symbol 'chpst' (fuzzy, from the index): {names}")
+    uri = (SAMPLE / "inventory.py").as_uri()
+    text = (SAMPLE / "inventory.py").read_text()
+    line = text.split("\n").index("def restock(items: list[Item], name: str, amount: int) -> None:")
+    found = await client.text_document_definition_async(
+        types.DefinitionParams(types.TextDocumentIdentifier(uri), types.Position(line, 28))
+    )
+    where = [f"{Path(loc.uri).name}:{loc.range.start.line + 1}" for loc in found or []]
+    print(f"── definition of Item at inventory.py:{line + 1}: {', '.join(where)}\n")
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri),
+            range=types.Range(types.Position(line + 1, 0), types.Position(line + 1, 0)),
+            context=types.CodeActionContext(diagnostics=[]),
+        )
+    )
+    print("── code actions on restock(): " + "; ".join(a.title for a in actions or []))
+    docstring = next(a for a in actions if "docstring" in a.title)
+    before = time.perf_counter()
+    resolved = await client.code_action_resolve_async(docstring)
+    latency = (time.perf_counter() - before) * 1000
+    edits = resolved.edit.changes[uri] if resolved.edit and resolved.edit.changes else []
+    print(f"── {docstring.title}  ({latency:.0f} ms), an edit for the editor to review:")
+    for edit in edits:
+        print(f"   at line {edit.range.start.line + 1}: {edit.new_text.rstrip()}")
+    print()
 
 
 if __name__ == "__main__":

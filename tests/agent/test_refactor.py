@@ -100,3 +100,11 @@ def test_tests_go_to_the_projects_test_folder_with_its_framework(tmp_path: Path)
     (root / "Cargo.toml").write_text('[package]\nname = "my-crate"\n')
     plan = plan_tests(root, "src/geometry.rs", "rust", "area")
     assert (plan.path, plan.header) == ("tests/geometry_test.rs", "use my_crate::*;\n")
+
+
+def test_a_long_docstring_keeps_its_nested_indentation() -> None:
+    body = "Add tax.\n\n    Args:\n        price: before tax.\n\n    Returns:\n        After tax."
+    reply = body + '\n    """'
+    line = PRICING.split("\n").index("def with_tax(price: float) -> float:")
+    (change,) = add_docstring(ScriptedChatModel([reply]), "p.py", PRICING, "python", line).changes
+    assert f'    """{body}\n    """' in change.new_text

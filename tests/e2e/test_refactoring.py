@@ -30,7 +30,7 @@ def apply(text: str, edits: list) -> str:
 
 def actions_params(
     uri: str, line: int, end_line: int | None = None, diagnostics=()
-) -> types.CodeActionParams:  # noqa: ANN001
+) -> types.CodeActionParams:
     end = types.Position(end_line if end_line is not None else line, 0)
     return types.CodeActionParams(
         text_document=types.TextDocumentIdentifier(uri),
