@@ -46,6 +46,19 @@ def model_path(name: str) -> Path:
     return resolve_model(ModelSettings(name=name)).path
 
 
+def start_worker(model: str, n_ctx: int = 4096) -> Any:
+    """A model worker that owns the named model, loaded in this process."""
+    from inference.engine import LlamaEngine
+    from inference.worker import ModelWorker, Priority
+
+    worker = ModelWorker()
+    engine = worker.submit(
+        lambda _, __: LlamaEngine(model_path(model), ModelSettings(n_ctx=n_ctx)), Priority.LOAD
+    ).result()
+    worker.submit(lambda _, __: worker.set_engine(engine), Priority.LOAD).result()
+    return worker
+
+
 def save(name: str, data: Any) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"

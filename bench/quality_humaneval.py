@@ -26,11 +26,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.common import model_path, save
+from bench.common import save, start_worker
 from inference.completion import CompletionRequest, CompletionService
-from inference.engine import LlamaEngine
-from inference.settings import CompletionSettings, ModelSettings
-from inference.worker import ModelWorker, Priority
+from inference.settings import CompletionSettings
 
 SETTINGS = CompletionSettings(
     max_tokens=128,
@@ -112,11 +110,7 @@ def passes(task: Task, filled: str) -> bool:
 
 
 def evaluate(model: str, tasks: list[Task]) -> dict:
-    worker = ModelWorker()
-    engine = worker.submit(
-        lambda _, __: LlamaEngine(model_path(model), ModelSettings(n_ctx=4096)), Priority.LOAD
-    ).result()
-    worker.submit(lambda _, __: worker.set_engine(engine), Priority.LOAD).result()
+    worker = start_worker(model)
     service = CompletionService(worker)
     rows = []
     started = time.monotonic()

@@ -30,13 +30,10 @@ from pathlib import Path
 from agent import refactor
 from agent.edits import EditRejected, syntax_errors
 from agent.model import WorkerChatModel
-from bench.common import model_path, save
+from bench.common import save, start_worker
 from bench.indexing import fetch_sdist
 from indexing.parsing import parse
 from indexing.symbols import definitions
-from inference.engine import LlamaEngine
-from inference.settings import ModelSettings
-from inference.worker import ModelWorker, Priority
 
 SOURCE = "more_itertools/recipes.py"
 TESTS = "tests/test_recipes.py"
@@ -129,11 +126,7 @@ def run_action(model: WorkerChatModel, action: str, text: str, name: str) -> tup
 
 
 def evaluate(model_name: str, root: Path, names: list[str]) -> dict:
-    worker = ModelWorker()
-    engine = worker.submit(
-        lambda _, __: LlamaEngine(model_path(model_name), ModelSettings(n_ctx=4096)), Priority.LOAD
-    ).result()
-    worker.submit(lambda _, __: worker.set_engine(engine), Priority.LOAD).result()
+    worker = start_worker(model_name)
     model = WorkerChatModel(worker)
     source = root / SOURCE
     original = source.read_text()

@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.common import model_path, save
+from bench.common import save, start_worker
 from bench.indexing import fetch_sdist
 from indexing.facts import _python_imports
 from indexing.navigation import Navigator
@@ -44,10 +44,8 @@ from indexing.settings import IndexSettings
 from indexing.workspace import WorkspaceIndex
 from inference.completion import CompletionRequest, CompletionService
 from inference.context import ContextRing
-from inference.engine import LlamaEngine
 from inference.fim import ContextChunk
-from inference.settings import CompletionSettings, ModelSettings
-from inference.worker import ModelWorker, Priority
+from inference.settings import CompletionSettings
 
 PACKAGES = (
     ("rich", "13.9.4", "rich"),
@@ -165,11 +163,7 @@ class ConditionSource:
 def evaluate(
     model: str, cases: list[Case], indexes: dict[str, WorkspaceIndex], conditions: Sequence[str]
 ) -> dict:
-    worker = ModelWorker()
-    engine = worker.submit(
-        lambda _, __: LlamaEngine(model_path(model), ModelSettings(n_ctx=4096)), Priority.LOAD
-    ).result()
-    worker.submit(lambda _, __: worker.set_engine(engine), Priority.LOAD).result()
+    worker = start_worker(model)
     sources = {
         package: ConditionSource({
             "retrieval": Retriever(index), "definitions": Retriever(index),

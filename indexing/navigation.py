@@ -207,15 +207,23 @@ class Navigator:
 
         return sorted(rows, key=rank)[:20]
 
-    def definition(self, path: Path, text: str, language: str, byte_offset: int) -> list[Place]:
+    @staticmethod
+    def _name_under(text: str, language: str, byte_offset: int) -> tuple[Any, Any] | None:
         tree = parse(text.encode("utf-8"), language)
-        if tree is None:
-            return []
-        node = name_at(tree, byte_offset)
-        if node is None:
-            return []
-        places, _ = self.resolve(self.index.relative(path), text, language, tree, node)
+        node = name_at(tree, byte_offset) if tree is not None else None
+        return (tree, node) if node is not None else None
+
+    @staticmethod
+    def _in(path: Path, places: list[Place]) -> list[Place]:
+        """Places in the file itself (empty path) given their file."""
         return [Place(path, p.row, p.col, p.end_col) if p.path == Path() else p for p in places]
+
+    def definition(self, path: Path, text: str, language: str, byte_offset: int) -> list[Place]:
+        found = self._name_under(text, language, byte_offset)
+        if found is None:
+            return []
+        places, _ = self.resolve(self.index.relative(path), text, language, *found)
+        return self._in(path, places)
 
     # -- references ------------------------------------------------------------------------
 
@@ -227,16 +235,14 @@ class Navigator:
         byte_offset: int,
         include_declaration: bool = True,
     ) -> list[Place]:
-        tree = parse(text.encode("utf-8"), language)
-        if tree is None:
+        found_name = self._name_under(text, language, byte_offset)
+        if found_name is None:
             return []
-        node = name_at(tree, byte_offset)
-        if node is None:
-            return []
+        tree, node = found_name
         name = text_of(node)
         relative = self.index.relative(path)
         targets, local = self.resolve(relative, text, language, tree, node)
-        targets = [Place(path, p.row, p.col, p.end_col) if p.path == Path() else p for p in targets]
+        targets = self._in(path, targets)
         declarations = {(t.path, t.row, t.col) for t in targets}
         if local is not None:
             found = [_place(path, n) for n in occurrences_in(local[0], name, language)]
