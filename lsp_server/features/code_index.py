@@ -61,7 +61,9 @@ def retrieval_enabled(ls: TreellamaServer) -> bool:
     if setting != "auto":
         return setting == "on"
     info = ls.models.status.info
-    n_params = getattr(info, "n_params", 0) if info is not None else 0
+    if info is None:
+        return False
+    n_params = getattr(info, "n_params", 0)
     return n_params == 0 or n_params >= 1_000_000_000
 
 

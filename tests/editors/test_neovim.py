@@ -63,3 +63,36 @@ def test_plugin_shows_and_accepts_a_suggestion(mode: str, tmp_path: Path):
     first_line = suggestion.split("\n")[0]
     assert result["after"][4] == "    " + first_line
     assert len(result["after"]) == len(result["before"]) + suggestion.count("\n")
+
+
+def test_plugin_navigates_renames_and_shows_context_without_a_model(tmp_path: Path):
+    project = tmp_path / "index_project"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "index_project", project)
+    (project / "treellama.toml").write_text("")  # the plugin's root marker
+    result_file = tmp_path / "result.json"
+    env = {
+        **os.environ,
+        "TREELLAMA_TEST_PLUGIN": str(ROOT / "editors" / "neovim"),
+        "TREELLAMA_TEST_FILE": str(project / "shop" / "cart.py"),
+        "TREELLAMA_TEST_PRICING": str(project / "shop" / "pricing.py"),
+        "TREELLAMA_TEST_RESULT": str(result_file),
+        "TREELLAMA_SERVER_CMD": f"{sys.executable} -m lsp_server serve",
+        "TREELLAMA_CACHE_DIR": str(tmp_path / "empty-cache"),  # no model
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+    }
+    done = subprocess.run(
+        [nvim_binary(), "--headless", "--clean", "-c", f"luafile {DRIVER.with_name('nvim_code_index.lua')}"],
+        env=env,
+        cwd=project,
+        capture_output=True,
+        timeout=180,
+    )
+    assert result_file.exists(), done.stderr.decode(errors="replace")[-2000:]
+    result = json.loads(result_file.read_text())
+    assert result["attached"] and result["index_ready"], result
+    assert result["definition"].endswith("shop/pricing.py:5"), result
+    assert "shop/pricing.py:6  definition" in result["context"], result["context"]
+    assert "apply_discount" in result["context"]
+    assert "discounted(price, percent)" in result["renamed_line"], result
+    assert result["pricing_renamed"], result
+    assert not result.get("timed_out")

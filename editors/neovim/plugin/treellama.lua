@@ -17,3 +17,15 @@ vim.api.nvim_create_user_command('TreellamaStatus', function()
   end
   vim.notify(line)
 end, { desc = 'Show the treellama server and model status' })
+
+vim.api.nvim_create_user_command('TreellamaExplain', function(opts)
+  require('treellama').explain(opts.line1, opts.line2)
+end, { range = true, desc = 'Explain the selected lines with the model' })
+
+vim.api.nvim_create_user_command('TreellamaRewrite', function(opts)
+  require('treellama').rewrite(opts.line1, opts.line2, opts.args)
+end, { range = true, nargs = '*', desc = 'Rewrite the selected lines by an instruction' })
+
+vim.api.nvim_create_user_command('TreellamaContext', function()
+  require('treellama').context()
+end, { desc = 'Show what retrieval puts in the prompt at the cursor, and why' })

@@ -94,6 +94,101 @@ function M.status(timeout_ms)
   return response.result
 end
 
+--- Runs a treellama command on the server; `on_result(result)` gets its answer.
+function M.execute(command, arguments, on_result)
+  local client = M.client(0)
+  if not client then
+    vim.notify('treellama is not attached to this buffer', vim.log.levels.WARN)
+    return
+  end
+  client:request('workspace/executeCommand', { command = command, arguments = arguments },
+    function(err, result)
+      if err then
+        vim.notify('treellama: ' .. err.message, vim.log.levels.WARN)
+        return
+      end
+      on_result(result)
+    end, 0)
+end
+
+local function selection_arg(line1, line2)
+  return {
+    uri = vim.uri_from_bufnr(0),
+    range = { start = { line = line1 - 1, character = 0 }, ['end'] = { line = line2 - 1, character = 0 } },
+  }
+end
+
+--- Shows lines in a scratch buffer in a split, reusing it by name.
+function M.show_scratch(name, lines, filetype)
+  local buf = vim.fn.bufnr(name)
+  if buf == -1 then
+    buf = vim.api.nvim_create_buf(false, true)
+    vim.api.nvim_buf_set_name(buf, name)
+  end
+  vim.bo[buf].filetype = filetype or 'markdown'
+  vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
+  if vim.fn.bufwinid(buf) == -1 then
+    vim.cmd('botright split')
+    vim.api.nvim_win_set_buf(0, buf)
+  end
+  return buf
+end
+
+--- Explains lines line1..line2 of the current buffer in a floating window.
+function M.explain(line1, line2)
+  M.execute('treellama.explain', { selection_arg(line1, line2) }, function(result)
+    local lines = vim.split(result.markdown or '', '\n')
+    vim.lsp.util.open_floating_preview(lines, 'markdown', { border = 'rounded', focus_id = 'treellama' })
+  end)
+end
+
+--- Rewrites lines line1..line2 by an instruction; the edit comes back as workspace/applyEdit.
+function M.rewrite(line1, line2, instruction)
+  if not instruction or instruction == '' then
+    instruction = vim.fn.input('treellama rewrite: ')
+  end
+  if instruction == '' then
+    return
+  end
+  local arg = selection_arg(line1, line2)
+  arg.instruction = instruction
+  M.execute('treellama.rewrite', { arg }, function(result)
+    if not result.applied then
+      vim.notify('treellama: the rewrite was not applied', vim.log.levels.INFO)
+    end
+  end)
+end
+
+--- What retrieval would put in the prompt at the cursor, and why, in a scratch buffer.
+function M.context(on_shown)
+  local cursor = vim.api.nvim_win_get_cursor(0)
+  local arg = { uri = vim.uri_from_bufnr(0), position = { line = cursor[1] - 1, character = cursor[2] } }
+  M.execute('treellama.showContext', { arg }, function(result)
+    local lines = {
+      ('# treellama context (%s ms%s; in the prompt: %s)'):format(
+        result.elapsedMs, result.timedOut and ', cut at the time cap' or '',
+        result.retrievalInPrompt and 'yes' or 'no'),
+    }
+    for _, snippet in ipairs(result.snippets or {}) do
+      table.insert(lines, '')
+      table.insert(lines, ('## %s:%d  %s  (score %s)'):format(
+        snippet.path, snippet.startLine + 1, snippet.kind, snippet.score))
+      table.insert(lines, '_' .. snippet.reason .. '_')
+      table.insert(lines, '```')
+      vim.list_extend(lines, vim.split(snippet.text, '\n'))
+      table.insert(lines, '```')
+    end
+    for _, chunk in ipairs(result.recent or {}) do
+      table.insert(lines, '')
+      table.insert(lines, ('## %s  (recently %s)'):format(chunk.path, chunk.source))
+    end
+    M.show_scratch('treellama://context', lines, 'markdown')
+    if on_shown then
+      on_shown(result)
+    end
+  end)
+end
+
 local function map_keys(bufnr)
   local keys = M.config.keymaps
   local function map(lhs, fn, desc, fallback)

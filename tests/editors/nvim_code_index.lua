@@ -1,0 +1,92 @@
+-- Driven by tests/editors/test_neovim.py: the code index through the plugin in a real headless
+-- Neovim, with no model installed. Writes what it observed to TREELLAMA_TEST_RESULT.
+local env = vim.env
+vim.opt.rtp:prepend(env.TREELLAMA_TEST_PLUGIN)
+vim.cmd('runtime plugin/treellama.lua')
+
+local result = { nvim = tostring(vim.version()) }
+local function finish()
+  local handle = assert(io.open(env.TREELLAMA_TEST_RESULT, 'w'))
+  handle:write(vim.json.encode(result))
+  handle:close()
+  vim.cmd('qall!')
+end
+
+local function sleep(ms)
+  local co = coroutine.running()
+  vim.defer_fn(function()
+    coroutine.resume(co)
+  end, ms)
+  coroutine.yield()
+end
+
+local function wait_until(predicate, timeout_ms)
+  local waited = 0
+  while not predicate() do
+    if waited >= timeout_ms then
+      return false
+    end
+    sleep(50)
+    waited = waited + 50
+  end
+  return true
+end
+
+local treellama = require('treellama')
+treellama.setup({ cmd = vim.split(env.TREELLAMA_SERVER_CMD, ' ', { plain = true }) })
+vim.cmd.edit(env.TREELLAMA_TEST_FILE)
+local bufnr = vim.api.nvim_get_current_buf()
+
+local steps = coroutine.wrap(function()
+  result.attached = wait_until(function()
+    return treellama.client(bufnr) ~= nil
+  end, 30000)
+  if not result.attached then
+    return finish()
+  end
+  result.index_ready = wait_until(function()
+    local status = treellama.status(2000)
+    return status ~= nil and status.index.state == 'ready'
+  end, 30000)
+
+  -- Go to definition, through Neovim's own LSP client.
+  local line = vim.fn.search('price = apply_discount') -- 1-based
+  vim.api.nvim_win_set_cursor(0, { line, 16 })
+  local params = vim.lsp.util.make_position_params(0, 'utf-16')
+  local answers = vim.lsp.buf_request_sync(bufnr, 'textDocument/definition', params, 10000) or {}
+  for _, answer in pairs(answers) do
+    for _, location in ipairs(answer.result or {}) do
+      result.definition = vim.uri_to_fname(location.uri) .. ':' .. location.range.start.line
+    end
+  end
+
+  -- :TreellamaContext shows the ranked snippets in a scratch buffer.
+  local shown = false
+  treellama.context(function()
+    shown = true
+  end)
+  wait_until(function()
+    return shown
+  end, 10000)
+  local scratch = vim.fn.bufnr('treellama://context')
+  result.context = scratch ~= -1 and table.concat(vim.api.nvim_buf_get_lines(scratch, 0, -1, false), '\n') or nil
+
+  -- Rename across files, applied by Neovim.
+  vim.cmd.wincmd('p')
+  vim.api.nvim_win_set_cursor(0, { line, 16 })
+  vim.lsp.buf.rename('discounted')
+  wait_until(function()
+    return vim.api.nvim_buf_get_lines(bufnr, line - 1, line, false)[1]:find('discounted') ~= nil
+  end, 10000)
+  result.renamed_line = vim.api.nvim_buf_get_lines(bufnr, line - 1, line, false)[1]
+  local pricing = vim.fn.bufnr(env.TREELLAMA_TEST_PRICING)
+  result.pricing_renamed = pricing ~= -1
+    and table.concat(vim.api.nvim_buf_get_lines(pricing, 0, -1, false), '\n'):find('def discounted') ~= nil
+  finish()
+end)
+
+vim.defer_fn(steps, 10)
+vim.defer_fn(function()
+  result.timed_out = true
+  finish()
+end, 90000)
