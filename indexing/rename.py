@@ -156,4 +156,31 @@ def _occurrences_of(
             if how == "name" and len(resolved) > 1:
                 raise RenameRefused(f"`{name}` at {where} may be another symbol")
             kept.append(place)
+    if kept and language == "python":
+        kept += _dunder_all_entries(tree, name, file)
     return kept
+
+
+def _dunder_all_entries(tree: Any, name: str, file: Path) -> list[Place]:
+    """`__all__ = ["name", ...]` lists the name as a string; it must follow the rename."""
+    found = []
+    for statement in tree.root_node.children:
+        assignment = statement
+        if statement.type == "expression_statement" and statement.named_children:
+            assignment = statement.named_children[0]
+        if assignment is None or assignment.type not in ("assignment", "augmented_assignment"):
+            continue
+        left = assignment.child_by_field_name("left")
+        if left is None or text_of(left) != "__all__":
+            continue
+        stack = [assignment.child_by_field_name("right")]
+        while stack:
+            node = stack.pop()
+            if node is None:
+                continue
+            if node.type == "string_content" and text_of(node) == name:
+                found.append(
+                    Place(file, node.start_point[0], node.start_point[1], node.end_point[1])
+                )
+            stack.extend(node.children)
+    return found

@@ -47,7 +47,7 @@ def renamed(navigator: Navigator, relative: str, word: str, nth: int, new_name: 
 def test_a_function_is_renamed_in_every_file_that_imports_it(navigator: Navigator) -> None:
     found = renamed(navigator, "shop/cart.py", "apply_discount", 1, "discounted")
     assert found == {
-        "shop/__init__.py": [(2, 21)],  # `from .pricing import apply_discount`
+        "shop/__init__.py": [(2, 21), (4, 12)],  # the import, and `__all__ = ["apply_discount"]`
         "shop/cart.py": [(3, 31), (15, 16)],  # not the parameter of the same name at line 24
         "shop/pricing.py": [(5, 4)],
     }
