@@ -77,22 +77,12 @@ def validate(
 
     `allowed_lines` (first, last; inclusive, in the original) bounds where changes may be;
     None allows changes anywhere."""
-    edits = minimal_edits(original, candidate)
+    if allowed_lines is None:
+        edits = minimal_edits(original, candidate)
+    else:
+        edits = _edits_within(original, candidate, *allowed_lines)
     if not edits:
         raise EditRejected("the result is identical to the original")
-    if allowed_lines is not None:
-        first, last = allowed_lines
-        for edit in edits:
-            # A pure insertion at `last + 1` (just after the range) is still inside it.
-            touches_before = edit.start_line < first
-            touches_after = edit.end_line > last + 1 or (
-                edit.end_line == edit.start_line and edit.start_line > last + 1
-            )
-            if touches_before or touches_after:
-                raise EditRejected(
-                    f"the change reaches line {edit.start_line + 1}, outside lines "
-                    f"{first + 1}-{last + 1} that it may change"
-                )
     before = syntax_errors(original, language)
     after = syntax_errors(candidate, language)
     if before is not None and after is not None and len(after) > len(before):
@@ -102,6 +92,32 @@ def validate(
             f"the result does not parse: syntax error at line {new_rows[0] + 1}: {line!r}"
         )
     return edits
+
+
+def _edits_within(original: str, candidate: str, first: int, last: int) -> list[LineEdit]:
+    """The edits, when the candidate keeps every line outside first..last as it was.
+
+    Checked on the text itself, not on a diff: a diff may align a blank line inside the range
+    with one just outside it and so report a change there that the candidate does not make."""
+    old = original.split("\n")
+    new = candidate.split("\n")
+    head, tail = old[:first], old[last + 1 :]
+    kept_tail = len(new) - len(tail)
+    if new[:first] != head or kept_tail < first or new[kept_tail:] != tail:
+        row = next(
+            (
+                i
+                for i, (a, b) in enumerate(zip(old, new, strict=False))
+                if a != b and not first <= i <= last
+            ),
+            first - 1 if new[:first] != head else last + 1,
+        )
+        span = f"{first + 1}-{last + 1}"
+        raise EditRejected(f"the change reaches line {row + 1}, outside lines {span} it may change")
+    if kept_tail == first:  # the whole range removed
+        return [LineEdit(first, last + 1, ())]
+    inner = minimal_edits("\n".join(old[first : last + 1]), "\n".join(new[first:kept_tail]))
+    return [LineEdit(e.start_line + first, e.end_line + first, e.new_lines) for e in inner]
 
 
 def apply_edits(original: str, edits: list[LineEdit]) -> str:

@@ -76,3 +76,17 @@ def test_a_candidate_with_new_syntax_errors_is_rejected_with_the_line() -> None:
     # An error the original already had is not the candidate's fault.
     already = PRICING + "\ndef broken(:\n"
     assert validate(already, already.replace("TAX_RATE = 0.2", "TAX_RATE = 0.3"), "python")
+
+
+def test_a_replacement_starting_with_a_blank_line_stays_inside_its_range() -> None:
+    # A diff would align the new leading blank line with the blank line above the function.
+    first, last = 5, 7
+    body = "\n".join(PRICING.split("\n")[first : last + 1])
+    candidate = replace_lines(
+        PRICING, first, last, "\n" + body.replace("round(", "float(round(").replace(", 2)", ", 2))")
+    )
+    edits = validate(PRICING, candidate, "python", (first, last))
+    assert all(first <= e.start_line <= last + 1 for e in edits)
+    assert apply_edits(PRICING, edits) == candidate
+    removed = replace_lines(PRICING, 10, 11, "")
+    assert apply_edits(PRICING, validate(PRICING, removed, "python", (10, 11))) == removed
