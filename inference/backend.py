@@ -45,4 +45,6 @@ class CompletionEngine(Protocol):
         should_yield: Callable[[], bool] = ...,
         fim: Any = None,
         background: bool = False,
+        grammar: str | None = None,
+        grammar_accepted: str = "",
     ) -> Generation: ...

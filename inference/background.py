@@ -26,9 +26,11 @@ def generate_yielding(
     max_tokens: int,
     priority: Priority = Priority.BACKGROUND,
     should_stop: Callable[[str], bool] = lambda text: False,
+    grammar: str | None = None,
     **options: Any,
 ) -> Generation:
-    """Runs on the worker thread, inside a job of `priority`."""
+    """Runs on the worker thread, inside a job of `priority`. Under a `grammar`, a resumed
+    generation carries on from the text so far rather than from the grammar's start."""
     text = ""
     generated = 0
     yields = 0
@@ -39,6 +41,7 @@ def generate_yielding(
             is_cancelled=cancel.is_set,
             should_stop=lambda more, so_far=text: should_stop(so_far + more),
             should_yield=lambda: worker.has_waiting(priority),
+            **({"grammar": grammar, "grammar_accepted": text} if grammar else {}),
             **options,
         )
         text += part.text

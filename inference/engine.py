@@ -275,6 +275,8 @@ class LlamaEngine:
         should_yield: Callable[[], bool] = lambda: False,
         fim: object = None,  # the prompt's parts; only HTTP backends that format it need them
         background: bool = False,
+        grammar: str | None = None,
+        grammar_accepted: str = "",
     ) -> Generation:
         """Greedy decoding of up to `max_tokens` after `prompt_text`.
 
@@ -282,7 +284,9 @@ class LlamaEngine:
         for the next call; generation returns what it has `max_predict_s` after its first
         token. `should_stop` sees the text so far. When `should_yield` turns true between
         tokens, generation stops with reason "yielded" so that a more urgent job can run.
-        KV cells are reused by shifting only before `core_marker` (see inference.kv_reuse)."""
+        KV cells are reused by shifting only before `core_marker` (see inference.kv_reuse).
+        With a GBNF `grammar`, only tokens the grammar allows are chosen; `grammar_accepted` is
+        output already generated under it (a generation resumed after yielding)."""
         if is_cancelled():
             raise GenerationCancelled
         llm = self._llm
@@ -315,12 +319,16 @@ class LlamaEngine:
         first_at = time.monotonic()
         deadline = first_at + max_predict_s if max_predict_s is not None else float("inf")
         n_vocab = llm.n_vocab()
+        sampler = self._grammar_sampler(grammar, grammar_accepted) if grammar else None
         output = bytearray()
         generated = 0
         reason = "max_tokens"
         while True:
-            logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(n_vocab,))
-            token = int(logits.argmax())
+            if sampler is not None:
+                token = sampler.sample(llm._ctx, -1)  # applies the grammar, then greedy
+            else:
+                logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(n_vocab,))
+                token = int(logits.argmax())
             if self.is_end_of_generation(token):
                 reason = "eog"
                 break
@@ -342,6 +350,17 @@ class LlamaEngine:
                 break
             llm.eval([token])
         return result(bytes(output), generated, reason, first_at)
+
+    def _grammar_sampler(self, grammar: str, accepted: str) -> Any:
+        from llama_cpp import _internals
+        from llama_cpp.llama_grammar import LlamaGrammar
+
+        sampler = _internals.LlamaSampler()
+        sampler.add_grammar(self._llm._model, LlamaGrammar.from_string(grammar, verbose=False))
+        sampler.add_greedy()
+        for token in self.tokenize(accepted) if accepted else []:
+            sampler.accept(token)
+        return sampler
 
     def _fit(self, prompt: list[int]) -> list[int]:
         """A last resort for prompts longer than the context (callers budget for it): keep the

@@ -177,10 +177,14 @@ class HttpEngine:
         should_yield: Callable[[], bool] = lambda: False,
         fim: Any = None,
         background: bool = False,
+        grammar: str | None = None,
+        grammar_accepted: str = "",
     ) -> Generation:
         if is_cancelled():
             raise GenerationCancelled
         path, payload = self._payload(prompt_text, fim, max_tokens)
+        if grammar and not grammar_accepted and path in ("/completion", "/v1/completions"):
+            payload["grammar"] = grammar  # llama-server decodes under it; others ignore it
         request = urllib.request.Request(
             self.base + path, json.dumps(payload).encode(), self._headers()
         )

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
 
+from agent.settings import AgentSettings
 from indexing.settings import IndexSettings
 from inference.settings import BackendSettings, CompletionSettings, ModelSettings
 
@@ -41,6 +42,7 @@ class Config:
     completion: CompletionSettings = field(default_factory=CompletionSettings)
     backend: BackendSettings = field(default_factory=BackendSettings)
     index: IndexSettings = field(default_factory=IndexSettings)
+    agent: AgentSettings = field(default_factory=AgentSettings)
     log: LogSettings = field(default_factory=LogSettings)
 
 

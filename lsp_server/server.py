@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
@@ -48,11 +49,16 @@ class TreellamaServer(LanguageServer):
         self.open_trees = OpenTrees()
         self.code_index: CodeIndex | None = None  # opened once the workspace root is known
         self.index_task: asyncio.Future[None] | None = None
+        self.agent: Any = None  # features.agent_tasks.AgentFrontend, made at the first command
+        # Tests may give agent tasks a scripted model (see tests/e2e/test_agent.py).
+        self.agent_model_for: Any = None
 
     def close_services(self) -> None:
         """Stops background work that would otherwise keep the process alive at exit."""
         if self.code_index is not None:
             self.code_index.close()
+        if self.agent is not None:
+            self.agent.manager.close()
 
     def show_message(self, message: str, kind: types.MessageType) -> None:
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))

@@ -12,3 +12,5 @@ os.environ.setdefault(
 )
 # Code index databases of test workspaces go to a scratch directory too.
 os.environ.setdefault("TREELLAMA_INDEX_DIR", tempfile.mkdtemp(prefix="treellama-test-index-"))
+# Agent task copies and logs as well.
+os.environ.setdefault("TREELLAMA_AGENT_DIR", tempfile.mkdtemp(prefix="treellama-test-agent-"))

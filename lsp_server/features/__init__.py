@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from lsp_server.features import (
+    agent_tasks,
     code_index,
     completion,
     context_events,
@@ -29,5 +30,6 @@ def register_all(server: TreellamaServer) -> None:
         symbols,
         code_index,
         refactoring,
+        agent_tasks,
     ):
         feature.register(server)

@@ -1,0 +1,336 @@
+"""Agent tasks as the server and the terminal see them: start, steer, cancel, review, apply.
+
+Each task runs its loop on a thread of its own, in an isolated copy of the workspace; the
+model calls inside it wait at the lowest priority on the model worker. A cancelled or failed
+task's copy is removed at once; a finished one is kept until its diff is applied or discarded.
+The user's files change only through `apply` (the server sends a WorkspaceEdit for review).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from agent.approvals import ApprovalRequest, ApprovalRules, Approver, Decision
+from agent.instructions import project_instructions
+from agent.loop import BUDGETS, AgentLoop, Event, Outcome
+from agent.model import AgentModel
+from agent.safety import refusal
+from agent.sandbox import Sandbox, SandboxReport, probe
+from agent.settings import APPROVAL_POLICIES, EFFORTS, AgentSettings
+from agent.tools import CodeSearch, ToolContext
+from agent.trajectory import Trajectory, agent_dir, log_path
+from agent.worktree import FileDiff, TaskTree, files_under
+
+log = logging.getLogger(__name__)
+OVERVIEW_FILES = 60
+FINAL = ("done", "failed", "cancelled", "refused", "applied", "discarded")
+
+
+class TaskError(Exception):
+    """A request about a task that cannot be honoured; the message is for the user."""
+
+
+@dataclass
+class TaskState:
+    id: str
+    instruction: str
+    effort: str
+    approval_policy: str
+    # starting, running, done, failed, cancelled, refused, applied, discarded
+    status: str = "starting"
+    step: int = 0
+    max_steps: int = 0
+    message: str = ""
+    summary: str = ""
+    tokens: int = 0
+    started: float = field(default_factory=time.time)
+    seconds: float = 0.0
+    log: str = ""
+    changes: list[FileDiff] = field(default_factory=list)
+
+    def public(self) -> dict:
+        return {
+            "taskId": self.id,
+            "instruction": self.instruction,
+            "status": self.status,
+            "effort": self.effort,
+            "approvalPolicy": self.approval_policy,
+            "step": self.step,
+            "maxSteps": self.max_steps,
+            "message": self.message,
+            "summary": self.summary,
+            "tokens": self.tokens,
+            "seconds": round(self.seconds, 1),
+            "log": self.log,
+            "files": [c.path for c in self.changes],
+        }
+
+    @property
+    def diff(self) -> str:
+        return "".join(change.unified() for change in self.changes)
+
+
+def workspace_key(workspace: Path) -> str:
+    resolved = str(workspace.resolve())
+    return f"{Path(resolved).name}-{hashlib.blake2b(resolved.encode(), digest_size=6).hexdigest()}"
+
+
+def overview(root: Path) -> str:
+    files = sorted(files_under(root))
+    shown = files[:OVERVIEW_FILES]
+    if len(files) > len(shown):
+        shown.append(f"(and {len(files) - len(shown)} more; list_files shows them)")
+    return "\n".join(shown)
+
+
+@dataclass
+class _Running:
+    state: TaskState
+    tree: TaskTree | None = None
+    loop: AgentLoop | None = None
+    cancel: threading.Event = field(default_factory=threading.Event)
+    thread: threading.Thread | None = None
+
+
+class TaskManager:
+    def __init__(
+        self,
+        workspace: Path,
+        model_for: Callable[[threading.Event], AgentModel],
+        settings: AgentSettings,
+        approver: Approver,
+        on_event: Callable[[TaskState, Event], None] = lambda state, event: None,
+        index: CodeSearch | None = None,
+        sandbox: SandboxReport | None = None,
+    ) -> None:
+        self.workspace = workspace.resolve()
+        self.model_for = model_for
+        self.settings = settings
+        self.approver = approver
+        self.on_event = on_event
+        self.index = index
+        self.sandbox = sandbox or probe(settings.sandbox)
+        self.remembered: set[str] = set()  # "always allow" prefixes, for this session
+        self.key = workspace_key(self.workspace)
+        self._tasks: dict[str, _Running] = {}
+        self._lock = threading.Lock()
+
+    def _get(self, task_id: str) -> _Running:
+        with self._lock:
+            running = self._tasks.get(task_id)
+        if running is None:
+            raise TaskError(f"no task {task_id!r}; treellama.agent.list shows the tasks")
+        return running
+
+    def start(
+        self, instruction: str, effort: str | None = None, approval_policy: str | None = None
+    ) -> TaskState:
+        if not instruction.strip():
+            raise TaskError("give the agent an instruction")
+        effort = effort or self.settings.effort
+        policy = approval_policy or self.settings.approval_policy
+        if effort not in EFFORTS:
+            raise TaskError(f"effort must be one of {', '.join(EFFORTS)}, not {effort!r}")
+        if policy not in APPROVAL_POLICIES:
+            raise TaskError(f"approvalPolicy must be one of {', '.join(APPROVAL_POLICIES)}")
+        state = TaskState(
+            f"t{secrets.token_hex(4)}",
+            instruction.strip(),
+            effort,
+            policy,
+            max_steps=BUDGETS[effort].max_steps,
+        )
+        state.log = str(log_path(self.key, state.id))
+        running = _Running(state)
+        with self._lock:
+            self._tasks[state.id] = running
+        trajectory = Trajectory(Path(state.log))
+        reason = refusal(instruction)
+        if reason is not None:
+            state.status, state.message = "refused", f"{reason}; the task was not started"
+            trajectory.write("refused", instruction=state.instruction, reason=reason)
+            self.on_event(state, Event("failed", 0, state.message, {"reason": "refused"}))
+            return replace(state)
+        running.thread = threading.Thread(
+            target=self._run, args=(running, trajectory), name=f"agent-{state.id}", daemon=True
+        )
+        running.thread.start()
+        return replace(state)
+
+    def _run(self, running: _Running, trajectory: Trajectory) -> None:
+        state = running.state
+        scratch = agent_dir() / self.key / state.id
+        try:
+            running.tree = tree = TaskTree.create(self.workspace, scratch / "tree")
+            sandbox = Sandbox(tree.root, scratch, self.settings, self.sandbox)
+            rules = ApprovalRules(state.approval_policy, sandbox.layer, self.remembered)
+
+            def approved(request: ApprovalRequest, decision: Decision) -> None:
+                trajectory.write(
+                    "approval",
+                    command=request.command,
+                    reason=request.reason,
+                    decision=decision.value,
+                )
+
+            context = ToolContext(
+                state.id,
+                tree,
+                sandbox,
+                rules,
+                self.approver,
+                self.settings.test_command,
+                self.index,
+                running.cancel,
+                approved,
+            )
+            trajectory.write(
+                "task",
+                task_id=state.id,
+                instruction=state.instruction,
+                effort=state.effort,
+                approval_policy=state.approval_policy,
+                sandbox=sandbox.layer,
+                tree=tree.kind,
+                workspace=str(self.workspace),
+            )
+
+            def event(e: Event) -> None:
+                state.step, state.message = e.step, e.message
+                state.tokens = running.loop.tokens if running.loop else state.tokens
+                self.on_event(replace(state), e)
+
+            running.loop = AgentLoop(
+                self.model_for(running.cancel),
+                context,
+                state.instruction,
+                budget=BUDGETS[state.effort],
+                project_instructions=project_instructions(tree.root),
+                overview=overview(tree.root),
+                trajectory=trajectory,
+                on_event=event,
+            )
+            state.status = "running"
+            outcome = running.loop.run()
+        except Exception as exc:  # a bug or a broken model must end the task, not the server
+            log.exception("agent task %s crashed", state.id)
+            trajectory.write("failed", reason="error", message=str(exc))
+            outcome = Outcome("failed", f"the task stopped on an error: {exc}", state.step, 0, 0)
+            self.on_event(replace(state), Event("failed", state.step, outcome.summary))
+        self._settle(running, outcome)
+
+    def _settle(self, running: _Running, outcome: Outcome) -> None:
+        state = running.state
+        state.summary = state.message = outcome.summary
+        state.tokens, state.seconds = outcome.tokens, time.time() - state.started
+        tree = running.tree
+        if outcome.status == "done" and tree is not None:
+            state.changes = tree.changes()
+        elif tree is not None:
+            tree.remove()  # nothing of a failed or cancelled task stays behind
+            running.tree = None
+        state.status = outcome.status
+
+    def steer(self, task_id: str, message: str) -> None:
+        running = self._get(task_id)
+        if running.state.status not in ("starting", "running") or running.loop is None:
+            raise TaskError(f"task {task_id} is {running.state.status}; it cannot be steered")
+        running.loop.steer(message)
+
+    def cancel(self, task_id: str) -> TaskState:
+        running = self._get(task_id)
+        running.cancel.set()
+        if running.state.status == "done":
+            self.discard(task_id)
+        return replace(running.state)
+
+    def wait(self, task_id: str, timeout: float | None = None) -> TaskState:
+        running = self._get(task_id)
+        if running.thread is not None:
+            running.thread.join(timeout)
+        return replace(running.state)
+
+    def status(self, task_id: str) -> TaskState:
+        return replace(self._get(task_id).state)
+
+    def list(self) -> list[TaskState]:
+        with self._lock:
+            return [replace(r.state) for r in self._tasks.values()]
+
+    def finished(self, task_id: str) -> tuple[TaskState, TaskTree]:
+        """A done task's result, ready to apply; TaskError if there is none."""
+        running = self._get(task_id)
+        state = running.state
+        if state.status != "done" or running.tree is None:
+            raise TaskError(f"task {task_id} is {state.status}: there is nothing to apply")
+        if not state.changes:
+            raise TaskError(f"task {task_id} changed no files")
+        return replace(state), running.tree
+
+    def mark_applied(self, task_id: str) -> None:
+        running = self._get(task_id)
+        running.state.status = "applied"
+        if running.tree is not None:
+            running.tree.remove()
+            running.tree = None
+
+    def discard(self, task_id: str) -> TaskState:
+        running = self._get(task_id)
+        if running.state.status in ("starting", "running"):
+            raise TaskError(f"task {task_id} is running; cancel it first")
+        if running.tree is not None:
+            running.tree.remove()
+            running.tree = None
+        if running.state.status == "done":
+            running.state.status = "discarded"
+        return replace(running.state)
+
+    def commit(self, task_id: str, message: str) -> str:
+        """Commits the applied task's files, and only those, once they are saved as applied."""
+        state = self.status(task_id)
+        if state.status != "applied":
+            raise TaskError(f"task {task_id} is {state.status}; apply it before committing")
+        if not message.strip():
+            raise TaskError("give a commit message")
+        for change in state.changes:
+            path = self.workspace / change.path
+            now = path.read_text(encoding="utf-8") if path.exists() else None
+            if now != change.after:
+                raise TaskError(f"{change.path} is not saved as the task left it; save it first")
+        paths = [c.path for c in state.changes]
+
+        def run(*args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                ["git", "-C", str(self.workspace), *args],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+
+        added = run("add", "-A", "--", *paths)
+        committed = added
+        if added.returncode == 0:
+            committed = run("commit", "-q", "-m", message, "--", *paths)
+        if committed.returncode != 0:
+            raise TaskError(f"git commit failed: {(committed.stderr or committed.stdout).strip()}")
+        return run("rev-parse", "HEAD").stdout.strip()
+
+    def close(self) -> None:
+        """Stops every task and removes every copy (at server exit)."""
+        with self._lock:
+            tasks = list(self._tasks.values())
+        for running in tasks:
+            running.cancel.set()
+        for running in tasks:
+            if running.thread is not None:
+                running.thread.join(timeout=5)
+            if running.tree is not None:
+                running.tree.remove()

@@ -1,0 +1,340 @@
+"""Agent tasks over LSP: `treellama.agent.*` commands, progress, events and approvals.
+
+Each step of a task is sent as a `treellama/agentEvent` notification and as a work-done
+progress report. Approvals are `window/showMessageRequest`s answered by the user. The task's
+result reaches the user's files only through `treellama.agent.apply`, which sends it as a
+WorkspaceEdit (with needsConfirmation annotations where the client supports them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+
+from agent import trajectory
+from agent.approvals import ApprovalRequest, Decision
+from agent.edits import minimal_edits
+from agent.loop import Event
+from agent.model import AgentModel, WorkerChatModel
+from agent.refactor import FileChange
+from agent.tasks import TaskError, TaskManager, TaskState
+from agent.worktree import TaskTree, text_digest
+from inference.model_manager import ModelState
+from lsp_server.server import REQUEST_FAILED, TreellamaServer
+from lsp_server.workspace_edits import workspace_edit
+
+log = logging.getLogger(__name__)
+
+EVENT = "treellama/agentEvent"
+PREFIX = "treellama.agent."
+ALLOW, DENY = "Allow once", "Deny"
+
+
+class AgentCommandFailed(JsonRpcException):
+    CODE = REQUEST_FAILED
+
+
+class LspApprover:
+    """Asks the user with window/showMessageRequest, from the task's thread."""
+
+    def __init__(self, ls: TreellamaServer, loop: asyncio.AbstractEventLoop) -> None:
+        self.ls = ls
+        self.loop = loop
+        self.cancels: dict[str, threading.Event] = {}
+
+    def ask(self, request: ApprovalRequest) -> Decision:
+        always = f"Always allow `{request.prefix}`"
+        actions = [ALLOW, DENY] if "destructive" in request.reason else [ALLOW, always, DENY]
+        where = "outside the sandbox" if request.outside_sandbox else "in the sandbox"
+        params = types.ShowMessageRequestParams(
+            type=types.MessageType.Warning,
+            message=f"treellama agent ({request.task_id}) wants to run {where}:\n"
+            f"{request.command}\n({request.reason})",
+            actions=[types.MessageActionItem(title=a) for a in actions],
+        )
+        future = asyncio.run_coroutine_threadsafe(
+            self.ls.window_show_message_request_async(params), self.loop
+        )
+        cancel = self.cancels.get(request.task_id)
+        while True:
+            try:
+                answer = future.result(timeout=0.5)
+                break
+            except concurrent.futures.TimeoutError:
+                if cancel is not None and cancel.is_set():
+                    future.cancel()
+                    return Decision.DENY
+            except Exception as exc:  # the client failed the request: treat as "no"
+                log.info("approval request failed: %s", exc)
+                return Decision.DENY
+        title = answer.title if answer is not None else DENY
+        if title == always:
+            return Decision.ALWAYS
+        return Decision.ALLOW if title == ALLOW else Decision.DENY
+
+
+def _model_for(ls: TreellamaServer) -> Any:
+    def make(cancel: threading.Event) -> AgentModel:
+        return WorkerChatModel(ls.worker, cancel)
+
+    return make
+
+
+class AgentFrontend:
+    """The server's side of agent tasks: one manager per workspace, progress per task."""
+
+    def __init__(self, ls: TreellamaServer, loop: asyncio.AbstractEventLoop) -> None:
+        self.ls = ls
+        self.loop = loop
+        self.approver = LspApprover(ls, loop)
+        root = ls.session.workspace_root
+        if root is None or not root.is_dir():
+            raise AgentCommandFailed("treellama: agent tasks need a workspace folder")
+        retriever = ls.code_index.retriever if ls.code_index is not None else None
+        self.manager = TaskManager(
+            root,
+            getattr(ls, "agent_model_for", None) or _model_for(ls),
+            ls.session.config.agent,
+            self.approver,
+            self._on_event,
+            retriever,
+        )
+        self.progress: dict[str, str] = {}
+
+    def _on_event(self, state: TaskState, event: Event) -> None:  # on a task's thread
+        self.loop.call_soon_threadsafe(self._send, state, event)
+
+    def _send(self, state: TaskState, event: Event) -> None:
+        data = {k: v for k, v in event.data.items() if k != "text"}
+        if event.kind == "tool_result":
+            data["text"] = str(event.data.get("text", ""))[:2000]
+        self.ls.protocol.notify(
+            EVENT,
+            {
+                "taskId": state.id,
+                "kind": event.kind,
+                "step": event.step,
+                "maxSteps": state.max_steps,
+                "message": event.message,
+                "data": data,
+            },
+        )
+        token = self.progress.get(state.id)
+        if token is None:
+            return
+        if event.kind in ("done", "failed"):
+            self.ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=event.message))
+            self.progress.pop(state.id, None)
+        else:
+            percentage = min(99, int(100 * event.step / max(1, state.max_steps)))
+            self.ls.work_done_progress.report(
+                token,
+                types.WorkDoneProgressReport(
+                    message=f"step {event.step}: {event.message[:80]}", percentage=percentage
+                ),
+            )
+
+    async def start(self, params: dict[str, Any]) -> dict[str, Any]:
+        instruction = params.get("instruction")
+        if not isinstance(instruction, str) or not instruction.strip():
+            raise AgentCommandFailed(
+                "treellama.agent.start takes {instruction, effort?, approvalPolicy?}"
+            )
+        status = self.ls.models.status
+        if (
+            getattr(self.ls, "agent_model_for", None) is None
+            and status.state is not ModelState.READY
+        ):
+            raise AgentCommandFailed(f"treellama: {status.message}. Fix: {status.fix}")
+        effort, policy = params.get("effort"), params.get("approvalPolicy")
+        state = await asyncio.to_thread(
+            self.manager.start,
+            instruction,
+            effort if isinstance(effort, str) else None,
+            policy if isinstance(policy, str) else None,
+        )
+        running = self.manager._tasks[state.id]
+        self.approver.cancels[state.id] = running.cancel
+        if self.ls.session.client.work_done_progress and state.status != "refused":
+            token = f"treellama-agent-{state.id}"
+            try:
+                await self.ls.work_done_progress.create_async(token)
+                self.ls.work_done_progress.begin(
+                    token,
+                    types.WorkDoneProgressBegin(
+                        title="treellama agent",
+                        message=state.instruction[:80],
+                        percentage=0,
+                        cancellable=False,
+                    ),
+                )
+                self.progress[state.id] = token
+            except Exception as exc:
+                log.info("no work-done progress for the agent: %s", exc)
+        return {"taskId": state.id, "status": state.status, "message": state.message}
+
+    def _current_text(self, root: Path, relative: str) -> str | None:
+        uri = (root / relative).as_uri()
+        document = self.ls.workspace.text_documents.get(uri)
+        if document is not None:
+            return document.source
+        path = root / relative
+        try:
+            return path.read_bytes().decode("utf-8") if path.exists() else None
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    def edit_for(self, state: TaskState, tree: TaskTree) -> tuple[types.WorkspaceEdit, list[str]]:
+        """The task's diff as a WorkspaceEdit, against the text the user has now; files the
+        user changed since the task started are left out and named."""
+        root = tree.workspace
+        changes: list[FileChange] = []
+        deletions, skipped = [], []
+        versions: dict[str, int | None] = {}
+        for change in state.changes:
+            current = self._current_text(root, change.path)
+            base = tree.base.get(change.path)
+            now = None if current is None else text_digest(current)
+            if change.binary or now != base:
+                why = "binary" if change.binary else "changed since the task started"
+                skipped.append(f"{change.path} ({why})")
+                continue
+            if change.after is None:
+                deletions.append(change.path)
+                continue
+            original = current
+            edits = minimal_edits(original, change.after) if original is not None else []
+            changes.append(FileChange(change.path, original, change.after, edits))
+            document = self.ls.workspace.text_documents.get((root / change.path).as_uri())
+            versions[change.path] = document.version if document is not None else None
+        client = self.ls.session.client
+        edit = workspace_edit(root, changes, versions, client, f"treellama agent {state.id}")
+        if deletions and client.document_changes:
+            annotation = "treellama" if client.change_annotations else None
+            edit.document_changes = [
+                *(edit.document_changes or []),
+                *(
+                    types.DeleteFile(
+                        uri=(root / p).as_uri(),
+                        annotation_id=annotation,
+                        options=types.DeleteFileOptions(ignore_if_not_exists=True),
+                    )
+                    for p in deletions
+                ),
+            ]
+        elif deletions:
+            skipped += [
+                f"{p} (deleting files needs a client with documentChanges)" for p in deletions
+            ]
+        return edit, skipped
+
+    async def apply(self, task_id: str) -> dict[str, Any]:
+        state, tree = self.manager.finished(task_id)
+        edit, skipped = await asyncio.to_thread(self.edit_for, state, tree)
+        if not edit.changes and not edit.document_changes:
+            raise AgentCommandFailed(f"treellama: nothing to apply: {'; '.join(skipped)}")
+        if not self.ls.session.client.apply_edit:
+            return {
+                "applied": False,
+                "skipped": skipped,
+                "edit": self.ls.protocol._converter.unstructure(edit),
+            }
+        response = await self.ls.workspace_apply_edit_async(
+            types.ApplyWorkspaceEditParams(
+                edit=edit, label=f"treellama agent: {state.instruction[:60]}"
+            )
+        )
+        if response.applied:
+            await asyncio.to_thread(self.manager.mark_applied, task_id)
+        return {
+            "applied": response.applied,
+            "failureReason": response.failure_reason,
+            "skipped": skipped,
+            "files": [c.path for c in state.changes],
+        }
+
+
+def _params(args: tuple[Any, ...]) -> dict[str, Any]:
+    return args[0] if args and isinstance(args[0], dict) else {}
+
+
+def _task_id(params: dict[str, Any], command: str) -> str:
+    task_id = params.get("taskId")
+    if not isinstance(task_id, str):
+        raise AgentCommandFailed(f"{command} takes {{taskId, ...}}")
+    return task_id
+
+
+def register(server: TreellamaServer) -> None:
+    def frontend(ls: TreellamaServer) -> AgentFrontend:
+        if ls.agent is None:
+            ls.agent = AgentFrontend(ls, asyncio.get_running_loop())
+        return ls.agent
+
+    def guarded(name: str, handler: Any) -> None:
+        async def command(ls: TreellamaServer, *args: Any) -> Any:
+            try:
+                return await handler(frontend(ls), _params(args))
+            except TaskError as exc:
+                raise AgentCommandFailed(f"treellama: {exc}") from None
+
+        server.command(PREFIX + name)(command)
+
+    async def start(agent: AgentFrontend, params: dict[str, Any]) -> Any:
+        return await agent.start(params)
+
+    async def steer(agent: AgentFrontend, params: dict[str, Any]) -> Any:
+        message = params.get("message")
+        if not isinstance(message, str) or not message.strip():
+            raise AgentCommandFailed("treellama.agent.steer takes {taskId, message}")
+        agent.manager.steer(_task_id(params, "treellama.agent.steer"), message)
+        return {"ok": True}
+
+    async def cancel(agent: AgentFrontend, params: dict[str, Any]) -> Any:
+        return agent.manager.cancel(_task_id(params, "treellama.agent.cancel")).public()
+
+    async def list_tasks(agent: AgentFrontend, params: dict[str, Any]) -> Any:
+        return {"tasks": [state.public() for state in agent.manager.list()]}
+
+    async def status(agent: AgentFrontend, params: dict[str, Any]) -> Any:
+        state = agent.manager.status(_task_id(params, "treellama.agent.status"))
+        return {**state.public(), "diff": state.diff}
+
+    async def show_log(agent: AgentFrontend, params: dict[str, Any]) -> Any:
+        state = agent.manager.status(_task_id(params, "treellama.agent.log"))
+        path = Path(state.log)
+        records = await asyncio.to_thread(trajectory.read, path) if path.exists() else []
+        return {"path": state.log, "records": records, "text": trajectory.render(records)}
+
+    async def apply(agent: AgentFrontend, params: dict[str, Any]) -> Any:
+        return await agent.apply(_task_id(params, "treellama.agent.apply"))
+
+    async def discard(agent: AgentFrontend, params: dict[str, Any]) -> Any:
+        task_id = _task_id(params, "treellama.agent.discard")
+        return (await asyncio.to_thread(agent.manager.discard, task_id)).public()
+
+    async def commit(agent: AgentFrontend, params: dict[str, Any]) -> Any:
+        message = params.get("message")
+        task_id = _task_id(params, "treellama.agent.commit")
+        sha = await asyncio.to_thread(agent.manager.commit, task_id, str(message or ""))
+        return {"commit": sha}
+
+    for name, handler in (
+        ("start", start),
+        ("steer", steer),
+        ("cancel", cancel),
+        ("list", list_tasks),
+        ("status", status),
+        ("log", show_log),
+        ("apply", apply),
+        ("discard", discard),
+        ("commit", commit),
+    ):
+        guarded(name, handler)
