@@ -8,12 +8,11 @@ import json
 import threading
 from pathlib import Path
 
-from agent.loop import Budget, AgentLoop, Event
+from agent.loop import AgentLoop, Budget, Event
 from agent.model import ModelReply, ScriptedAgentModel
 from agent.tool_calls import call_grammar
 from agent.tools import ToolContext
 from agent.trajectory import Trajectory, read, render
-
 from tests.agent.conftest import CALC
 
 
@@ -36,9 +35,9 @@ def run(model: ScriptedAgentModel, context: ToolContext, tmp_path: Path, budget:
 def test_edit_fails_then_fix_passes(context: ToolContext, repo: Path, tmp_path: Path) -> None:
     model = ScriptedAgentModel([
         call("read_file", "look at the code", path="calc.py"),
-        call("edit_file", "wrong fix first", path="calc.py", old="return a - b", new="return a * b"),
+        call("edit_file", "wrong", path="calc.py", old="return a - b", new="return a * b"),
         call("run_tests"),
-        call("edit_file", "now the right one", path="calc.py", old="return a * b", new="return a + b"),
+        call("edit_file", "right", path="calc.py", old="return a * b", new="return a + b"),
         call("run_tests"),
         call("finish", summary="add() adds"),
     ])  # fmt: skip
@@ -143,7 +142,7 @@ def test_compaction_keeps_task_summary_and_latest(context: ToolContext, tmp_path
     budget = Budget(
         max_steps=10, max_tokens=100_000, max_wall_s=120, plan_steps=0, reply_tokens=100
     )
-    outcome, events, loop = run(model, context, tmp_path, budget)
+    outcome, events, _ = run(model, context, tmp_path, budget)
     assert outcome.status == "done"
     compactions = [e for e in events if e.kind == "compaction"]
     assert compactions and "hand-off summary" in compactions[0].message
