@@ -88,8 +88,7 @@ def _cap(text: str, limit: int = MAX_RESULT_CHARS) -> str:
 
 def _resolve(context: ToolContext, relative: str) -> Path:
     """A path inside the task's copy; anything that escapes it is refused."""
-    relative = relative.strip().lstrip("./") if relative.strip() not in (".", "./") else ""
-    path = (context.root / relative).resolve()
+    path = (context.root / relative.strip()).resolve()  # an absolute path replaces the root
     root = context.root.resolve()
     if path != root and root not in path.parents:
         raise ValueError(f"{relative!r} is outside the project")
@@ -185,6 +184,10 @@ def find_symbol(context: ToolContext, name: str) -> ToolResult:
     return ToolResult(_cap("\n".join(hits[:SEARCH_LIMIT])))
 
 
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
 def _loose_replace(text: str, old: str, new: str) -> str | None:
     """Matches `old` line by line ignoring indentation and trailing spaces (small models often
     get those wrong), and re-indents `new` by the same shift. None unless exactly one match."""
@@ -200,16 +203,18 @@ def _loose_replace(text: str, old: str, new: str) -> str | None:
     if len(starts) != 1:
         return None
     start = starts[0]
-    old_first = old.strip("\n").split("\n")[0]
-    have = len(lines[start]) - len(lines[start].lstrip())
-    gave = len(old_first) - len(old_first.lstrip())
-    shift = have - gave
+    # How the model's indentation maps to the file's, level by level, from the matched lines.
+    levels: dict[int, int] = {}
+    for given, actual in zip(old.strip("\n").split("\n"), lines[start:], strict=False):
+        if given.strip():
+            levels.setdefault(_indent(given), _indent(actual))
     replaced = []
     for line in new.strip("\n").split("\n"):
-        if shift > 0 and line.strip():
-            line = " " * shift + line
-        elif shift < 0 and line[:-shift].strip() == "":
-            line = line[-shift:]
+        if line.strip():
+            width = _indent(line)
+            below = [level for level in levels if level <= width]
+            base = max(below) if below else min(levels)
+            line = " " * max(0, levels[base] + width - base) + line.lstrip()
         replaced.append(line)
     return "\n".join([*lines[:start], *replaced, *lines[start + len(wanted) :]])
 

@@ -42,10 +42,14 @@ INSTRUCTION = "make it clearer and simpler without changing its behaviour"
 
 
 def tests_pass(root: Path) -> bool:
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", TESTS],
-        cwd=root, capture_output=True, timeout=300,
-    )  # fmt: skip
+    """A rewrite that makes the tests hang (an endless loop, say) counts as red."""
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", TESTS],
+            cwd=root, capture_output=True, timeout=120,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        return False
     return done.returncode == 0
 
 

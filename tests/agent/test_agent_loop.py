@@ -23,29 +23,47 @@ def call(tool: str, thought: str = "", **args: object) -> str:
 BUDGET = Budget(max_steps=10, max_tokens=100_000, max_wall_s=120, plan_steps=0)
 
 
-def run(model: ScriptedAgentModel, context: ToolContext, tmp_path: Path, budget: Budget = BUDGET,
-        **kwargs: object) -> tuple[object, list[Event], AgentLoop]:  # fmt: skip
+def run(
+    model: ScriptedAgentModel,
+    context: ToolContext,
+    tmp_path: Path,
+    budget: Budget = BUDGET,
+    **kwargs: object,
+) -> tuple[object, list[Event], AgentLoop]:
     events: list[Event] = []
-    loop = AgentLoop(model, context, "make test_add pass", budget=budget,
-                     trajectory=Trajectory(tmp_path / "log.jsonl"), on_event=events.append,
-                     **kwargs)  # type: ignore[arg-type]  # fmt: skip
+    loop = AgentLoop(
+        model,
+        context,
+        "make test_add pass",
+        budget=budget,
+        trajectory=Trajectory(tmp_path / "log.jsonl"),
+        on_event=events.append,
+        **kwargs,
+    )  # type: ignore[arg-type]
     return loop.run(), events, loop
 
 
 def test_edit_fails_then_fix_passes(context: ToolContext, repo: Path, tmp_path: Path) -> None:
-    model = ScriptedAgentModel([
-        call("read_file", "look at the code", path="calc.py"),
-        call("edit_file", "wrong", path="calc.py", old="return a - b", new="return a * b"),
-        call("run_tests"),
-        call("edit_file", "right", path="calc.py", old="return a * b", new="return a + b"),
-        call("run_tests"),
-        call("finish", summary="add() adds"),
-    ])  # fmt: skip
+    model = ScriptedAgentModel(
+        [
+            call("read_file", "look at the code", path="calc.py"),
+            call("edit_file", "wrong", path="calc.py", old="return a - b", new="return a * b"),
+            call("run_tests"),
+            call("edit_file", "right", path="calc.py", old="return a * b", new="return a + b"),
+            call("run_tests"),
+            call("finish", summary="add() adds"),
+        ]
+    )
     outcome, events, _ = run(model, context, tmp_path)
     assert outcome.status == "done" and outcome.summary == "add() adds"
     results = [e for e in events if e.kind == "tool_result"]
-    assert [e.data["tool"] for e in results] == ["read_file", "edit_file", "run_tests",
-                                                  "edit_file", "run_tests"]  # fmt: skip
+    assert [e.data["tool"] for e in results] == [
+        "read_file",
+        "edit_file",
+        "run_tests",
+        "edit_file",
+        "run_tests",
+    ]
     assert results[2].data["ok"] is False and "1 failed" in results[2].data["text"]
     assert results[4].data["ok"] is True and "1 passed" in results[4].data["text"]
     # The model saw each result; tool steps were decoded under the tool-call grammar.
@@ -148,8 +166,10 @@ def test_compaction_keeps_task_summary_and_latest(context: ToolContext, tmp_path
     assert compactions and "hand-off summary" in compactions[0].message
     after = model.prompts[-1]
     assert after[1]["content"].startswith("The task:\nmake test_add pass")
-    assert any("Hand-off summary of the earlier steps:\nSummary: read calc.py" in m["content"]
-               for m in after)  # fmt: skip
+    assert any(
+        "Hand-off summary of the earlier steps:\nSummary: read calc.py" in m["content"]
+        for m in after
+    )
     results = [m for m in after if m["content"].startswith("Result of read_file")]
     assert len(results) == 3  # of 4: the oldest exchange lives on only in the summary
     assert any(r["type"] == "compaction" for r in read(tmp_path / "log.jsonl"))
