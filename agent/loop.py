@@ -10,7 +10,9 @@ exchanges are kept.
 
 from __future__ import annotations
 
+import json
 import queue
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -45,6 +47,10 @@ BUDGETS = {
     "medium": Budget(max_steps=25, max_tokens=150_000, max_wall_s=1800, plan_steps=4),
     "high": Budget(max_steps=50, max_tokens=400_000, max_wall_s=3600, plan_steps=8),
 }
+REPEATED = (
+    "\n\nYou made this same call last step and got the same result. Do something different: "
+    "read the code involved, change it with edit_file, or finish."
+)
 COMPACT_AT = 0.7  # of the model's context
 KEEP_EXCHANGES = 2
 MAX_FORMAT_ERRORS = 4
@@ -72,12 +78,15 @@ SYSTEM = """You are treellama's coding agent. You work in an isolated copy of th
 and change it to complete the user's task, one tool call at a time.
 
 Reply with exactly one JSON object and nothing else:
-{{"thought": "<one or two sentences: what you do next and why>", "tool": "<tool>", "args": {{...}}}}
+{{"thought": "<one short sentence: what you do next and why>", "tool": "<tool>", "args": {{...}}}}
+For example:
+{{"thought": "See which tests fail.", "tool": "run_tests", "args": {{}}}}
 
 Tools:
 {tools}
 
 How to work:
+- Start by running the tests or reading the files the task names.
 - Look before you change: read the files involved (read_file) and find definitions (find_symbol).
 - Change code with edit_file: `old` must be text copied exactly from the file, a few whole lines.
 - After changing code, run the tests (run_tests) and fix what fails.
@@ -117,6 +126,7 @@ class AgentLoop:
         self.tokens = 0
         self.last_prompt_tokens = 0
         self.format_errors = 0
+        self.last_signature: tuple[str, str, str] | None = None
         task = f"The task:\n{instruction.strip()}"
         if overview:
             task += f"\n\nThe project's files:\n{overview}"
@@ -272,9 +282,17 @@ class AgentLoop:
                 if change.path in result.changed_files
             )
             self._emit("diff", f"changed {', '.join(result.changed_files)}", diff=diff)
+        feedback = f"Result of {call.tool}:\n{result.text}"
+        outcome = re.sub(r"\d+\.\d+ s\b", "", result.text)  # timings differ from run to run
+        signature = (call.tool, json.dumps(call.args, sort_keys=True), outcome)
+        if signature == self.last_signature:
+            # Small models loop on one call; saying so is usually enough to break the loop.
+            feedback += REPEATED
+            self._emit("repeat", f"{call.tool} repeated with the same result")
+        self.last_signature = signature
         self.messages += [
             {"role": "assistant", "content": call.to_json()},
-            {"role": "user", "content": f"Result of {call.tool}:\n{result.text}"},
+            {"role": "user", "content": feedback},
         ]
 
     def run(self) -> Outcome:

@@ -18,6 +18,8 @@ class AgentSettings:
     # "auto" takes the strongest layer that works here; with none, every command needs approval.
     sandbox: str = field(default="auto", metadata={"choices": SANDBOXES})
     effort: str = field(default="medium", metadata={"choices": EFFORTS})
+    # A cap on steps below the effort's own (low 12, medium 25, high 50); 0: the effort's.
+    max_steps: int = field(default=0, metadata={"min": 0, "max": 1000})
     # The command `run_tests` runs; empty: detected from the project (pytest, npm, cargo, go).
     test_command: str = ""
     command_timeout_s: int = field(default=120, metadata={"min": 1, "max": 3600})

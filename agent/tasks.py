@@ -20,7 +20,7 @@ from pathlib import Path
 
 from agent.approvals import ApprovalRequest, ApprovalRules, Approver, Decision
 from agent.instructions import project_instructions
-from agent.loop import BUDGETS, AgentLoop, Event, Outcome
+from agent.loop import BUDGETS, AgentLoop, Budget, Event, Outcome
 from agent.model import AgentModel
 from agent.safety import refusal
 from agent.sandbox import Sandbox, SandboxReport, probe
@@ -123,6 +123,15 @@ class TaskManager:
         self._tasks: dict[str, _Running] = {}
         self._lock = threading.Lock()
 
+    def budget(self, effort: str) -> Budget:
+        budget = BUDGETS[effort]
+        if 0 < self.settings.max_steps < budget.max_steps:
+            budget = replace(budget, max_steps=self.settings.max_steps)
+        return budget
+
+    def cancel_event(self, task_id: str) -> threading.Event:
+        return self._get(task_id).cancel
+
     def _get(self, task_id: str) -> _Running:
         with self._lock:
             running = self._tasks.get(task_id)
@@ -141,12 +150,13 @@ class TaskManager:
             raise TaskError(f"effort must be one of {', '.join(EFFORTS)}, not {effort!r}")
         if policy not in APPROVAL_POLICIES:
             raise TaskError(f"approvalPolicy must be one of {', '.join(APPROVAL_POLICIES)}")
+        budget = self.budget(effort)
         state = TaskState(
             f"t{secrets.token_hex(4)}",
             instruction.strip(),
             effort,
             policy,
-            max_steps=BUDGETS[effort].max_steps,
+            max_steps=budget.max_steps,
         )
         state.log = str(log_path(self.key, state.id))
         running = _Running(state)
@@ -212,7 +222,7 @@ class TaskManager:
                 self.model_for(running.cancel),
                 context,
                 state.instruction,
-                budget=BUDGETS[state.effort],
+                budget=self.budget(state.effort),
                 project_instructions=project_instructions(tree.root),
                 overview=overview(tree.root),
                 trajectory=trajectory,

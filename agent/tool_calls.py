@@ -39,6 +39,7 @@ class ToolSpec:
 
 
 _STR = {"type": "string"}
+THOUGHT = _STR  # a maxLength here would multiply the grammar's size by its length
 _INT = {"type": "integer"}
 
 TOOLS: tuple[ToolSpec, ...] = (
@@ -63,7 +64,7 @@ TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec(
         "edit_file",
         "replace the exact text `old` with `new` in a file (old must occur "
-        'once; old "" creates the file with content `new`)',
+        'once); with old "", `new` becomes the whole file (a new file, or a rewrite)',
         {"path": _STR, "old": _STR, "new": _STR},
         ("path", "old", "new"),
     ),
@@ -108,7 +109,7 @@ def call_schema(tools: tuple[ToolSpec, ...] = TOOLS) -> dict[str, Any]:
         }
         return {
             "type": "object",
-            "properties": {"thought": _STR, "tool": {"const": tool.name}, "args": args},
+            "properties": {"thought": THOUGHT, "tool": {"const": tool.name}, "args": args},
             "required": ["thought", "tool", "args"],
             "additionalProperties": False,
         }

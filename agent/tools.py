@@ -36,6 +36,7 @@ MAX_RESULT_CHARS = 6000
 READ_LINES = 250
 LIST_LIMIT = 300
 SEARCH_LIMIT = 30
+SHOW_LINES = 15
 
 
 class Submitted(Exception):
@@ -166,6 +167,7 @@ _DEFINITION = (
 
 
 def find_symbol(context: ToolContext, name: str) -> ToolResult:
+    """Where `name` is defined, with the first lines of each definition."""
     pattern = re.compile(_DEFINITION.replace("{name}", re.escape(name.strip())), re.M)
     hits = []
     for relative, path in sorted(files_under(context.root).items()):
@@ -173,9 +175,13 @@ def find_symbol(context: ToolContext, name: str) -> ToolResult:
             text = path.read_text(encoding="utf-8")
         except (UnicodeDecodeError, OSError):
             continue
+        lines = text.split("\n")
         for match in pattern.finditer(text):
-            line = text.count("\n", 0, match.start()) + 1
-            hits.append(f"{relative}:{line}: {match.group(0).strip()}")
+            line = text.count("\n", 0, match.start())
+            body = "\n".join(
+                f"{n + 1:5}| {lines[n]}" for n in range(line, min(len(lines), line + SHOW_LINES))
+            )
+            hits.append(f"{relative}:{line + 1}:\n{body}")
     if not hits and context.index is not None:
         for hit in context.index.find_symbol(name, limit=10):
             hits.append(f"{hit.path}:{hit.name_row + 1}: {hit.kind} {hit.name}")
@@ -233,9 +239,7 @@ def edit_file(context: ToolContext, path: str, old: str, new: str) -> ToolResult
         return ToolResult(f"created {relative}", changed_files=(relative,))
     original = target.read_text(encoding="utf-8")
     if not old:
-        if original.strip():
-            return ToolResult(f"{relative} exists; give the exact text to replace as old", ok=False)
-        candidate = new
+        candidate = new if new.endswith("\n") else new + "\n"  # the whole file, rewritten
     else:
         count = original.count(old)
         if count > 1:
@@ -360,7 +364,8 @@ def detect_test_command(root: Path) -> str:
         return "go test ./..."
     if (root / "package.json").exists() and not (root / "pyproject.toml").exists():
         return "npm test --silent"
-    return f"{shlex.quote(python_for(root))} -m pytest -q -x -p no:cacheprovider"
+    # Short tracebacks and no warnings: what failed and why, where a model sees it.
+    return f"{shlex.quote(python_for(root))} -m pytest -q -p no:cacheprovider -p no:warnings --tb=short"
 
 
 def python_for(root: Path) -> str:

@@ -21,6 +21,7 @@ import numpy as np
 
 from inference import llama_log
 from inference.fim import INSTRUCT, detect_family
+from inference.grammar import GrammarChooser
 from inference.kv_reuse import plan_reuse
 from inference.settings import ModelSettings
 
@@ -324,11 +325,8 @@ class LlamaEngine:
         generated = 0
         reason = "max_tokens"
         while True:
-            if sampler is not None:
-                token = sampler.sample(llm._ctx, -1)  # applies the grammar, then greedy
-            else:
-                logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(n_vocab,))
-                token = int(logits.argmax())
+            logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(n_vocab,))
+            token = sampler.choose(logits) if sampler is not None else int(logits.argmax())
             if self.is_end_of_generation(token):
                 reason = "eog"
                 break
@@ -351,16 +349,11 @@ class LlamaEngine:
             llm.eval([token])
         return result(bytes(output), generated, reason, first_at)
 
-    def _grammar_sampler(self, grammar: str, accepted: str) -> Any:
-        from llama_cpp import _internals
-        from llama_cpp.llama_grammar import LlamaGrammar
-
-        sampler = _internals.LlamaSampler()
-        sampler.add_grammar(self._llm._model, LlamaGrammar.from_string(grammar, verbose=False))
-        sampler.add_greedy()
+    def _grammar_sampler(self, grammar: str, accepted: str) -> GrammarChooser:
+        chooser = GrammarChooser(self._vocab, grammar)
         for token in self.tokenize(accepted) if accepted else []:
-            sampler.accept(token)
-        return sampler
+            chooser.accept(token)
+        return chooser
 
     def _fit(self, prompt: list[int]) -> list[int]:
         """A last resort for prompts longer than the context (callers budget for it): keep the

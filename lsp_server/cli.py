@@ -51,6 +51,22 @@ def build_parser() -> argparse.ArgumentParser:
     stats = commands.add_parser("stats", help="local completion statistics")
     stats.add_argument("--json", action="store_true", help="print the summary as JSON")
 
+    agent = commands.add_parser(
+        "agent",
+        help="run an agent task in a terminal, or show a task's log",
+        description='treellama agent "instruction" [--workspace DIR]  |  treellama agent log ID',
+    )
+    agent.add_argument("words", nargs="+", help='the instruction, or "log" and a task id')
+    agent.add_argument("--workspace", help="the project folder (default: the current one)")
+    agent.add_argument("--effort", choices=["low", "medium", "high"])
+    agent.add_argument(
+        "--approval-policy", choices=["untrusted", "on-failure", "on-request", "never"]
+    )
+    agent.add_argument(
+        "--apply", choices=["ask", "yes", "no"], default="ask",
+        help="apply the result to your files (default: ask)",
+    )  # fmt: skip
+
     model = commands.add_parser("model", help="manage models")
     model_commands = model.add_subparsers(dest="model_command", required=True)
     install = model_commands.add_parser("install", help="download and verify a model")
@@ -117,11 +133,15 @@ def cmd_model_install(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
+    from agent.doctor import check_sandbox
     from inference.doctor import check_grammars, check_model, check_runtime
     from lsp_server.config import load_config
 
     config, problems = load_config(workspace_root=args.workspace)
-    checks = [*check_runtime(), *check_model(config.model), *check_grammars()]
+    checks = [
+        *check_runtime(), *check_model(config.model), *check_grammars(),
+        *check_sandbox(config.agent.sandbox),
+    ]  # fmt: skip
     for problem in problems:
         print(f"[warn] configuration  {problem}")
     failed = 0
@@ -132,6 +152,53 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             print(f"       {'':15} fix: {check.fix}")
     print(f"\n{len(checks) - failed} ok, {failed} problem(s)")
     return 1 if failed else 0
+
+
+def cmd_agent(args: argparse.Namespace) -> int:
+    from agent.terminal import (
+        TerminalApprover,
+        print_event,
+        run_in_terminal,
+        show_log,
+        workspace_path,
+    )
+    from lsp_server.config import load_config
+
+    if args.words[0] == "log" and len(args.words) == 2:
+        return show_log(args.words[1])
+    from agent.model import WorkerChatModel
+    from agent.tasks import TaskError, TaskManager
+    from inference.model_manager import ModelManager, ModelState
+    from inference.worker import ModelWorker
+
+    workspace = workspace_path(args.workspace)
+    if not workspace.is_dir():
+        print(f"error: {workspace} is not a folder", file=sys.stderr)
+        return 2
+    config, problems = load_config(workspace_root=workspace)
+    for problem in problems:
+        print(f"warning: configuration {problem}", file=sys.stderr)
+    worker = ModelWorker()
+    print(f"loading {config.model.path or config.model.name}...", file=sys.stderr)
+    status = ModelManager(worker).load(config.model, config.backend).result()
+    if status.state is not ModelState.READY:
+        print(f"error: {status.message}. Fix: {status.fix}", file=sys.stderr)
+        return 1
+    manager = TaskManager(
+        workspace, lambda cancel: WorkerChatModel(worker, cancel), config.agent,
+        TerminalApprover(), print_event,
+    )  # fmt: skip
+    try:
+        return run_in_terminal(
+            manager, " ".join(args.words), args.effort, args.approval_policy,
+            {"yes": "y", "no": "n"}.get(args.apply, "ask"),
+        )  # fmt: skip
+    except TaskError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        manager.close()
+        worker.stop()
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
@@ -177,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_doctor(args)
     if args.command == "stats":
         return cmd_stats(args)
+    if args.command == "agent":
+        return cmd_agent(args)
     if args.model_command == "install":
         return cmd_model_install(args)
     return cmd_model_list(args)

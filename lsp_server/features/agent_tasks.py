@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import json
 import logging
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,7 @@ from agent import trajectory
 from agent.approvals import ApprovalRequest, Decision
 from agent.edits import minimal_edits
 from agent.loop import Event
-from agent.model import AgentModel, WorkerChatModel
+from agent.model import AgentModel, ScriptedAgentModel, WorkerChatModel
 from agent.refactor import FileChange
 from agent.tasks import TaskError, TaskManager, TaskState
 from agent.worktree import TaskTree, text_digest
@@ -160,8 +162,7 @@ class AgentFrontend:
             effort if isinstance(effort, str) else None,
             policy if isinstance(policy, str) else None,
         )
-        running = self.manager._tasks[state.id]
-        self.approver.cancels[state.id] = running.cancel
+        self.approver.cancels[state.id] = self.manager.cancel_event(state.id)
         if self.ls.session.client.work_done_progress and state.status != "refused":
             token = f"treellama-agent-{state.id}"
             try:
@@ -272,7 +273,21 @@ def _task_id(params: dict[str, Any], command: str) -> str:
     return task_id
 
 
+def scripted_model_from(path: Path) -> Any:
+    """For end-to-end tests of the LSP surface, where the model's words don't matter: a
+    scripted model whose replies are read from a JSON file when each task starts."""
+
+    def make(cancel: threading.Event) -> AgentModel:
+        return ScriptedAgentModel(json.loads(path.read_text(encoding="utf-8")))
+
+    return make
+
+
 def register(server: TreellamaServer) -> None:
+    script = os.environ.get("TREELLAMA_TEST_AGENT_SCRIPT")
+    if script:
+        log.warning("agent tasks use a SCRIPTED model from %s (a test setting)", script)
+        server.agent_model_for = scripted_model_from(Path(script))
     def frontend(ls: TreellamaServer) -> AgentFrontend:
         if ls.agent is None:
             ls.agent = AgentFrontend(ls, asyncio.get_running_loop())

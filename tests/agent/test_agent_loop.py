@@ -154,7 +154,7 @@ def test_steering_enters_at_the_next_step(context: ToolContext, tmp_path: Path) 
 
 
 def test_compaction_keeps_task_summary_and_latest(context: ToolContext, tmp_path: Path) -> None:
-    replies = [call("read_file", path="calc.py")] * 4
+    replies = [call("read_file", path="calc.py", start_line=n) for n in (1, 2, 1, 2)]
     replies.insert(3, "Summary: read calc.py three times; add() subtracts.")
     model = ScriptedAgentModel([*replies, call("finish", summary="ok")], context_tokens=900)
     budget = Budget(
@@ -173,6 +173,15 @@ def test_compaction_keeps_task_summary_and_latest(context: ToolContext, tmp_path
     results = [m for m in after if m["content"].startswith("Result of read_file")]
     assert len(results) == 3  # of 4: the oldest exchange lives on only in the summary
     assert any(r["type"] == "compaction" for r in read(tmp_path / "log.jsonl"))
+
+
+def test_a_repeated_call_is_pointed_out(context: ToolContext, tmp_path: Path) -> None:
+    model = ScriptedAgentModel([call("run_tests")] * 2 + [call("finish", summary="ok")])
+    outcome, events, _ = run(model, context, tmp_path)
+    assert outcome.status == "done"
+    assert [e.kind for e in events].count("repeat") == 1
+    assert "You made this same call last step" in model.prompts[2][-1]["content"]
+    assert "You made this same call" not in model.prompts[1][-1]["content"]
 
 
 def test_plan_comes_first_when_the_effort_asks(context: ToolContext, tmp_path: Path) -> None:

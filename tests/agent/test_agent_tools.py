@@ -65,7 +65,8 @@ def test_read_search_find_and_secrets(context: ToolContext) -> None:
     listed = run_tool(context, "list_files", {}).text.split("\n")
     assert "calc.py" in listed and ".env" not in listed
     assert "test_calc.py:1:" in run_tool(context, "search_code", {"query": "add"}).text
-    assert run_tool(context, "find_symbol", {"name": "add"}).text.startswith("calc.py:1:")
+    found = run_tool(context, "find_symbol", {"name": "add"}).text
+    assert found.startswith("calc.py:1:") and "    2|     return a - b" in found
     output = run_tool(context, "run_command", {"command": "cat .env"}).text
     assert "abcdefgh12345" not in output
 

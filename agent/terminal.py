@@ -1,0 +1,125 @@
+"""`treellama agent "instruction" --workspace DIR`: the same task loop in a terminal, with live
+progress, y/n approvals, and the diff applied to the files only when the user says so.
+`treellama agent log ID` renders a task's log."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO
+
+from agent import trajectory
+from agent.approvals import ApprovalRequest, Decision
+from agent.loop import Event
+from agent.tasks import TaskManager, TaskState
+from agent.worktree import FileDiff, TaskTree
+
+
+class TerminalApprover:
+    def __init__(self, ask: Callable[[str], str] = input, out: TextIO = sys.stdout) -> None:
+        self.ask_user = ask
+        self.out = out
+        self.lock = threading.Lock()
+
+    def ask(self, request: ApprovalRequest) -> Decision:
+        where = "outside the sandbox" if request.outside_sandbox else "in the sandbox"
+        with self.lock:
+            self.out.write(f"\n  ? run {where}: {request.command}\n    ({request.reason})\n")
+            try:
+                answer = str(
+                    self.ask_user(f"    allow? [y]es / [a]lways `{request.prefix}` / [N]o: ")
+                )
+            except EOFError:
+                answer = ""
+        answer = answer.strip().lower()
+        if answer in ("a", "always"):
+            return Decision.ALWAYS
+        return Decision.ALLOW if answer in ("y", "yes") else Decision.DENY
+
+
+def print_event(state: TaskState, event: Event, out: TextIO = sys.stdout) -> None:
+    if event.kind == "tool_call":
+        out.write(f"[{event.step}/{state.max_steps}] {event.message}\n")
+        thought = str(event.data.get("thought", "")).strip()
+        if thought:
+            out.write(f"      {thought[:200]}\n")
+    elif event.kind == "tool_result":
+        mark = "ok" if event.data.get("ok") else "failed"
+        first = event.message.split("\n")[0][:120]
+        out.write(f"      -> {mark}: {first}\n")
+    elif event.kind in ("plan", "steer", "compaction", "format_error", "done", "failed"):
+        out.write(f"  {event.kind}: {event.message}\n")
+    out.flush()
+
+
+def write_changes(tree: TaskTree, changes: list[FileDiff], out: TextIO) -> int:
+    """Writes the task's result into the user's files, skipping any the user changed since."""
+    written = 0
+    for change in changes:
+        target = tree.workspace / change.path
+        if change.binary or tree.user_changed(change.path):
+            why = "binary" if change.binary else "you changed it since the task started"
+            out.write(f"  skipped {change.path} ({why})\n")
+            continue
+        if change.after is None:
+            target.unlink(missing_ok=True)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(change.after, encoding="utf-8")
+        written += 1
+    return written
+
+
+def run_in_terminal(manager: TaskManager, instruction: str, effort: str | None, policy: str | None,
+                    apply: str, ask: Callable[[str], str] = input,
+                    out: TextIO = sys.stdout) -> int:  # fmt: skip
+    """Runs one task to its end; returns the exit status (0 when it finished)."""
+    state = manager.start(instruction, effort, policy)
+    out.write(f"task {state.id} ({state.effort} effort, approvals {state.approval_policy}, "
+              f"sandbox {manager.sandbox.layer})\n")  # fmt: skip
+    if state.status == "refused":
+        out.write(f"refused: {state.message}\n")
+        return 2
+    try:
+        state = manager.wait(state.id)
+    except KeyboardInterrupt:
+        manager.cancel(state.id)
+        state = manager.wait(state.id)
+    out.write(f"\n{state.status}: {state.summary}\n{state.tokens:,} tokens, "
+              f"{state.seconds:.0f} s, log: treellama agent log {state.id}\n")  # fmt: skip
+    if state.status != "done":
+        return 1
+    if not state.changes:
+        out.write("no files changed\n")
+        return 0
+    out.write("\n" + state.diff + "\n")
+    answer = apply
+    if apply == "ask":
+        try:
+            answer = str(ask("apply these changes to your files? [y/N]: ")).strip().lower()
+        except EOFError:
+            answer = "n"
+    _, tree = manager.finished(state.id)
+    if answer in ("y", "yes"):
+        written = write_changes(tree, state.changes, out)
+        manager.mark_applied(state.id)
+        out.write(f"applied to {written} file(s)\n")
+    else:
+        manager.discard(state.id)
+        out.write("discarded; your files are unchanged\n")
+    return 0
+
+
+def show_log(task_id: str, out: TextIO = sys.stdout) -> int:
+    path = trajectory.find_log(task_id)
+    if path is None:
+        out.write(f"no log for task {task_id} under {trajectory.agent_dir()}\n")
+        return 1
+    out.write(trajectory.render(trajectory.read(path)) + "\n")
+    return 0
+
+
+def workspace_path(value: str | None) -> Path:
+    return Path(value or ".").resolve()
