@@ -283,7 +283,7 @@ class AgentLoop:
             )
             self._emit("diff", f"changed {', '.join(result.changed_files)}", diff=diff)
         feedback = f"Result of {call.tool}:\n{result.text}"
-        outcome = re.sub(r"\d+\.\d+ s\b", "", result.text)  # timings differ from run to run
+        outcome = re.sub(r"\d+\.\d+ ?m?s\b", "", result.text)  # timings differ from run to run
         signature = (call.tool, json.dumps(call.args, sort_keys=True), outcome)
         if signature == self.last_signature:
             # Small models loop on one call; saying so is usually enough to break the loop.

@@ -365,7 +365,8 @@ def detect_test_command(root: Path) -> str:
     if (root / "package.json").exists() and not (root / "pyproject.toml").exists():
         return "npm test --silent"
     # Short tracebacks and no warnings: what failed and why, where a model sees it.
-    return f"{shlex.quote(python_for(root))} -m pytest -q -p no:cacheprovider -p no:warnings --tb=short"
+    python = shlex.quote(python_for(root))
+    return f"{python} -m pytest -q -p no:cacheprovider -p no:warnings --tb=short"
 
 
 def python_for(root: Path) -> str:

@@ -47,7 +47,8 @@ class GrammarChooser:
     def choose(self, logits: np.ndarray) -> int:
         """The most likely token that the grammar allows next; the grammar then accepts it."""
         token = int(logits.argmax())
-        self._one[0].id, self._one[0].logit, self._one[0].p = token, float(logits[token]), 0.0
+        self._one[0].id = token  # type: ignore[assignment]
+        self._one[0].logit, self._one[0].p = float(logits[token]), 0.0
         self._apply(self._one, 1)
         if not math.isinf(self._one[0].logit):
             self.accept(token)

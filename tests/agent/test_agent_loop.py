@@ -153,10 +153,19 @@ def test_steering_enters_at_the_next_step(context: ToolContext, tmp_path: Path) 
     assert "steers the task: use the + operator, not sum()" in model.prompts[1][-1]["content"]
 
 
+class SummarizingModel(ScriptedAgentModel):
+    """Answers a request for a hand-off summary whenever it comes; otherwise the script."""
+
+    def reply(self, messages, *, grammar=None, max_tokens=512) -> ModelReply:  # type: ignore[no-untyped-def]
+        if "hand-off summary for whoever continues" in messages[-1]["content"]:
+            self.prompts.append(list(messages))
+            return ModelReply("Summary: read calc.py; add() subtracts.", 500, 10, 1.0)
+        return super().reply(messages, grammar=grammar, max_tokens=max_tokens)
+
+
 def test_compaction_keeps_task_summary_and_latest(context: ToolContext, tmp_path: Path) -> None:
-    replies = [call("read_file", path="calc.py", start_line=n) for n in (1, 2, 1, 2)]
-    replies.insert(3, "Summary: read calc.py three times; add() subtracts.")
-    model = ScriptedAgentModel([*replies, call("finish", summary="ok")], context_tokens=900)
+    replies = [call("read_file", path="calc.py", start_line=n) for n in (1, 2, 1, 2, 1)]
+    model = SummarizingModel([*replies, call("finish", summary="ok")], context_tokens=900)
     budget = Budget(
         max_steps=10, max_tokens=100_000, max_wall_s=120, plan_steps=0, reply_tokens=100
     )
@@ -171,7 +180,7 @@ def test_compaction_keeps_task_summary_and_latest(context: ToolContext, tmp_path
         for m in after
     )
     results = [m for m in after if m["content"].startswith("Result of read_file")]
-    assert len(results) == 3  # of 4: the oldest exchange lives on only in the summary
+    assert len(results) < 5  # the oldest exchanges live on only in the summary
     assert any(r["type"] == "compaction" for r in read(tmp_path / "log.jsonl"))
 
 
