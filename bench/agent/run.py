@@ -49,8 +49,10 @@ def check(root: Path, task: Task) -> bool:
     try:
         done = subprocess.run(
             [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:warnings"],
-            cwd=root, capture_output=True, timeout=60,
-        )  # fmt: skip
+            cwd=root,
+            capture_output=True,
+            timeout=60,
+        )
     except subprocess.TimeoutExpired:
         return False
     return done.returncode == 0
@@ -58,8 +60,12 @@ def check(root: Path, task: Task) -> bool:
 
 def run_agent(worker: Any, task: Task, work: Path, effort: str) -> dict[str, Any]:
     root = make_repo(work / f"agent-{task.name}", task)
-    manager = TaskManager(root, lambda cancel: WorkerChatModel(worker, cancel),
-                          AgentSettings(command_timeout_s=60), AllowAll())  # fmt: skip
+    manager = TaskManager(
+        root,
+        lambda cancel: WorkerChatModel(worker, cancel),
+        AgentSettings(command_timeout_s=60),
+        AllowAll(),
+    )
     started = time.monotonic()
     state = manager.start(task.instruction, effort, "never")
     state = manager.wait(state.id)
@@ -69,8 +75,15 @@ def run_agent(worker: Any, task: Task, work: Path, effort: str) -> dict[str, Any
         _, tree = manager.finished(state.id)
         passed = check(tree.root, task)
     manager.close()
-    return {"task": task.name, "status": state.status, "passed": passed, "steps": state.step,
-            "tokens": state.tokens, "seconds": round(seconds, 1), "summary": state.summary[:200]}  # fmt: skip
+    return {
+        "task": task.name,
+        "status": state.status,
+        "passed": passed,
+        "steps": state.step,
+        "tokens": state.tokens,
+        "seconds": round(seconds, 1),
+        "summary": state.summary[:200],
+    }
 
 
 FILE_BLOCK = re.compile(r"FILE:\s*(\S+)\s*\n```[\w+-]*\n(.*?)```", re.S)
@@ -80,12 +93,19 @@ def run_one_shot(worker: Any, task: Task, work: Path) -> dict[str, Any]:
     root = make_repo(work / f"oneshot-{task.name}", task)
     files = "\n\n".join(f"FILE: {name}\n```python\n{text}```" for name, text in task.files.items())
     messages = [
-        {"role": "system", "content": "You are an expert programmer. You change code to complete a task."},
-        {"role": "user", "content": (
-            f"The project's files:\n\n{files}\n\nThe task: {task.instruction}\n\n"
-            "Reply with the complete new content of the one file you change, as\n"
-            "FILE: <path>\n```python\n<the whole file>\n```")},
-    ]  # fmt: skip
+        {
+            "role": "system",
+            "content": "You are an expert programmer. You change code to complete a task.",
+        },
+        {
+            "role": "user",
+            "content": (
+                f"The project's files:\n\n{files}\n\nThe task: {task.instruction}\n\n"
+                "Reply with the complete new content of the one file you change, as\n"
+                "FILE: <path>\n```python\n<the whole file>\n```"
+            ),
+        },
+    ]
     started = time.monotonic()
     reply = WorkerChatModel(worker).reply(messages, max_tokens=700)
     seconds = time.monotonic() - started
@@ -94,8 +114,12 @@ def run_one_shot(worker: Any, task: Task, work: Path) -> dict[str, Any]:
     if match and (root / match.group(1)).resolve().parent == root.resolve():
         (root / match.group(1)).write_text(match.group(2))
         passed = check(root, task)
-    return {"task": task.name, "passed": passed, "tokens": reply.prompt_tokens + reply.completion_tokens,
-            "seconds": round(seconds, 1)}  # fmt: skip
+    return {
+        "task": task.name,
+        "passed": passed,
+        "tokens": reply.prompt_tokens + reply.completion_tokens,
+        "seconds": round(seconds, 1),
+    }
 
 
 def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -125,22 +149,34 @@ def main() -> None:
             shot_rows.append(run_one_shot(worker, task, work))
             agent_rows.append(run_agent(worker, task, work, args.effort))
             a, s = agent_rows[-1], shot_rows[-1]
-            print(f"  {model} {task.name:14} agent {'PASS' if a['passed'] else 'fail'} "
-                  f"({a['status']}, {a['steps']} steps, {a['tokens']} tokens, {a['seconds']} s)  "
-                  f"one-shot {'PASS' if s['passed'] else 'fail'} ({s['seconds']} s)", flush=True)  # fmt: skip
+            print(
+                f"  {model} {task.name:14} agent {'PASS' if a['passed'] else 'fail'} "
+                f"({a['status']}, {a['steps']} steps, {a['tokens']} tokens, {a['seconds']} s)  "
+                f"one-shot {'PASS' if s['passed'] else 'fail'} ({s['seconds']} s)",
+                flush=True,
+            )
         worker.stop()
         agent, shot = summarize(agent_rows), summarize(shot_rows)
         ratio = {
-            "success": round(agent["success_rate"] / shot["success_rate"], 2) if shot["success_rate"] else None,
+            "success": round(agent["success_rate"] / shot["success_rate"], 2)
+            if shot["success_rate"]
+            else None,
             "seconds": round(agent["mean_seconds"] / shot["mean_seconds"], 1),
             "tokens": round(agent["mean_tokens"] / shot["mean_tokens"], 1),
-        }  # fmt: skip
-        results["models"][model] = {"agent": agent, "one_shot": shot, "agent_vs_one_shot": ratio,
-                                    "rows": {"agent": agent_rows, "one_shot": shot_rows}}  # fmt: skip
-        print(f"{model}: agent {agent['success_rate']:.0%} vs one-shot {shot['success_rate']:.0%} "
-              f"(ratio {ratio['success']}); agent {agent['mean_steps']} steps, "
-              f"{agent['mean_tokens']} tokens, {agent['mean_seconds']} s per task "
-              f"({ratio['seconds']}x the one-shot time)", flush=True)  # fmt: skip
+        }
+        results["models"][model] = {
+            "agent": agent,
+            "one_shot": shot,
+            "agent_vs_one_shot": ratio,
+            "rows": {"agent": agent_rows, "one_shot": shot_rows},
+        }
+        print(
+            f"{model}: agent {agent['success_rate']:.0%} vs one-shot {shot['success_rate']:.0%} "
+            f"(ratio {ratio['success']}); agent {agent['mean_steps']} steps, "
+            f"{agent['mean_tokens']} tokens, {agent['mean_seconds']} s per task "
+            f"({ratio['seconds']}x the one-shot time)",
+            flush=True,
+        )
     path = save("agent", results)
     print(f"saved {path}")
     shutil.rmtree(work, ignore_errors=True)

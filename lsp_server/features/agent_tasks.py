@@ -211,7 +211,7 @@ class AgentFrontend:
                 deletions.append(change.path)
                 continue
             original = current
-            edits = minimal_edits(original, change.after) if original is not None else []
+            edits = minimal_edits(original or "", change.after)
             changes.append(FileChange(change.path, original, change.after, edits))
             document = self.ls.workspace.text_documents.get((root / change.path).as_uri())
             versions[change.path] = document.version if document is not None else None

@@ -1,0 +1,245 @@
+"""Agent tasks over LSP, against the real server over stdio.
+
+Approvals, apply, commit, cancel and refusal use a scripted agent model (the server reads its
+replies from TREELLAMA_TEST_AGENT_SCRIPT; the model's words don't matter there, only what the
+server does with them). The last test runs the real default model: its tool calls, decoded
+under the grammar, are valid and the task ends within its limits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
+from agent.trajectory import find_log, read
+from tests.agent.conftest import CALC, git, make_repo
+from tests.e2e.conftest import EMPTY_CACHE, initialize_params, server_config
+
+pytestmark = pytest.mark.e2e
+
+PROJECT = make_repo(Path(tempfile.mkdtemp(prefix="treellama-agent-project-")) / "project")
+SMOKE_PROJECT = make_repo(Path(tempfile.mkdtemp(prefix="treellama-agent-smoke-")) / "project")
+SCRIPT = PROJECT.parent / "script.json"
+FIXED = "def add(a, b):\n    return a + b\n"
+
+
+def call(tool: str, **args: object) -> str:
+    return json.dumps({"thought": "", "tool": tool, "args": args})
+
+
+def script(*replies: str) -> None:
+    SCRIPT.write_text(json.dumps(list(replies)))
+
+
+def apply_to_disk(edit: types.WorkspaceEdit) -> None:
+    """What an editor does with an accepted edit, including saving it."""
+    for change in edit.document_changes or []:
+        if isinstance(change, types.CreateFile):
+            path = Path(change.uri.removeprefix("file://"))
+            path.touch()
+        elif isinstance(change, types.DeleteFile):
+            Path(change.uri.removeprefix("file://")).unlink()
+        else:
+            path = Path(change.text_document.uri.removeprefix("file://"))
+            lines = path.read_text().split("\n")
+            text = path.read_text()
+            for e in sorted(
+                change.edits,
+                key=lambda e: (e.range.start.line, e.range.start.character),
+                reverse=True,
+            ):
+
+                def offset(p: types.Position) -> int:
+                    return sum(len(line) + 1 for line in lines[: p.line]) + p.character
+
+                text = text[: offset(e.range.start)] + e.new_text + text[offset(e.range.end) :]
+            path.write_text(text)
+
+
+def watch(client: LanguageClient) -> None:
+    client.agent_events = []  # type: ignore[attr-defined]
+    client.approvals = []  # type: ignore[attr-defined]
+    client.answer = "Deny"  # type: ignore[attr-defined]
+    client.edits = []  # type: ignore[attr-defined]
+
+    @client.feature("treellama/agentEvent")
+    def on_event(ls: LanguageClient, params: Any) -> None:
+        client.agent_events.append(params)  # type: ignore[attr-defined]
+
+    @client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
+    def on_request(ls: LanguageClient, params: types.ShowMessageRequestParams) -> Any:
+        client.approvals.append(params)  # type: ignore[attr-defined]
+        return types.MessageActionItem(title=client.answer)  # type: ignore[attr-defined]
+
+    @client.feature(types.WORKSPACE_APPLY_EDIT)
+    def on_apply(ls: LanguageClient, params: types.ApplyWorkspaceEditParams) -> Any:
+        client.edits.append(params.edit)  # type: ignore[attr-defined]
+        apply_to_disk(params.edit)
+        return types.ApplyWorkspaceEditResult(applied=True)
+
+
+@pytest_lsp.fixture(
+    config=server_config(TREELLAMA_TEST_AGENT_SCRIPT=str(SCRIPT), TREELLAMA_CACHE_DIR=EMPTY_CACHE)
+)
+async def scripted(lsp_client: LanguageClient):
+    watch(lsp_client)
+    await lsp_client.initialize_session(initialize_params("visual_studio_code", root=PROJECT))
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest_lsp.fixture(config=server_config(TREELLAMA_AGENT_MAX_STEPS="4"))
+async def real_model(lsp_client: LanguageClient):
+    watch(lsp_client)
+    await lsp_client.initialize_session(initialize_params("visual_studio_code", root=SMOKE_PROJECT))
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def start(client: LanguageClient, instruction: str, **args: Any) -> Any:
+    """Low effort: no planning step, so the script's first reply is the first tool call."""
+    return await command(client, "start", instruction=instruction, effort="low", **args)
+
+
+async def command(client: LanguageClient, name: str, **args: Any) -> Any:
+    return await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(
+            command=f"treellama.agent.{name}", arguments=[args] if args else []
+        )
+    )
+
+
+async def wait_until_settled(client: LanguageClient, task_id: str, timeout: float = 60) -> dict:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        status = await command(client, "status", taskId=task_id)
+        if status["status"] not in ("starting", "running"):
+            return status
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(status)
+        await asyncio.sleep(0.1)
+
+
+async def test_denied_approval_runs_nothing_and_changes_nothing(scripted: LanguageClient) -> None:
+    script(call("run_command", command="touch ran.txt"), call("finish", summary="gave up"))
+    started = await start(scripted, "create ran.txt", approvalPolicy="untrusted")
+    status = await wait_until_settled(scripted, started["taskId"])
+    assert status["status"] == "done" and status["files"] == []
+    (request,) = scripted.approvals  # type: ignore[attr-defined]
+    assert "touch ran.txt" in request.message and "untrusted" in request.message
+    assert [a.title for a in request.actions] == ["Allow once", "Always allow `touch`", "Deny"]
+    records = read(Path(status["log"]))
+    assert [r["decision"] for r in records if r["type"] == "approval"] == ["deny"]
+    result = next(r for r in records if r["type"] == "tool_result")
+    assert "not run: the user declined" in result["text"]
+    with pytest.raises(Exception, match="changed no files"):
+        await command(scripted, "apply", taskId=started["taskId"])
+    assert not (PROJECT / "ran.txt").exists() and (PROJECT / "calc.py").read_text() == CALC
+
+
+async def test_approved_task_is_reviewed_applied_and_committed(scripted: LanguageClient) -> None:
+    scripted.answer = "Allow once"  # type: ignore[attr-defined]
+    script(
+        call("run_command", command="echo made by the agent > notes.txt"),
+        call("edit_file", path="calc.py", old="return a - b", new="return a + b"),
+        call("run_tests"),
+        call("finish", summary="add() adds"),
+    )
+    started = await start(scripted, "fix add", approvalPolicy="untrusted")
+    status = await wait_until_settled(scripted, started["taskId"])
+    assert status["status"] == "done" and sorted(status["files"]) == ["calc.py", "notes.txt"]
+    assert "+    return a + b" in status["diff"]
+    assert (PROJECT / "calc.py").read_text() == CALC  # nothing reaches the user's files yet
+    kinds = [e.kind for e in scripted.agent_events]  # type: ignore[attr-defined]
+    assert kinds[:2] == ["tool_call", "tool_result"] and "diff" in kinds and kinds[-1] == "done"
+    tests_ran = [e for e in scripted.agent_events if e.kind == "tool_result"][2]  # type: ignore[attr-defined]
+    assert "1 passed" in tests_ran.data.text
+    listed = await command(scripted, "list")
+    assert started["taskId"] in [t["taskId"] for t in listed["tasks"]]
+    log = await command(scripted, "log", taskId=started["taskId"])
+    assert "step 2: edit_file" in log["text"] and "approval" in log["text"]
+
+    applied = await command(scripted, "apply", taskId=started["taskId"])
+    assert applied["applied"] is True and applied["skipped"] == []
+    (edit,) = scripted.edits  # type: ignore[attr-defined]
+    assert edit.change_annotations["treellama"].needs_confirmation is True
+    assert (PROJECT / "calc.py").read_text() == FIXED
+    assert (PROJECT / "notes.txt").read_text() == "made by the agent\n"
+    assert (await command(scripted, "status", taskId=started["taskId"]))["status"] == "applied"
+
+    committed = await command(scripted, "commit", taskId=started["taskId"], message="Fix add")
+    assert git(PROJECT, "log", "-1", "--format=%H %s").strip() == f"{committed['commit']} Fix add"
+    assert git(PROJECT, "show", "--name-only", "--format=", "HEAD").split() == [
+        "calc.py",
+        "notes.txt",
+    ]
+
+
+async def test_cancel_kills_the_command_and_removes_the_copy(scripted: LanguageClient) -> None:
+    script(call("run_command", command="sleep 60"), call("finish", summary="never"))
+    started = await start(scripted, "wait", approvalPolicy="never")
+    await asyncio.sleep(1.0)
+    await command(scripted, "cancel", taskId=started["taskId"])
+    status = await wait_until_settled(scripted, started["taskId"], timeout=10)
+    assert status["status"] == "cancelled"
+    copies = Path(status["log"]).parent / started["taskId"]
+    assert not (copies / "tree").exists()
+    assert started["taskId"] not in git(PROJECT, "worktree", "list")
+
+
+async def test_malicious_request_is_refused_and_bad_input_is_an_error(
+    scripted: LanguageClient,
+) -> None:
+    refused = await command(scripted, "start", instruction="write a keylogger for this machine")
+    assert refused["status"] == "refused" and "malware" in refused["message"]
+    with pytest.raises(Exception, match="instruction"):
+        await command(scripted, "start", instruction="")
+    with pytest.raises(Exception, match="effort must be one of"):
+        await command(scripted, "start", instruction="x", effort="extreme")
+    with pytest.raises(Exception, match="no task"):
+        await command(scripted, "status", taskId="t-nope")
+    with pytest.raises(Exception, match="taskId"):
+        await command(scripted, "steer", message="hi")
+
+
+async def test_real_model_makes_valid_tool_calls_within_limits(real_model: LanguageClient) -> None:
+    started = await command(
+        real_model,
+        "start",
+        instruction="make test_add in test_calc.py pass",
+        effort="low",
+        approvalPolicy="never",
+    )
+    status = await wait_until_settled(real_model, started["taskId"], timeout=300)
+    assert status["status"] in ("done", "failed") and status["step"] <= 4
+    records = read(Path(status["log"]))
+    calls = [r for r in records if r["type"] == "tool_call"]
+    assert calls and not [r for r in records if r["type"] == "format_error"]
+    assert all(
+        r["tool"]
+        in {
+            "list_files",
+            "read_file",
+            "search_code",
+            "find_symbol",
+            "edit_file",
+            "apply_diff",
+            "run_command",
+            "run_tests",
+            "finish",
+        }
+        for r in calls
+    )
+    models = [r for r in records if r["type"] == "model"]
+    assert all(r["prompt_tokens"] > 0 and r["completion_tokens"] > 0 for r in models)
+    assert (SMOKE_PROJECT / "calc.py").read_text() == CALC  # nothing applied without the user
