@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -21,7 +19,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from agent.trajectory import find_log, read
+from agent.trajectory import read
 from tests.agent.conftest import CALC, git, make_repo
 from tests.e2e.conftest import EMPTY_CACHE, initialize_params, server_config
 
