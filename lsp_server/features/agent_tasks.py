@@ -288,6 +288,7 @@ def register(server: TreellamaServer) -> None:
     if script:
         log.warning("agent tasks use a SCRIPTED model from %s (a test setting)", script)
         server.agent_model_for = scripted_model_from(Path(script))
+
     def frontend(ls: TreellamaServer) -> AgentFrontend:
         if ls.agent is None:
             ls.agent = AgentFrontend(ls, asyncio.get_running_loop())

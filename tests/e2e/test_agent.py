@@ -21,6 +21,7 @@ from pytest_lsp import LanguageClient
 
 from agent.trajectory import read
 from tests.agent.conftest import CALC, git, make_repo
+from tests.e2e.test_refactoring import apply
 from tests.e2e.conftest import EMPTY_CACHE, initialize_params, server_config
 
 pytestmark = pytest.mark.e2e
@@ -49,19 +50,7 @@ def apply_to_disk(edit: types.WorkspaceEdit) -> None:
             Path(change.uri.removeprefix("file://")).unlink()
         else:
             path = Path(change.text_document.uri.removeprefix("file://"))
-            lines = path.read_text().split("\n")
-            text = path.read_text()
-            for e in sorted(
-                change.edits,
-                key=lambda e: (e.range.start.line, e.range.start.character),
-                reverse=True,
-            ):
-
-                def offset(p: types.Position) -> int:
-                    return sum(len(line) + 1 for line in lines[: p.line]) + p.character
-
-                text = text[: offset(e.range.start)] + e.new_text + text[offset(e.range.end) :]
-            path.write_text(text)
+            path.write_text(apply(path.read_text(), change.edits))
 
 
 def watch(client: LanguageClient) -> None:
