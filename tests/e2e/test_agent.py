@@ -21,8 +21,8 @@ from pytest_lsp import LanguageClient
 
 from agent.trajectory import read
 from tests.agent.conftest import CALC, git, make_repo
-from tests.e2e.test_refactoring import apply
 from tests.e2e.conftest import EMPTY_CACHE, initialize_params, server_config
+from tests.e2e.test_refactoring import apply
 
 pytestmark = pytest.mark.e2e
 
