@@ -91,6 +91,7 @@ How to work:
 - Change code with edit_file: `old` must be text copied exactly from the file, a few whole lines.
 - After changing code, run the tests (run_tests) and fix what fails.
 - Make the smallest change that does the task. Keep the project's style.
+- Never weaken or delete a test to make it pass: fix the code it tests.
 - When the task is done and the tests pass, call finish with a short summary."""
 
 

@@ -1,17 +1,23 @@
 """`make demo`: start `treellama serve` over stdio, drive it with a real LSP client on the sample
-project, and print the inline completions it returns with their latencies."""
+project, and print the inline completions it returns with their latencies, the index and a
+refactoring; then run an agent task on a tiny project with a failing test."""
 
 from __future__ import annotations
 
 import asyncio
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
 SAMPLE = Path(__file__).parent / "sample_project"
+AGENT_PROJECT = Path(__file__).parent / "agent_project"
 
 # The demo shows whole suggestions, so it lifts the time caps that keep a busy or slow CPU
 # responsive in daily use (a capped prompt answers empty and finishes in the background).
@@ -104,7 +110,80 @@ async def main() -> int:
     await client.shutdown_async(None)
     client.exit(None)
     await client.stop()
+    await show_agent_task()
     return 0
+
+
+async def show_agent_task() -> None:
+    """An agent task on a copy of a tiny project with a failing test: live steps, then the
+    diff it would hand the editor for review (the demo does not apply it)."""
+    work = Path(tempfile.mkdtemp(prefix="treellama-demo-agent-")) / "calc"
+    shutil.copytree(AGENT_PROJECT, work)
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "start"]):
+        subprocess.run(
+            [
+                "git",
+                "-C",
+                str(work),
+                "-c",
+                "user.name=demo",
+                "-c",
+                "user.email=demo@example.com",
+                *args,
+            ],
+            check=True,
+        )
+    client = LanguageClient("treellama-demo", "0.1.0")
+    done = asyncio.Event()
+
+    def on_event(params: Any) -> None:  # not `object`: pygls would pass the client first
+        def get(value: object, name: str) -> object:
+            return value.get(name) if isinstance(value, dict) else getattr(value, name, None)
+
+        kind, step, message = get(params, "kind"), get(params, "step"), str(get(params, "message"))
+        if kind == "tool_call":
+            print(f"   [{step}] {message[:90]}", flush=True)
+        elif kind == "tool_result":
+            ok = "ok" if get(get(params, "data"), "ok") else "failed"
+            print(f"       -> {ok}: {message.split(chr(10))[0][:80]}", flush=True)
+        elif kind in ("done", "failed"):
+            print(f"   {kind}: {message[:120]}", flush=True)
+            done.set()
+
+    client.feature("treellama/agentEvent")(on_event)
+    client.feature(types.WINDOW_LOG_MESSAGE)(lambda params: None)
+    await client.start_io(sys.executable, "-m", "lsp_server", "--log-level", "warning", "serve")
+    await client.initialize_async(
+        types.InitializeParams(
+            capabilities=types.ClientCapabilities(),
+            workspace_folders=[types.WorkspaceFolder(work.as_uri(), "calc")],
+            initialization_options={"treellama": {"agent": {"maxSteps": 8}}},
+        )
+    )
+    client.initialized(types.InitializedParams())
+    instruction = "make the failing test in test_calc.py pass"
+    print(f"── agent task: {instruction!r} (sandboxed copy, low effort, at most 8 steps)")
+    started = time.perf_counter()
+    task = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(
+            command="treellama.agent.start",
+            arguments=[{"instruction": instruction, "effort": "low", "approvalPolicy": "never"}],
+        )
+    )
+    await asyncio.wait_for(done.wait(), timeout=600)
+    status = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="treellama.agent.status", arguments=[task])
+    )
+    print(
+        f"   {status['status']} in {time.perf_counter() - started:.0f} s, {status['tokens']:,} "
+        f"tokens; your files are unchanged until you apply:"
+    )
+    for line in (status["diff"] or "   (no changes)\n").splitlines():
+        print(f"   {line}")
+    await client.shutdown_async(None)
+    client.exit(None)
+    await client.stop()
+    shutil.rmtree(work.parent, ignore_errors=True)
 
 
 async def show_index_and_refactoring(client: LanguageClient) -> None:

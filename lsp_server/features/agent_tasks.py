@@ -149,12 +149,13 @@ class AgentFrontend:
             raise AgentCommandFailed(
                 "treellama.agent.start takes {instruction, effort?, approvalPolicy?}"
             )
-        status = self.ls.models.status
-        if (
-            getattr(self.ls, "agent_model_for", None) is None
-            and status.state is not ModelState.READY
-        ):
-            raise AgentCommandFailed(f"treellama: {status.message}. Fix: {status.fix}")
+        if getattr(self.ls, "agent_model_for", None) is None:
+            loaded = self.ls.models.loaded
+            if loaded is not None:
+                await asyncio.wrap_future(loaded)  # a task started while the model loads waits
+            status = self.ls.models.status
+            if status.state is not ModelState.READY:
+                raise AgentCommandFailed(f"treellama: {status.message}. Fix: {status.fix}")
         effort, policy = params.get("effort"), params.get("approvalPolicy")
         state = await asyncio.to_thread(
             self.manager.start,
