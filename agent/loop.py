@@ -80,13 +80,13 @@ and change it to complete the user's task, one tool call at a time.
 Reply with exactly one JSON object and nothing else:
 {{"thought": "<one short sentence: what you do next and why>", "tool": "<tool>", "args": {{...}}}}
 For example:
-{{"thought": "See which tests fail.", "tool": "run_tests", "args": {{}}}}
+{{"thought": "Look at the function the failing test calls.", "tool": "find_symbol", "args": {{"name": "parse_date"}}}}
 
 Tools:
 {tools}
 
 How to work:
-- Start by running the tests or reading the files the task names.
+- Start from the test results below, or read the files the task names.
 - Look before you change: read the files involved (read_file) and find definitions (find_symbol).
 - Change code with edit_file: `old` must be text copied exactly from the file, a few whole lines.
 - After changing code, run the tests (run_tests) and fix what fails.
@@ -245,7 +245,8 @@ class AgentLoop:
         self._take_steering()
         self._compact_if_needed()
         self.step += 1
-        text = self._ask(self.messages, call_grammar(), self.budget.reply_tokens)
+        grammar = call_grammar(escalate=self.context.rules.policy == "on-request")
+        text = self._ask(self.messages, grammar, self.budget.reply_tokens)
         try:
             call = parse_call(text)
         except FormatError as exc:

@@ -25,7 +25,7 @@ from agent.model import AgentModel
 from agent.safety import refusal
 from agent.sandbox import Sandbox, SandboxReport, probe
 from agent.settings import APPROVAL_POLICIES, EFFORTS, AgentSettings
-from agent.tools import CodeSearch, ToolContext
+from agent.tools import CodeSearch, ToolContext, first_test_run
 from agent.trajectory import Trajectory, agent_dir, log_path
 from agent.worktree import FileDiff, TaskTree, files_under
 
@@ -218,13 +218,16 @@ class TaskManager:
                 state.tokens = running.loop.tokens if running.loop else state.tokens
                 self.on_event(replace(state), e)
 
+            tests = first_test_run(context)
+            if tests:
+                trajectory.write("observation", source="run_tests", text=tests)
             running.loop = AgentLoop(
                 self.model_for(running.cancel),
                 context,
                 state.instruction,
                 budget=self.budget(state.effort),
                 project_instructions=project_instructions(tree.root),
-                overview=overview(tree.root),
+                overview=overview(tree.root) + (f"\n\nThe tests now:\n{tests}" if tests else ""),
                 trajectory=trajectory,
                 on_event=event,
             )

@@ -99,11 +99,15 @@ class ToolCall:
         return json.dumps({"thought": self.thought, "tool": self.tool, "args": self.args})
 
 
-def call_schema(tools: tuple[ToolSpec, ...] = TOOLS) -> dict[str, Any]:
+def call_schema(tools: tuple[ToolSpec, ...] = TOOLS, escalate: bool = True) -> dict[str, Any]:
+    """`escalate: False` leaves run_command's escalate flag out of the grammar: small models set
+    every flag they are offered, and only the on-request policy acts on it."""
+
     def one(tool: ToolSpec) -> dict[str, Any]:
+        properties = {k: v for k, v in tool.properties.items() if escalate or k != "escalate"}
         args = {
             "type": "object",
-            "properties": tool.properties,
+            "properties": properties,
             "required": list(tool.required),
             "additionalProperties": False,
         }
@@ -118,9 +122,9 @@ def call_schema(tools: tuple[ToolSpec, ...] = TOOLS) -> dict[str, Any]:
 
 
 @cache
-def call_grammar() -> str:
+def call_grammar(escalate: bool = True) -> str:
     """The GBNF grammar llama.cpp decodes tool calls under."""
-    return json_schema_to_gbnf(json.dumps(call_schema()))
+    return json_schema_to_gbnf(json.dumps(call_schema(escalate=escalate)))
 
 
 def _first_object(text: str) -> str:

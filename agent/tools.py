@@ -207,7 +207,7 @@ def _loose_replace(text: str, old: str, new: str) -> str | None:
         if [line.strip() for line in lines[i : i + len(wanted)]] == wanted
     ]
     if len(starts) != 1:
-        return None
+        return _collapsed_replace(lines, old, new)
     start = starts[0]
     # How the model's indentation maps to the file's, level by level, from the matched lines.
     levels: dict[int, int] = {}
@@ -223,6 +223,27 @@ def _loose_replace(text: str, old: str, new: str) -> str | None:
             line = " " * max(0, levels[base] + width - base) + line.lstrip()
         replaced.append(line)
     return "\n".join([*lines[:start], *replaced, *lines[start + len(wanted) :]])
+
+
+def _collapsed_replace(lines: list[str], old: str, new: str) -> str | None:
+    """`old` written with its lines run together ("def f(x): return x"): matched on words
+    alone, against the one run of whole lines that has exactly those words."""
+    words = old.split()
+    found = []
+    for start in range(len(lines)):
+        have: list[str] = []
+        for end in range(start, len(lines)):
+            have += lines[end].split()
+            if have == words and lines[start].strip():
+                found.append((start, end + 1))
+            if len(have) >= len(words):
+                break
+    if len(found) != 1:
+        return None
+    start, end = found[0]
+    indent = lines[start][: _indent(lines[start])]
+    replaced = [indent + line if line.strip() else line for line in new.strip("\n").split("\n")]
+    return "\n".join([*lines[:start], *replaced, *lines[end:]])
 
 
 def edit_file(context: ToolContext, path: str, old: str, new: str) -> ToolResult:
@@ -383,6 +404,17 @@ def run_tests(context: ToolContext, path: str = "") -> ToolResult:
         _resolve(context, path)
         command = f"{command} {shlex.quote(path.strip())}"
     return run_command(context, command)
+
+
+def first_test_run(context: ToolContext) -> str:
+    """The project's tests, run once before the first step, when that needs no approval: a
+    small model then starts from what fails instead of searching for it."""
+    command = context.test_command or detect_test_command(context.tree.workspace)
+    verdict = context.rules.verdict(command)
+    if not verdict.run:
+        return ""
+    result = context.sandbox.run(command, confined=verdict.confined, cancel=context.cancel)
+    return _describe(result)
 
 
 def finish(context: ToolContext, summary: str) -> ToolResult:

@@ -31,6 +31,19 @@ def test_edit_exact_loose_and_refused(context: ToolContext) -> None:
         },
     )
     assert loose.ok and "    return int(a + b)" in (root / "calc.py").read_text()
+    collapsed = run_tool(
+        context,
+        "edit_file",
+        {
+            "path": "calc.py",
+            "old": "def add(a, b): return int(a + b)",
+            "new": "def add(a, b):\n    return a + b",
+        },
+    )
+    assert collapsed.ok and (root / "calc.py").read_text() == "def add(a, b):\n    return a + b\n"
+    run_tool(
+        context, "edit_file", {"path": "calc.py", "old": "return a + b", "new": "return int(a + b)"}
+    )
     broken = run_tool(
         context,
         "edit_file",
