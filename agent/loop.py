@@ -92,7 +92,7 @@ How to work:
 - After changing code, run the tests (run_tests) and fix what fails.
 - Make the smallest change that does the task. Keep the project's style.
 - Never weaken or delete a test to make it pass: fix the code it tests.
-- When the task is done and the tests pass, call finish with a short summary."""
+- When the task is done and the tests pass, call finish with a short summary."""  # noqa: E501
 
 
 def system_prompt(project_instructions: str) -> str:
