@@ -75,8 +75,18 @@ def watch(client: LanguageClient) -> None:
         return types.ApplyWorkspaceEditResult(applied=True)
 
 
+# A clean machine may have no git identity; the commit test must not depend on one.
+GIT_IDENTITY = {
+    f"GIT_{who}_{what}": value
+    for who in ("AUTHOR", "COMMITTER")
+    for what, value in (("NAME", "treellama tests"), ("EMAIL", "tests@example.com"))
+}
+
+
 @pytest_lsp.fixture(
-    config=server_config(TREELLAMA_TEST_AGENT_SCRIPT=str(SCRIPT), TREELLAMA_CACHE_DIR=EMPTY_CACHE)
+    config=server_config(
+        TREELLAMA_TEST_AGENT_SCRIPT=str(SCRIPT), TREELLAMA_CACHE_DIR=EMPTY_CACHE, **GIT_IDENTITY
+    )
 )
 async def scripted(lsp_client: LanguageClient):
     watch(lsp_client)
