@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from agent.safety import redact
 from agent.worktree import files_under
 
 FILE_NAME = "AGENTS.md"
@@ -23,7 +24,7 @@ def project_instructions(root: Path, limit: int = MAX_CHARS) -> str:
     used = 0
     for relative in found:
         try:
-            text = (root / relative).read_text(encoding="utf-8", errors="replace").strip()
+            text = redact((root / relative).read_text(encoding="utf-8", errors="replace").strip())
         except OSError:
             continue
         folder = str(Path(relative).parent)
