@@ -12,14 +12,13 @@ from __future__ import annotations
 import difflib
 import hashlib
 import logging
-import os
 import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from agent.safety import secret_path
-from indexing.ignore import IgnoreRules, looks_binary
+from indexing.ignore import IgnoreRules, looks_binary, walk
 
 log = logging.getLogger(__name__)
 
@@ -80,28 +79,7 @@ def text_digest(text: str) -> str:
 def files_under(root: Path) -> dict[str, Path]:
     """Every file a task's diff may include: not ignored, not generated, not a secret."""
     rules = IgnoreRules(root, GENERATED)
-    found: dict[str, Path] = {}
-    stack = [""]
-    while stack:
-        directory = stack.pop()
-        if directory:
-            rules.load_gitignore(directory)
-        try:
-            entries = list(os.scandir(root / directory))
-        except OSError:
-            continue
-        for entry in entries:
-            relative = f"{directory}/{entry.name}" if directory else entry.name
-            if entry.is_dir(follow_symlinks=False):
-                if not rules.ignored(relative, is_dir=True):
-                    stack.append(relative)
-            elif (
-                entry.is_file(follow_symlinks=False)
-                and not rules.ignored(relative)
-                and not secret_path(relative)
-            ):
-                found[relative] = Path(entry.path)
-    return found
+    return {rel: root / rel for rel, _ in walk(rules) if not secret_path(rel)}
 
 
 def _read_text(path: Path) -> str | None:

@@ -71,9 +71,12 @@ def looks_binary(path: Path) -> bool:
         return True
 
 
-def walk(rules: IgnoreRules, languages_of: dict[str, str]) -> list[tuple[str, os.stat_result]]:
-    """Every indexable file under the root as (relative path, stat), skipping ignored
-    directories without descending into them. Nested .gitignore files are read on the way."""
+def walk(
+    rules: IgnoreRules, languages_of: dict[str, str] | None = None
+) -> list[tuple[str, os.stat_result]]:
+    """Every file under the root that is not ignored (and, given `languages_of`, has one of its
+    extensions) as (relative path, stat), skipping ignored directories without descending
+    into them. Nested .gitignore files are read on the way."""
     found: list[tuple[str, os.stat_result]] = []
     stack = [""]
     while stack:
@@ -94,7 +97,8 @@ def walk(rules: IgnoreRules, languages_of: dict[str, str]) -> list[tuple[str, os
                     continue
                 if not entry.is_file(follow_symlinks=False):
                     continue
-                if os.path.splitext(entry.name)[1].lower() not in languages_of:
+                extension = os.path.splitext(entry.name)[1].lower()
+                if languages_of is not None and extension not in languages_of:
                     continue
                 if rules.ignored(relative):
                     continue
