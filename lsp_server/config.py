@@ -145,8 +145,11 @@ def editor_settings(raw: Any) -> Mapping[str, Any]:
     """Editors nest our settings under "treellama" (VS Code) or send them bare."""
     if not isinstance(raw, Mapping):
         return {}
-    inner = raw.get("treellama")
-    return inner if isinstance(inner, Mapping) else raw
+    if "treellama" not in raw:
+        return raw
+    inner = raw["treellama"]
+    # Lua encodes an empty table as [], so Neovim's "no settings" arrives as {"treellama": []}.
+    return inner if isinstance(inner, Mapping) else {}
 
 
 def environment_layer(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:

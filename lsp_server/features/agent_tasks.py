@@ -322,7 +322,8 @@ def register(server: TreellamaServer) -> None:
 
     async def status(agent: AgentFrontend, params: dict[str, Any]) -> Any:
         state = agent.manager.status(_task_id(params, "treellama.agent.status"))
-        return {**state.public(), "diff": state.diff}
+        changes = [{"path": c.path, "before": c.before, "after": c.after} for c in state.changes]
+        return {**state.public(), "diff": state.diff, "changes": changes}
 
     async def show_log(agent: AgentFrontend, params: dict[str, Any]) -> Any:
         state = agent.manager.status(_task_id(params, "treellama.agent.log"))

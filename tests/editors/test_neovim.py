@@ -96,3 +96,47 @@ def test_plugin_navigates_renames_and_shows_context_without_a_model(tmp_path: Pa
     assert "discounted(price, percent)" in result["renamed_line"], result
     assert result["pricing_renamed"], result
     assert not result.get("timed_out")
+
+
+def test_plugin_runs_reviews_applies_and_cancels_an_agent_task(tmp_path: Path):
+    """With a scripted agent model (its words don't matter here): the live steps, the diff in
+    diff mode, apply through Neovim's workspace/applyEdit, and cancel."""
+    from tests.agent.conftest import make_repo
+
+    project = make_repo(tmp_path / "project")
+    script = tmp_path / "script.json"
+    replies = [
+        {"thought": "", "tool": "edit_file",
+         "args": {"path": "calc.py", "old": "return a - b", "new": "return a + b"}},
+        {"thought": "", "tool": "run_tests", "args": {}},
+        {"thought": "", "tool": "finish", "args": {"summary": "add() adds"}},
+    ]  # fmt: skip
+    script.write_text(json.dumps([json.dumps(r) for r in replies]))
+    result_file = tmp_path / "result.json"
+    env = {
+        **os.environ,
+        "TREELLAMA_TEST_PLUGIN": str(ROOT / "editors" / "neovim"),
+        "TREELLAMA_TEST_FILE": str(project / "calc.py"),
+        "TREELLAMA_TEST_RESULT": str(result_file),
+        "TREELLAMA_TEST_AGENT_SCRIPT": str(script),
+        "TREELLAMA_SERVER_CMD": f"{sys.executable} -m lsp_server serve",
+        "TREELLAMA_CACHE_DIR": str(tmp_path / "empty-cache"),  # no model: the script stands in
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+    }
+    done = subprocess.run(
+        [nvim_binary(), "--headless", "--clean", "-c", f"luafile {DRIVER.with_name('nvim_agent.lua')}"],
+        env=env,
+        cwd=project,
+        capture_output=True,
+        timeout=180,
+    )
+    assert result_file.exists(), done.stderr.decode(errors="replace")[-2000:]
+    result = json.loads(result_file.read_text())
+    assert result["attached"] and result["done"], result.get("messages")
+    assert "edit_file" in result["steps"] and "1 passed" in result["steps"], result["steps"]
+    assert result["tabs"] == 2 and result["diff_mode"] is True
+    assert "return a + b" in result["after_buffer"]
+    assert result["applied"] is True
+    assert result["file_buffer"] == "def add(a, b):\n    return a + b"  # the buffer, unsaved
+    assert result["cancelled"] == "cancelled" and result["cancel_ms"] < 10000, result
+    assert "**cancelled**" in result["second_steps"]

@@ -29,3 +29,35 @@ end, { range = true, nargs = '*', desc = 'Rewrite the selected lines by an instr
 vim.api.nvim_create_user_command('TreellamaContext', function()
   require('treellama').context()
 end, { desc = 'Show what retrieval puts in the prompt at the cursor, and why' })
+
+local function agent()
+  return require('treellama.agent')
+end
+
+vim.api.nvim_create_user_command('TreellamaAgent', function(opts)
+  agent().start(opts.args)
+end, { nargs = '*', desc = 'Start an agent task; its steps show in a scratch buffer' })
+
+vim.api.nvim_create_user_command('TreellamaSteer', function(opts)
+  agent().steer(opts.args)
+end, { nargs = '*', desc = 'Send the running agent task a message' })
+
+vim.api.nvim_create_user_command('TreellamaCancel', function()
+  agent().cancel()
+end, { desc = 'Cancel the agent task' })
+
+vim.api.nvim_create_user_command('TreellamaDiff', function()
+  agent().diff()
+end, { desc = "Review the agent task's changes in diff mode" })
+
+vim.api.nvim_create_user_command('TreellamaApply', function()
+  agent().apply()
+end, { desc = "Apply the agent task's changes to your files" })
+
+vim.api.nvim_create_user_command('TreellamaDiscard', function()
+  agent().discard()
+end, { desc = "Discard the agent task's changes" })
+
+vim.api.nvim_create_user_command('TreellamaLog', function()
+  agent().log()
+end, { desc = "Show the agent task's log" })

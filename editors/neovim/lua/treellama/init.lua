@@ -96,7 +96,8 @@ end
 
 --- Runs a treellama command on the server; `on_result(result)` gets its answer.
 function M.execute(command, arguments, on_result)
-  local client = M.client(0)
+  -- From a scratch buffer (the agent's steps, say) any treellama client will do.
+  local client = M.client(0) or vim.lsp.get_clients({ name = 'treellama' })[1]
   if not client then
     vim.notify('treellama is not attached to this buffer', vim.log.levels.WARN)
     return
@@ -243,6 +244,7 @@ function M.setup(opts)
     init_options = { treellama = M.config.settings },
     settings = { treellama = M.config.settings },
     on_attach = on_attach,
+    handlers = { ['treellama/agentEvent'] = require('treellama.agent').on_event },
   })
   vim.lsp.enable('treellama')
 end

@@ -1,0 +1,112 @@
+-- Driven by tests/editors/test_neovim.py: an agent task through the plugin in a real headless
+-- Neovim, with a scripted agent model. Writes what it observed to TREELLAMA_TEST_RESULT.
+local env = vim.env
+vim.opt.rtp:prepend(env.TREELLAMA_TEST_PLUGIN)
+vim.cmd('runtime plugin/treellama.lua')
+
+local result = { nvim = tostring(vim.version()) }
+local function finish()
+  result.messages = vim.fn.execute('messages')
+  local handle = assert(io.open(env.TREELLAMA_TEST_RESULT, 'w'))
+  handle:write(vim.json.encode(result))
+  handle:close()
+  vim.cmd('qall!')
+end
+
+local function sleep(ms)
+  local co = coroutine.running()
+  vim.defer_fn(function()
+    coroutine.resume(co)
+  end, ms)
+  coroutine.yield()
+end
+
+local function wait_until(predicate, timeout_ms)
+  local waited = 0
+  while not predicate() do
+    if waited >= timeout_ms then
+      return false
+    end
+    sleep(50)
+    waited = waited + 50
+  end
+  return true
+end
+
+local function steps_text()
+  local buf = vim.fn.bufnr('treellama://agent')
+  return buf == -1 and '' or table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), '\n')
+end
+
+local treellama = require('treellama')
+local agent = require('treellama.agent')
+treellama.setup({ cmd = vim.split(env.TREELLAMA_SERVER_CMD, ' ', { plain = true }) })
+vim.cmd.edit(env.TREELLAMA_TEST_FILE)
+local bufnr = vim.api.nvim_get_current_buf()
+
+local steps = coroutine.wrap(function()
+  result.attached = wait_until(function()
+    return treellama.client(bufnr) ~= nil
+  end, 30000)
+  if not result.attached then
+    return finish()
+  end
+  agent.start('fix add', { effort = 'low', approvalPolicy = 'never' })
+  result.done = wait_until(function()
+    return steps_text():find('**done**', 1, true) ~= nil
+  end, 60000)
+  result.steps = steps_text()
+
+  local shown
+  agent.diff(function(status)
+    shown = status
+  end)
+  wait_until(function()
+    return shown ~= nil
+  end, 10000)
+  result.tabs = #vim.api.nvim_list_tabpages()
+  result.diff_mode = vim.wo.diff
+  result.after_buffer = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\n')
+  vim.cmd('tabonly')
+
+  local applied
+  agent.apply(function(answer)
+    applied = answer
+  end)
+  wait_until(function()
+    return applied ~= nil
+  end, 10000)
+  result.applied = applied and applied.applied
+  vim.api.nvim_set_current_buf(bufnr)
+  result.file_buffer = table.concat(vim.api.nvim_buf_get_lines(bufnr, 0, -1, false), '\n')
+
+  -- A second task that would run for a minute, cancelled from the editor.
+  local handle = assert(io.open(env.TREELLAMA_TEST_AGENT_SCRIPT, 'w'))
+  handle:write(vim.json.encode({
+    vim.json.encode({ thought = '', tool = 'run_command', args = { command = 'sleep 60' } }),
+  }))
+  handle:close()
+  local started
+  agent.start('wait a minute', { effort = 'low', approvalPolicy = 'never' }, function(answer)
+    started = answer
+  end)
+  wait_until(function()
+    return started ~= nil and steps_text():find('sleep 60', 1, true) ~= nil
+  end, 20000)
+  local began = vim.uv.now()
+  agent.cancel()
+  local status
+  wait_until(function()
+    agent.status(function(answer)
+      status = answer
+    end)
+    sleep(100)
+    return status ~= nil and status.status == 'cancelled'
+  end, 20000)
+  result.cancelled = status and status.status
+  result.cancel_ms = vim.uv.now() - began
+  result.second_steps = steps_text()
+  finish()
+end)
+
+steps()
