@@ -145,9 +145,10 @@ def main() -> None:
     for model in args.models:
         worker = start_worker(model)
         agent_rows, shot_rows = [], []
+        model_work = work / model
         for task in tasks:
-            shot_rows.append(run_one_shot(worker, task, work))
-            agent_rows.append(run_agent(worker, task, work, args.effort))
+            shot_rows.append(run_one_shot(worker, task, model_work))
+            agent_rows.append(run_agent(worker, task, model_work, args.effort))
             a, s = agent_rows[-1], shot_rows[-1]
             print(
                 f"  {model} {task.name:14} agent {'PASS' if a['passed'] else 'fail'} "
