@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 # pip caches the wheel afterwards.
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 
-.PHONY: demo test lint typecheck unit e2e model venv clean bench sandbox
+.PHONY: demo test lint typecheck unit e2e model venv clean bench sandbox vscode
 
 venv: $(STAMP)
 
@@ -34,6 +34,11 @@ sandbox:
 	    { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q bubblewrap >/dev/null 2>&1; }; }; } || \
 	  echo "note: bubblewrap is not installed; agent commands use Landlock or ask first"
 
+# The VS Code extension: lint, compile, unit tests, and the .vsix package.
+vscode:
+	cd editors/vscode && npm ci --no-audit --no-fund --loglevel=error && npm run --silent lint && \
+	  npm run --silent compile && npm test --silent && npm run --silent package
+
 demo: model
 	$(PY) demo/run_demo.py
 
@@ -47,7 +52,7 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -m "not e2e and not editor"
 
-test: lint typecheck model sandbox
+test: lint typecheck model sandbox vscode
 	$(BIN)/pytest
 
 # Benchmarks print ratios against baselines measured in the same run; see README, Performance.
