@@ -94,6 +94,24 @@ local steps = coroutine.wrap(function()
   result.accepted = treellama.accept()
   sleep(300)
   result.after = vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)
+
+  -- Again from the same place, now taking only the next word.
+  vim.cmd('stopinsert')
+  sleep(200) -- leaving insert mode takes effect once this callback yields
+  vim.api.nvim_buf_set_lines(bufnr, 0, -1, false, result.before)
+  vim.api.nvim_win_set_cursor(0, { 5, 0 })
+  sleep(200)
+  vim.cmd('startinsert!')
+  sleep(100)
+  result.mode_again = vim.api.nvim_get_mode().mode
+  result.shown_again = wait_until(function()
+    return shown_text() ~= nil
+  end, 60000)
+  result.suggestion_again = shown_text()
+  result.word = treellama.part_of(result.suggestion_again or '', 'word')
+  result.accepted_word = treellama.accept_part('word')
+  sleep(300)
+  result.after_word = vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)
   finish()
 end)
 

@@ -63,6 +63,12 @@ def test_plugin_shows_and_accepts_a_suggestion(mode: str, tmp_path: Path):
     first_line = suggestion.split("\n")[0]
     assert result["after"][4] == "    " + first_line
     assert len(result["after"]) == len(result["before"]) + suggestion.count("\n")
+    # Accepting only the next word inserts just that word.
+    assert result["shown_again"] and result["accepted_word"], result
+    word = result["word"]
+    assert word.strip() and "\n" not in word and word == word.rstrip()
+    assert result["after_word"][4] == "    " + word
+    assert len(result["after_word"]) == len(result["before"])
 
 
 def test_plugin_navigates_renames_and_shows_context_without_a_model(tmp_path: Path):

@@ -89,17 +89,19 @@ function M.current_text(bufnr)
   return suggestion and suggestion.text or nil
 end
 
-function M.accept()
+--- Accepts 'all' of the suggestion (the default), or its next 'word' or 'line'.
+function M.accept(unit)
   local bufnr = vim.api.nvim_get_current_buf()
   local suggestion = buf_state(bufnr).suggestion
   if not suggestion or vim.api.nvim_buf_get_changedtick(bufnr) ~= suggestion.changedtick then
     return false
   end
   clear(bufnr)
-  local lines = vim.split(suggestion.text, '\n', { plain = true })
+  local text = require('treellama').part_of(suggestion.text, unit or 'all')
+  local lines = vim.split(text, '\n', { plain = true })
   local client = require('treellama').client(bufnr)
   if client and suggestion.id then
-    client:notify('treellama/didAcceptCompletion', { id = suggestion.id, acceptedLength = #suggestion.text })
+    client:notify('treellama/didAcceptCompletion', { id = suggestion.id, acceptedLength = #text })
   end
   vim.schedule(function()
     vim.api.nvim_buf_set_text(bufnr, suggestion.row, suggestion.col, suggestion.row, suggestion.col, lines)

@@ -20,6 +20,8 @@ local defaults = {
   debounce_ms = 150,
   keymaps = {
     accept = '<Tab>',
+    accept_word = '<M-Right>',
+    accept_line = '<M-C-Right>',
     dismiss = '<C-]>',
     trigger = '<M-\\>',
   },
@@ -49,6 +51,47 @@ function M.accept()
     return vim.lsp.inline_completion.get()
   end
   return require('treellama.ghost').accept()
+end
+
+--- The part of a suggestion that accepting a 'word', a 'line' or 'all' of it takes.
+function M.part_of(text, unit)
+  if unit == 'word' then
+    return text:match('^%s*[^%s]+') or text
+  elseif unit == 'line' then
+    local newline = text:find('\n', 1, true)
+    return newline and text:sub(1, newline) or text
+  end
+  return text
+end
+
+--- Accepts the next word or line of the suggestion, and tells the server how much was kept.
+function M.accept_part(unit)
+  if not M.uses_native() then
+    return require('treellama.ghost').accept(unit)
+  end
+  return vim.lsp.inline_completion.get({
+    on_accept = function(item)
+      local text = type(item.insert_text) == 'string' and item.insert_text or item.insert_text.value
+      local part = M.part_of(text, unit)
+      local lines = vim.split(part, '\n', { plain = true })
+      local bufnr = vim.api.nvim_get_current_buf()
+      local row, col
+      if item.range then
+        row, col = item.range.start.row, item.range.start.col
+        vim.api.nvim_buf_set_text(bufnr, row, col, item.range.end_.row, item.range.end_.col, lines)
+      else
+        local cursor = vim.api.nvim_win_get_cursor(0)
+        row, col = cursor[1] - 1, cursor[2]
+        vim.api.nvim_buf_set_text(bufnr, row, col, row, col, lines)
+      end
+      vim.api.nvim_win_set_cursor(0, { row + #lines, (#lines == 1 and col or 0) + #lines[#lines] })
+      local id = item.command and item.command.arguments and item.command.arguments[1]
+      local client = vim.lsp.get_client_by_id(item.client_id)
+      if client and id then
+        client:notify('treellama/didAcceptCompletion', { id = id, acceptedLength = #part })
+      end
+    end,
+  })
 end
 
 --- Hides the suggestion shown in the current buffer.
@@ -204,6 +247,12 @@ local function map_keys(bufnr)
     end, { buffer = bufnr, expr = true, desc = desc })
   end
   map(keys.accept, M.accept, 'treellama: accept the suggestion', true)
+  map(keys.accept_word, function()
+    return M.accept_part('word')
+  end, 'treellama: accept the next word of the suggestion', true)
+  map(keys.accept_line, function()
+    return M.accept_part('line')
+  end, 'treellama: accept the next line of the suggestion', true)
   map(keys.dismiss, M.dismiss, 'treellama: dismiss the suggestion', true)
   map(keys.trigger, M.trigger, 'treellama: suggest now', false)
 end
