@@ -146,3 +146,25 @@ def test_plugin_runs_reviews_applies_and_cancels_an_agent_task(tmp_path: Path):
     assert result["file_buffer"] == "def add(a, b):\n    return a + b"  # the buffer, unsaved
     assert result["cancelled"] == "cancelled" and result["cancel_ms"] < 10000, result
     assert "**cancelled**" in result["second_steps"]
+
+
+def test_checkhealth_reports_the_server_and_what_to_fix(tmp_path: Path):
+    report = tmp_path / "health.txt"
+    env = {
+        **os.environ,
+        "TREELLAMA_TEST_PLUGIN": str(ROOT / "editors" / "neovim"),
+        "TREELLAMA_TEST_RESULT": str(report),
+        "TREELLAMA_SERVER_CMD": f"{sys.executable} -m lsp_server serve",
+        "TREELLAMA_CACHE_DIR": str(tmp_path / "empty-cache"),  # no model: a problem to report
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+    }
+    driver = DRIVER.with_name("nvim_health.lua")
+    done = subprocess.run(
+        [nvim_binary(), "--headless", "--clean", "-c", f"luafile {driver}"],
+        env=env, capture_output=True, timeout=120,
+    )  # fmt: skip
+    assert report.exists(), done.stderr.decode(errors="replace")[-2000:]
+    text = report.read_text()
+    assert "OK Neovim 0.12" in text and "OK server command:" in text
+    assert "OK grammars" in text and "agent sandbox" in text
+    assert "ERROR model" in text and "treellama model install" in text
