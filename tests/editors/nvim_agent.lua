@@ -106,6 +106,16 @@ local steps = coroutine.wrap(function()
   result.cancelled = status and status.status
   result.cancel_ms = vim.uv.now() - began
   result.second_steps = steps_text()
+
+  local stats
+  treellama.stats(function(answer)
+    stats = answer
+  end)
+  wait_until(function()
+    return stats ~= nil
+  end, 10000)
+  local buf = vim.fn.bufnr('treellama://stats')
+  result.stats = buf ~= -1 and table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), '\n') or nil
   finish()
 end)
 

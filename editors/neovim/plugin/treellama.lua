@@ -30,6 +30,10 @@ vim.api.nvim_create_user_command('TreellamaContext', function()
   require('treellama').context()
 end, { desc = 'Show what retrieval puts in the prompt at the cursor, and why' })
 
+vim.api.nvim_create_user_command('TreellamaStats', function()
+  require('treellama').stats()
+end, { desc = 'Show local completion statistics' })
+
 local function agent()
   return require('treellama.agent')
 end

@@ -233,6 +233,24 @@ function M.context(on_shown)
   end)
 end
 
+--- Local completion statistics (`treellama.stats`) in a scratch buffer.
+function M.stats(on_shown)
+  M.execute('treellama.stats', {}, function(result)
+    local lines = { '# treellama statistics (kept on this machine only)', '' }
+    local rate = result.acceptanceRate ~= vim.NIL and result.acceptanceRate or nil -- JSON null
+    table.insert(lines, ('- completions: %d (%d with a suggestion), shown %d, accepted %d (%d partly)%s'):format(
+      result.completions or 0, result.nonEmpty or 0, result.shown or 0, result.accepted or 0,
+      result.partialAccepts or 0, rate and (', acceptance rate %d%%'):format(math.floor(rate * 100 + 0.5)) or ''))
+    for source, latency in pairs(result.latencyMs or {}) do
+      table.insert(lines, ('- latency %s: n=%d, p50 %s ms, p95 %s ms'):format(source, latency.n, latency.p50, latency.p95))
+    end
+    M.show_scratch('treellama://stats', lines, 'markdown')
+    if on_shown then
+      on_shown(result)
+    end
+  end)
+end
+
 local function map_keys(bufnr)
   local keys = M.config.keymaps
   local function map(lhs, fn, desc, fallback)
