@@ -98,6 +98,7 @@ class _Running:
     loop: AgentLoop | None = None
     cancel: threading.Event = field(default_factory=threading.Event)
     thread: threading.Thread | None = None
+    early_steers: list[str] = field(default_factory=list)  # before the loop exists
 
 
 class TaskManager:
@@ -221,7 +222,7 @@ class TaskManager:
             tests = first_test_run(context)
             if tests:
                 trajectory.write("observation", source="run_tests", text=tests)
-            running.loop = AgentLoop(
+            loop = AgentLoop(
                 self.model_for(running.cancel),
                 context,
                 state.instruction,
@@ -231,6 +232,10 @@ class TaskManager:
                 trajectory=trajectory,
                 on_event=event,
             )
+            with self._lock:
+                for message in running.early_steers:
+                    loop.steer(message)
+                running.loop = loop
             state.status = "running"
             outcome = running.loop.run()
         except Exception as exc:  # a bug or a broken model must end the task, not the server
@@ -254,8 +259,12 @@ class TaskManager:
 
     def steer(self, task_id: str, message: str) -> None:
         running = self._get(task_id)
-        if running.state.status not in ("starting", "running") or running.loop is None:
+        if running.state.status not in ("starting", "running"):
             raise TaskError(f"task {task_id} is {running.state.status}; it cannot be steered")
+        with self._lock:
+            if running.loop is None:
+                running.early_steers.append(message)
+                return
         running.loop.steer(message)
 
     def cancel(self, task_id: str) -> TaskState:

@@ -194,6 +194,30 @@ async def test_cancel_kills_the_command_and_removes_the_copy(scripted: LanguageC
     assert started["taskId"] not in git(PROJECT, "worktree", "list")
 
 
+async def test_steering_reaches_the_next_step(scripted: LanguageClient) -> None:
+    script(
+        call("run_command", command="sleep 2"),
+        call("list_files"),
+        call("finish", summary="steered"),
+    )
+    started = await start(scripted, "look around", approvalPolicy="never")
+    for _ in range(100):  # until the first command is running
+        if any(e.kind == "tool_call" for e in scripted.agent_events):  # type: ignore[attr-defined]
+            break
+        await asyncio.sleep(0.05)
+    await command(scripted, "steer", taskId=started["taskId"], message="only the src folder")
+    status = await wait_until_settled(scripted, started["taskId"])
+    assert status["status"] == "done"
+    records = read(Path(status["log"]))
+    kinds = [r["type"] for r in records]
+    assert kinds.index("steer") > kinds.index("tool_call")  # entered after step 1, before step 2
+    assert next(r for r in records if r["type"] == "steer")["message"] == "only the src folder"
+    steer_events = [e for e in scripted.agent_events if e.kind == "steer"]  # type: ignore[attr-defined]
+    assert steer_events and steer_events[0].message == "only the src folder"
+    with pytest.raises(Exception, match="cannot be steered"):
+        await command(scripted, "steer", taskId=started["taskId"], message="too late")
+
+
 async def test_malicious_request_is_refused_and_bad_input_is_an_error(
     scripted: LanguageClient,
 ) -> None:
