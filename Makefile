@@ -63,6 +63,8 @@ bench: model
 	$(PY) -m bench.quality_humaneval
 	$(PY) -m bench.indexing
 	$(PY) -m bench.retrieval_value
+	$(PY) -m bench.refactoring
+	$(PY) -m bench.agent.run
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
