@@ -79,7 +79,11 @@ class CommandResult:
         return self.exit_code == 0 and not self.timed_out
 
 
-def bwrap_argv(command: str, worktree: Path, private_tmp: Path, home: Path) -> list[str]:
+def bwrap_argv(
+    command: str, worktree: Path, private_tmp: Path, home: Path, needed: tuple[Path, ...] = ()
+) -> list[str]:
+    """`needed`: folders commands must still see, read-only, although they lie under /tmp,
+    which the sandbox replaces with its own (the Python environment, the workspace)."""
     # The private /tmp goes first: the worktree may itself lie under /tmp.
     argv = [
         "bwrap",
@@ -95,6 +99,9 @@ def bwrap_argv(command: str, worktree: Path, private_tmp: Path, home: Path) -> l
         str(private_tmp),
         "/tmp",
     ]
+    for path in needed:
+        if path.is_dir() and Path("/tmp") in path.parents:
+            argv += ["--ro-bind", str(path), str(path)]
     for name in HIDDEN_DIRS:
         if (home / name).is_dir():
             argv += ["--tmpfs", str(home / name)]
@@ -218,13 +225,22 @@ class Sandbox:
     """Runs shell commands for one task, inside its worktree."""
 
     def __init__(
-        self, worktree: Path, scratch: Path, settings: AgentSettings, report: SandboxReport
+        self,
+        worktree: Path,
+        scratch: Path,
+        settings: AgentSettings,
+        report: SandboxReport,
+        needed: tuple[Path, ...] = (),
     ) -> None:
+        """`needed`: folders commands read besides the worktree (the user's workspace, for
+        its virtual environment); the Python treellama runs on is always added."""
         self.worktree = worktree.resolve()
         self.private_tmp = scratch / "tmp"
         self.private_tmp.mkdir(parents=True, exist_ok=True)
         self.settings = settings
         self.report = report
+        paths = {Path(sys.prefix), Path(sys.base_prefix), *needed}
+        self.needed = tuple(sorted(p.resolve() for p in paths))
 
     @property
     def layer(self) -> str:
@@ -239,7 +255,7 @@ class Sandbox:
         }
         layer = self.layer if confined else "none"
         if layer == "bubblewrap":
-            argv = bwrap_argv(command, self.worktree, self.private_tmp, Path.home())
+            argv = bwrap_argv(command, self.worktree, self.private_tmp, Path.home(), self.needed)
             return {"limits": limits, "argv": argv}
         spec: dict = {"limits": limits, "argv": ["/bin/sh", "-c", command], "reap": True}
         if layer == "landlock":

@@ -181,7 +181,7 @@ class TaskManager:
         scratch = agent_dir() / self.key / state.id
         try:
             running.tree = tree = TaskTree.create(self.workspace, scratch / "tree")
-            sandbox = Sandbox(tree.root, scratch, self.settings, self.sandbox)
+            sandbox = Sandbox(tree.root, scratch, self.settings, self.sandbox, (self.workspace,))
             rules = ApprovalRules(state.approval_policy, sandbox.layer, self.remembered)
 
             def approved(request: ApprovalRequest, decision: Decision) -> None:
