@@ -179,6 +179,7 @@ class TaskManager:
     def _run(self, running: _Running, trajectory: Trajectory) -> None:
         state = running.state
         scratch = agent_dir() / self.key / state.id
+        final: list[Event] = []
         try:
             running.tree = tree = TaskTree.create(self.workspace, scratch / "tree")
             sandbox = Sandbox(tree.root, scratch, self.settings, self.sandbox, (self.workspace,))
@@ -217,6 +218,9 @@ class TaskManager:
             def event(e: Event) -> None:
                 state.step, state.message = e.step, e.message
                 state.tokens = running.loop.tokens if running.loop else state.tokens
+                if e.kind in ("done", "failed"):
+                    final.append(e)  # sent once the task's status and result are settled
+                    return
                 self.on_event(replace(state), e)
 
             tests = first_test_run(context)
@@ -242,8 +246,10 @@ class TaskManager:
             log.exception("agent task %s crashed", state.id)
             trajectory.write("failed", reason="error", message=str(exc))
             outcome = Outcome("failed", f"the task stopped on an error: {exc}", state.step, 0, 0)
-            self.on_event(replace(state), Event("failed", state.step, outcome.summary))
+            final[:] = [Event("failed", state.step, outcome.summary)]
         self._settle(running, outcome)
+        for e in final:
+            self.on_event(replace(state), e)
 
     def _settle(self, running: _Running, outcome: Outcome) -> None:
         state = running.state
