@@ -1,37 +1,13 @@
 -- Driven by tests/editors/test_neovim.py: an agent task through the plugin in a real headless
 -- Neovim, with a scripted agent model. Writes what it observed to TREELLAMA_TEST_RESULT.
 local env = vim.env
-vim.opt.rtp:prepend(env.TREELLAMA_TEST_PLUGIN)
-vim.cmd('runtime plugin/treellama.lua')
 
 local result = { nvim = tostring(vim.version()) }
-local function finish()
-  result.messages = vim.fn.execute('messages')
-  local handle = assert(io.open(env.TREELLAMA_TEST_RESULT, 'w'))
-  handle:write(vim.json.encode(result))
-  handle:close()
-  vim.cmd('qall!')
+local driver = dofile(vim.fs.dirname(debug.getinfo(1, 'S').source:sub(2)) .. '/driver.lua')
+local finish = function()
+  driver.finish(result)
 end
-
-local function sleep(ms)
-  local co = coroutine.running()
-  vim.defer_fn(function()
-    coroutine.resume(co)
-  end, ms)
-  coroutine.yield()
-end
-
-local function wait_until(predicate, timeout_ms)
-  local waited = 0
-  while not predicate() do
-    if waited >= timeout_ms then
-      return false
-    end
-    sleep(50)
-    waited = waited + 50
-  end
-  return true
-end
+local sleep, wait_until = driver.sleep, driver.wait_until
 
 local function steps_text()
   local buf = vim.fn.bufnr('treellama://agent')

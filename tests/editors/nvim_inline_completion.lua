@@ -5,36 +5,13 @@
 -- Writes what it observed to TREELLAMA_TEST_RESULT; the Python test makes the assertions.
 local env = vim.env
 local mode = env.TREELLAMA_TEST_MODE -- 'native' (vim.lsp.inline_completion) or 'virtual'
-vim.opt.rtp:prepend(env.TREELLAMA_TEST_PLUGIN)
-vim.cmd('runtime plugin/treellama.lua')
 
 local result = { mode = mode, nvim = tostring(vim.version()) }
-local function finish()
-  local handle = assert(io.open(env.TREELLAMA_TEST_RESULT, 'w'))
-  handle:write(vim.json.encode(result))
-  handle:close()
-  vim.cmd('qall!')
+local driver = dofile(vim.fs.dirname(debug.getinfo(1, 'S').source:sub(2)) .. '/driver.lua')
+local finish = function()
+  driver.finish(result)
 end
-
-local function sleep(ms)
-  local co = coroutine.running()
-  vim.defer_fn(function()
-    coroutine.resume(co)
-  end, ms)
-  coroutine.yield()
-end
-
-local function wait_until(predicate, timeout_ms)
-  local waited = 0
-  while not predicate() do
-    if waited >= timeout_ms then
-      return false
-    end
-    sleep(50)
-    waited = waited + 50
-  end
-  return true
-end
+local sleep, wait_until = driver.sleep, driver.wait_until
 
 local treellama = require('treellama')
 treellama.setup({

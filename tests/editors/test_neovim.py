@@ -27,27 +27,35 @@ def nvim_binary() -> str:
     return found
 
 
-@pytest.mark.parametrize("mode", ["native", "virtual"])
-def test_plugin_shows_and_accepts_a_suggestion(mode: str, tmp_path: Path):
-    source = tmp_path / "mathutils.py"
-    shutil.copy(FIXTURE, source)
+def run_driver(driver: str, tmp_path: Path, cwd: Path | None = None, **env: str) -> Path:
+    """Runs a Lua driver in headless Neovim against the real server; returns the file it wrote
+    its observations to."""
     result_file = tmp_path / "result.json"
-    env = {
-        **os.environ,
-        "TREELLAMA_TEST_MODE": mode,
-        "TREELLAMA_TEST_PLUGIN": str(ROOT / "editors" / "neovim"),
-        "TREELLAMA_TEST_FILE": str(source),
-        "TREELLAMA_TEST_RESULT": str(result_file),
-        "TREELLAMA_SERVER_CMD": f"{sys.executable} -m lsp_server serve",
-        "XDG_STATE_HOME": str(tmp_path / "state"),
-    }
     done = subprocess.run(
-        [nvim_binary(), "--headless", "--clean", "-c", f"luafile {DRIVER}"],
-        env=env,
+        [nvim_binary(), "--headless", "--clean", "-c", f"luafile {DRIVER.with_name(driver)}"],
+        env={
+            **os.environ,
+            "TREELLAMA_TEST_PLUGIN": str(ROOT / "editors" / "neovim"),
+            "TREELLAMA_TEST_RESULT": str(result_file),
+            "TREELLAMA_SERVER_CMD": f"{sys.executable} -m lsp_server serve",
+            "XDG_STATE_HOME": str(tmp_path / "state"),
+            **env,
+        },
+        cwd=cwd,
         capture_output=True,
         timeout=180,
     )
     assert result_file.exists(), done.stderr.decode(errors="replace")[-2000:]
+    return result_file
+
+
+@pytest.mark.parametrize("mode", ["native", "virtual"])
+def test_plugin_shows_and_accepts_a_suggestion(mode: str, tmp_path: Path):
+    source = tmp_path / "mathutils.py"
+    shutil.copy(FIXTURE, source)
+    result_file = run_driver(
+        DRIVER.name, tmp_path, TREELLAMA_TEST_MODE=mode, TREELLAMA_TEST_FILE=str(source)
+    )
     result = json.loads(result_file.read_text())
 
     assert result["nvim"].startswith("0.12")
@@ -75,25 +83,14 @@ def test_plugin_navigates_renames_and_shows_context_without_a_model(tmp_path: Pa
     project = tmp_path / "index_project"
     shutil.copytree(ROOT / "tests" / "fixtures" / "index_project", project)
     (project / "treellama.toml").write_text("")  # the plugin's root marker
-    result_file = tmp_path / "result.json"
-    env = {
-        **os.environ,
-        "TREELLAMA_TEST_PLUGIN": str(ROOT / "editors" / "neovim"),
-        "TREELLAMA_TEST_FILE": str(project / "shop" / "cart.py"),
-        "TREELLAMA_TEST_PRICING": str(project / "shop" / "pricing.py"),
-        "TREELLAMA_TEST_RESULT": str(result_file),
-        "TREELLAMA_SERVER_CMD": f"{sys.executable} -m lsp_server serve",
-        "TREELLAMA_CACHE_DIR": str(tmp_path / "empty-cache"),  # no model
-        "XDG_STATE_HOME": str(tmp_path / "state"),
-    }
-    done = subprocess.run(
-        [nvim_binary(), "--headless", "--clean", "-c", f"luafile {DRIVER.with_name('nvim_code_index.lua')}"],
-        env=env,
+    result_file = run_driver(
+        "nvim_code_index.lua",
+        tmp_path,
         cwd=project,
-        capture_output=True,
-        timeout=180,
+        TREELLAMA_TEST_FILE=str(project / "shop" / "cart.py"),
+        TREELLAMA_TEST_PRICING=str(project / "shop" / "pricing.py"),
+        TREELLAMA_CACHE_DIR=str(tmp_path / "empty-cache"),  # no model
     )
-    assert result_file.exists(), done.stderr.decode(errors="replace")[-2000:]
     result = json.loads(result_file.read_text())
     assert result["attached"] and result["index_ready"], result
     assert result["definition"].endswith("shop/pricing.py:5"), result
@@ -118,25 +115,14 @@ def test_plugin_runs_reviews_applies_and_cancels_an_agent_task(tmp_path: Path):
         {"thought": "", "tool": "finish", "args": {"summary": "add() adds"}},
     ]  # fmt: skip
     script.write_text(json.dumps([json.dumps(r) for r in replies]))
-    result_file = tmp_path / "result.json"
-    env = {
-        **os.environ,
-        "TREELLAMA_TEST_PLUGIN": str(ROOT / "editors" / "neovim"),
-        "TREELLAMA_TEST_FILE": str(project / "calc.py"),
-        "TREELLAMA_TEST_RESULT": str(result_file),
-        "TREELLAMA_TEST_AGENT_SCRIPT": str(script),
-        "TREELLAMA_SERVER_CMD": f"{sys.executable} -m lsp_server serve",
-        "TREELLAMA_CACHE_DIR": str(tmp_path / "empty-cache"),  # no model: the script stands in
-        "XDG_STATE_HOME": str(tmp_path / "state"),
-    }
-    done = subprocess.run(
-        [nvim_binary(), "--headless", "--clean", "-c", f"luafile {DRIVER.with_name('nvim_agent.lua')}"],
-        env=env,
+    result_file = run_driver(
+        "nvim_agent.lua",
+        tmp_path,
         cwd=project,
-        capture_output=True,
-        timeout=180,
+        TREELLAMA_TEST_FILE=str(project / "calc.py"),
+        TREELLAMA_TEST_AGENT_SCRIPT=str(script),
+        TREELLAMA_CACHE_DIR=str(tmp_path / "empty-cache"),  # no model: the script stands in
     )
-    assert result_file.exists(), done.stderr.decode(errors="replace")[-2000:]
     result = json.loads(result_file.read_text())
     assert result["attached"] and result["done"], result.get("messages")
     assert "edit_file" in result["steps"] and "1 passed" in result["steps"], result["steps"]
@@ -151,21 +137,11 @@ def test_plugin_runs_reviews_applies_and_cancels_an_agent_task(tmp_path: Path):
 
 
 def test_checkhealth_reports_the_server_and_what_to_fix(tmp_path: Path):
-    report = tmp_path / "health.txt"
-    env = {
-        **os.environ,
-        "TREELLAMA_TEST_PLUGIN": str(ROOT / "editors" / "neovim"),
-        "TREELLAMA_TEST_RESULT": str(report),
-        "TREELLAMA_SERVER_CMD": f"{sys.executable} -m lsp_server serve",
-        "TREELLAMA_CACHE_DIR": str(tmp_path / "empty-cache"),  # no model: a problem to report
-        "XDG_STATE_HOME": str(tmp_path / "state"),
-    }
-    driver = DRIVER.with_name("nvim_health.lua")
-    done = subprocess.run(
-        [nvim_binary(), "--headless", "--clean", "-c", f"luafile {driver}"],
-        env=env, capture_output=True, timeout=120,
-    )  # fmt: skip
-    assert report.exists(), done.stderr.decode(errors="replace")[-2000:]
+    report = run_driver(
+        "nvim_health.lua",
+        tmp_path,
+        TREELLAMA_CACHE_DIR=str(tmp_path / "empty-cache"),  # no model: a problem to report
+    )
     text = report.read_text()
     assert "OK Neovim 0.12" in text and "OK server command:" in text
     assert "OK grammars" in text and "agent sandbox" in text

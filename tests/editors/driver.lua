@@ -1,0 +1,37 @@
+-- What every Neovim test driver needs: the plugin on the runtime path, coroutine-friendly
+-- sleeps and waits (timers resume the steps, so Neovim's main loop runs in between), and
+-- writing the observations to TREELLAMA_TEST_RESULT for the Python test to check.
+local M = {}
+
+vim.opt.rtp:prepend(vim.env.TREELLAMA_TEST_PLUGIN)
+vim.cmd('runtime plugin/treellama.lua')
+
+function M.finish(result)
+  result.messages = result.messages or vim.fn.execute('messages')
+  local handle = assert(io.open(vim.env.TREELLAMA_TEST_RESULT, 'w'))
+  handle:write(vim.json.encode(result))
+  handle:close()
+  vim.cmd('qall!')
+end
+
+function M.sleep(ms)
+  local co = coroutine.running()
+  vim.defer_fn(function()
+    coroutine.resume(co)
+  end, ms)
+  coroutine.yield()
+end
+
+function M.wait_until(predicate, timeout_ms)
+  local waited = 0
+  while not predicate() do
+    if waited >= timeout_ms then
+      return false
+    end
+    M.sleep(50)
+    waited = waited + 50
+  end
+  return true
+end
+
+return M
