@@ -102,7 +102,7 @@ class AgentFrontend:
         retriever = ls.code_index.retriever if ls.code_index is not None else None
         self.manager = TaskManager(
             root,
-            getattr(ls, "agent_model_for", None) or _model_for(ls),
+            ls.agent_model_for or _model_for(ls),
             ls.session.config.agent,
             self.approver,
             self._on_event,
@@ -149,7 +149,7 @@ class AgentFrontend:
             raise AgentCommandFailed(
                 "treellama.agent.start takes {instruction, effort?, approvalPolicy?}"
             )
-        if getattr(self.ls, "agent_model_for", None) is None:
+        if self.ls.agent_model_for is None:
             loaded = self.ls.models.loaded
             if loaded is not None:
                 await asyncio.wrap_future(loaded)  # a task started while the model loads waits
