@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 # pip caches the wheel afterwards.
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 
-.PHONY: demo test lint typecheck unit e2e model venv clean bench sandbox vscode
+.PHONY: demo test lint typecheck unit e2e model venv clean bench sandbox vscode llama-tools
 
 venv: $(STAMP)
 
@@ -39,6 +39,12 @@ vscode:
 	cd editors/vscode && npm ci --no-audit --no-fund --loglevel=error && npm run --silent lint && \
 	  npm run --silent compile && npm test --silent && npm run --silent package
 
+# llama.cpp's tokenizer-only GGUFs (FIM goldens of other model families) and llama-server (the
+# HTTP backend's /infill and /completion tests), from the installed llama-cpp-python's sdist.
+# llama-server is built once per version (about 6 minutes on 2 cores), then kept in the cache.
+llama-tools: $(STAMP)
+	$(PY) -m bench.llama_sources --server
+
 demo: model
 	$(PY) demo/run_demo.py
 
@@ -52,8 +58,9 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -m "not e2e and not editor"
 
-test: lint typecheck model sandbox vscode
-	$(BIN)/pytest
+# TREELLAMA_REQUIRE_FIXTURES: tests that need llama-tools fail instead of skipping.
+test: lint typecheck model sandbox vscode llama-tools
+	TREELLAMA_REQUIRE_FIXTURES=1 $(BIN)/pytest
 
 # Benchmarks print ratios against baselines measured in the same run; see README, Performance.
 bench: model

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from inference import llama_log
-from inference.fim import INSTRUCT, detect_family
+from inference import llama_log, vocab
+from inference.fim import INSTRUCT
 from inference.grammar import GrammarChooser
 from inference.kv_reuse import plan_reuse
 from inference.settings import ModelSettings
@@ -100,15 +100,14 @@ class LlamaEngine:
             self._llm = self._load(llama_cpp, path, settings, threads, gpu_layers)
         self._rebuild_context(settings.flash_attn)
         self._vocab = self._llm._model.vocab
-        architecture = str(self._llm.metadata.get("general.architecture", "unknown"))
         self.info = ModelInfo(
             path=path,
-            architecture=architecture,
+            architecture=vocab.architecture(self._llm),
             n_ctx_train=int(self._llm._model.n_ctx_train()),
             n_ctx=int(self._llm.n_ctx()),
-            fim_tokens=self._fim_tokens(),
+            fim_tokens=vocab.fim_token_ids(self._llm),
             gpu_layers=gpu_layers,
-            family=detect_family(architecture, self.has_token),
+            family=vocab.family_of(self._llm),
             n_batch=settings.n_batch,
             n_ubatch=settings.n_ubatch,
             n_threads=threads,
@@ -152,31 +151,15 @@ class LlamaEngine:
         )
         old.close()
 
-    def _fim_tokens(self) -> dict[str, int]:
-        import llama_cpp
-
-        lookups = {
-            "prefix": llama_cpp.llama_vocab_fim_pre,
-            "suffix": llama_cpp.llama_vocab_fim_suf,
-            "middle": llama_cpp.llama_vocab_fim_mid,
-        }
-        found = {}
-        for role, lookup in lookups.items():
-            token = int(lookup(self._vocab))
-            if token >= 0:
-                found[role] = token
-        return found
-
     def tokenize(self, text: str) -> list[int]:
-        return list(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+        return vocab.tokenize(self._llm, text)
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenize(text))
 
     def has_token(self, text: str) -> bool:
         """True if `text` is a single special token of this vocabulary."""
-        tokens = self.tokenize(text)
-        return len(tokens) == 1 and len(self._llm.tokenize(text.encode(), special=False)) > 1
+        return vocab.has_special_token(self._llm, text)
 
     def render_chat(self, messages: list[dict[str, str]]) -> str:
         """The prompt for `messages` in the model's own chat template (from the GGUF)."""
@@ -186,11 +169,10 @@ class LlamaEngine:
         if not template:
             text = "".join(f"### {m['role'].title()}\n{m['content']}\n\n" for m in messages)
             return text + "### Assistant\n"
-        piece = self._llm._model.token_to_piece
         formatter = Jinja2ChatFormatter(
             template=template,
-            eos_token=piece(self._llm.token_eos(), special=True).decode(errors="ignore"),
-            bos_token=piece(self._llm.token_bos(), special=True).decode(errors="ignore"),
+            eos_token=vocab.token_text(self._llm, self._llm.token_eos()),
+            bos_token=vocab.token_text(self._llm, self._llm.token_bos()),
         )
         return formatter(messages=messages).prompt  # type: ignore[arg-type]
 
@@ -291,8 +273,7 @@ class LlamaEngine:
         if is_cancelled():
             raise GenerationCancelled
         llm = self._llm
-        prompt = self.tokenize(prompt_text)
-        prompt = self._fit(prompt)
+        prompt = self._fit(vocab.prompt_tokens(self._llm, prompt_text))
         max_tokens = min(max_tokens, self.info.n_ctx - len(prompt) - 1)
         started = time.monotonic()
         limit = self._marker_index(prompt, core_marker)
@@ -375,7 +356,7 @@ class LlamaEngine:
         self, prompt_text: str, is_cancelled: Callable[[], bool], core_marker: str | None = None
     ) -> int:
         """Evaluates a prompt into the KV cache without generating; returns tokens decoded."""
-        prompt = self._fit(self.tokenize(prompt_text))
+        prompt = self._fit(vocab.prompt_tokens(self._llm, prompt_text))
         if not prompt:
             return 0
         limit = self._marker_index(prompt, core_marker)

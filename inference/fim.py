@@ -96,22 +96,15 @@ def codestral(fim: FimInput) -> str:
     return f"[SUFFIX]{fim.suffix}[PREFIX]{_plain_chunks(fim)}{fim.prefix}"
 
 
+def refact(fim: FimInput) -> str:
+    # Refact's FIM is suffix first, with StarCoder's marker tokens.
+    return f"<fim_suffix>{fim.suffix}<fim_prefix>{_plain_chunks(fim)}{fim.prefix}<fim_middle>"
+
+
 def codegemma(fim: FimInput) -> str:
     files = "".join(f"<|file_separator|>{chunk.path}\n{chunk.text}\n" for chunk in fim.chunks)
     return f"{files}<|fim_prefix|>{fim.prefix}<|fim_suffix|>{fim.suffix}<|fim_middle|>"
 
-
-# Families whose context chunks sit in their own sections before the FIM core.
-CHUNKS_BEFORE_CORE = frozenset({"qwen", "starcoder2", "starcoder", "codegemma"})
-
-QWEN_STOPS = (
-    "<|endoftext|>", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<|fim_pad|>",
-    "<|file_sep|>", "<|repo_name|>", "<|im_start|>", "<|im_end|>",
-)  # fmt: skip
-CODEGEMMA_STOPS = (
-    "<|file_separator|>", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<eos>",
-    "<end_of_turn>",
-)  # fmt: skip
 
 # Families whose context chunks sit in their own sections before the FIM core.
 CHUNKS_BEFORE_CORE = frozenset({"qwen", "starcoder2", "starcoder", "codegemma"})
@@ -143,6 +136,12 @@ FORMATS: dict[str, FimFormat] = {
             stop=("<|endoftext|>", "<filename>", "<fim_prefix>", "<fim_suffix>", "<fim_middle>"),
             markers=("<fim_prefix>", "<fim_suffix>", "<fim_middle>"),
         ),
+        FimFormat(
+            "refact",
+            refact,
+            stop=("<|endoftext|>", "<fim_prefix>", "<fim_suffix>", "<fim_middle>"),
+            markers=("<fim_suffix>", "<fim_prefix>", "<fim_middle>"),
+        ),
         FimFormat("codellama", codellama, stop=("<EOT>",), markers=("<PRE>", "<SUF>", "<MID>")),
         FimFormat(
             "deepseek",
@@ -162,7 +161,7 @@ FORMATS: dict[str, FimFormat] = {
 
 # Tried in this order: families whose markers are a superset of another's come first.
 DETECTION_ORDER = ("qwen", "codegemma", "starcoder2", "starcoder", "deepseek", "codestral",
-                   "codellama")  # fmt: skip
+                   "codellama", "refact")  # fmt: skip
 INSTRUCT = "instruct"
 
 
@@ -172,9 +171,11 @@ def detect_family(architecture: str, has_token: Callable[[str], bool]) -> str:
     Returns INSTRUCT for models without FIM tokens: they get an instruction prompt instead."""
     arch = architecture.lower()
     candidates = list(DETECTION_ORDER)
-    if arch.startswith("gemma"):
-        candidates.remove("codegemma")
-        candidates.insert(0, "codegemma")
+    # Families that share marker tokens with another are told apart by architecture.
+    for prefix, family in (("gemma", "codegemma"), ("refact", "refact")):
+        if arch.startswith(prefix):
+            candidates.remove(family)
+            candidates.insert(0, family)
     for family in candidates:
         if all(has_token(marker) for marker in FORMATS[family].markers):
             return family

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from inference.fim import FORMATS, INSTRUCT
 from inference.registry import DEFAULT_MODEL
 
 
@@ -42,11 +43,7 @@ class CompletionSettings:
     # Tokens of extra context (other files, yanks, the index) in the prompt; 0 turns it off.
     context_tokens: int = field(default=1024, metadata={"min": 0, "max": 1 << 20})
     # "auto" detects the family from the model; or one of inference.fim.FORMATS, or "instruct".
-    prompt_format: str = field(
-        default="auto",
-        metadata={"choices": ("auto", "qwen", "starcoder2", "starcoder", "codellama",
-                              "deepseek", "codestral", "codegemma", "instruct")},
-    )  # fmt: skip
+    prompt_format: str = field(default="auto", metadata={"choices": ("auto", *FORMATS, INSTRUCT)})
     # Answer from recent suggestions when the user types what was suggested.
     cache: bool = True
     # After a suggestion, compute the one that would follow it, in the background.

@@ -52,6 +52,11 @@ GOLDEN = {
         "[SUFFIX]\n\nf(1)\n[PREFIX]def f(x):\n    ",
         "[SUFFIX])\n[PREFIX]util.py\ndef helper(a):\n    return a\n\nx = helper(",
     ),
+    "refact": (
+        "<fim_suffix>\n\nf(1)\n<fim_prefix>def f(x):\n    <fim_middle>",
+        "<fim_suffix>)\n<fim_prefix>util.py\ndef helper(a):\n    return a\n\n"
+        "x = helper(<fim_middle>",
+    ),
     "codegemma": (
         "<|fim_prefix|>def f(x):\n    <|fim_suffix|>\n\nf(1)\n<|fim_middle|>",
         "<|file_separator|>util.py\ndef helper(a):\n    return a\n"
@@ -91,10 +96,11 @@ VOCABS = {
 @pytest.mark.parametrize(("family", "arch"), [
     ("qwen", "qwen2"), ("codegemma", "gemma"), ("starcoder2", "starcoder2"),
     ("starcoder", "starcoder"), ("deepseek", "llama"), ("codestral", "llama"),
-    ("codellama", "llama"),
+    ("codellama", "llama"), ("refact", "refact"),
 ])  # fmt: skip
 def test_detects_family_from_vocab(family, arch):
-    assert detect_family(arch, VOCABS[family].__contains__) == family
+    vocab = VOCABS["starcoder"] if family == "refact" else VOCABS[family]
+    assert detect_family(arch, vocab.__contains__) == family
 
 
 def test_models_without_fim_tokens_get_the_instruction_prompt():

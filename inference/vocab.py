@@ -1,0 +1,81 @@
+"""What a model's vocabulary says: how it tokenizes a prompt, and which FIM family it is.
+
+Works on any `llama_cpp.Llama`, including one loaded with `vocab_only=True` (a few MB, no
+weights), so the same code serves the engine and the tokenizer goldens in the tests."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any
+
+from inference import llama_log
+from inference.fim import detect_family
+
+
+def tokenize(llm: Any, text: str) -> list[int]:
+    """Tokens of a prompt, with special tokens spelled in it (FIM markers) parsed as such."""
+    return list(llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+
+def prompt_tokens(llm: Any, text: str) -> list[int]:
+    """Tokens of a whole prompt: with the vocabulary's BOS first when the model expects one
+    (DeepSeek-Coder, CodeLlama) and the text does not already start with it (chat templates)."""
+    import llama_cpp
+
+    tokens = tokenize(llm, text)
+    vocab = llm._model.vocab
+    if llama_cpp.llama_vocab_get_add_bos(vocab):
+        bos = int(llama_cpp.llama_vocab_bos(vocab))
+        if bos >= 0 and tokens[:1] != [bos]:
+            tokens.insert(0, bos)
+    return tokens
+
+
+def token_text(llm: Any, token: int) -> str:
+    """One token's text, special tokens spelled out. (llama-cpp-python's `token_to_piece`
+    returns its whole 32-byte buffer, NUL padding included.)"""
+    if token < 0:
+        return ""
+    return bytes(llm.detokenize([token], special=True)).decode("utf-8", errors="replace")
+
+
+def has_special_token(llm: Any, text: str) -> bool:
+    """True if `text` is one special token of this vocabulary (and not plain text)."""
+    return len(tokenize(llm, text)) == 1 and len(llm.tokenize(text.encode(), special=False)) > 1
+
+
+def fim_token_ids(llm: Any) -> dict[str, int]:
+    """The FIM token ids llama.cpp found in the GGUF's metadata or vocabulary, by role."""
+    import llama_cpp
+
+    vocab = llm._model.vocab
+    lookups = {
+        "prefix": llama_cpp.llama_vocab_fim_pre,
+        "suffix": llama_cpp.llama_vocab_fim_suf,
+        "middle": llama_cpp.llama_vocab_fim_mid,
+    }
+    found = {}
+    for role, lookup in lookups.items():
+        token = int(lookup(vocab))
+        if token >= 0:
+            found[role] = token
+    return found
+
+
+def architecture(llm: Any) -> str:
+    return str(llm.metadata.get("general.architecture", "unknown"))
+
+
+def family_of(llm: Any) -> str:
+    """The FIM prompt family for this model (inference.fim), or INSTRUCT."""
+    return detect_family(architecture(llm), lambda text: has_special_token(llm, text))
+
+
+def load_vocab(path: Path) -> Any:
+    """A tokenizer-only Llama for a GGUF: loads in milliseconds, no weights in memory."""
+    import llama_cpp
+
+    llama_log.install()
+    with contextlib.redirect_stderr(llama_log.LogWriter(llama_log.log)):
+        return llama_cpp.Llama(model_path=str(path), vocab_only=True, verbose=True)

@@ -1,0 +1,111 @@
+"""The HTTP backend's llama-server APIs (`/infill`, `/completion`) against the real llama-server,
+built from the same llama.cpp that llama-cpp-python vendors (`python -m bench.llama_sources
+--server`, run by `make test`), started on loopback with the default model."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+
+import pytest
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+from bench.llama_sources import llama_server, running_llama_server
+from inference.fim import ContextChunk, FimInput, qwen
+from inference.http_backend import HttpEngine
+from inference.model_manager import resolve_model
+from inference.settings import BackendSettings, ModelSettings
+from tests.e2e.conftest import SAMPLE, initialize_params, open_document, server_config
+
+pytestmark = pytest.mark.e2e
+
+FIM = FimInput("def add(a, b):\n    return", "\n\nprint(add(1, 2))\n")
+
+
+@pytest.fixture(scope="module")
+def server_url():
+    binary = llama_server()
+    if binary is None:
+        if os.environ.get("TREELLAMA_REQUIRE_FIXTURES"):
+            pytest.fail("llama-server is not built: run `python -m bench.llama_sources --server`")
+        pytest.skip("llama-server is not built (python -m bench.llama_sources --server)")
+    with running_llama_server(binary, resolve_model(ModelSettings()).path, 2048, 2) as url:
+        yield url
+
+
+def http(url: str, api: str) -> HttpEngine:
+    return HttpEngine(BackendSettings(kind="http", url=url, api=api, timeout_ms=60_000))
+
+
+def test_completion_with_our_prompt_matches_the_local_engine(server_url, engine):
+    remote = http(server_url, "completion").generate(
+        qwen(FIM), max_tokens=6, is_cancelled=lambda: False, fim=FIM
+    )
+    local = engine.generate(qwen(FIM), max_tokens=6, is_cancelled=lambda: False)
+    assert remote.text.strip() and remote.text == local.text
+
+
+def test_infill_formats_the_prompt_itself_and_fills_the_hole(server_url):
+    result = http(server_url, "infill").generate(
+        "", max_tokens=8, is_cancelled=lambda: False, fim=FIM
+    )
+    assert "a + b" in result.text
+
+
+def test_infill_sends_context_chunks_as_input_extra(server_url):
+    # The number can only come from the other file's chunk: the server must have used it.
+    prefix = "# the server's port number, as set in config.py\nPORT = "
+    chunk = ContextChunk("config.py", "SECRET_PORT = 48213\n")
+    engine = http(server_url, "infill")
+    without = engine.generate("", max_tokens=8, is_cancelled=lambda: False,
+                              fim=FimInput(prefix, "\n"))  # fmt: skip
+    with_chunk = engine.generate("", max_tokens=8, is_cancelled=lambda: False,
+                                 fim=FimInput(prefix, "\n", chunks=(chunk,)))  # fmt: skip
+    assert "48213" not in without.text
+    assert with_chunk.text.startswith("48213")
+
+
+def test_infill_stops_streaming_when_cancelled(server_url):
+    cancel = threading.Event()
+    seen: list[str] = []
+
+    def stop_after_first(text: str) -> bool:
+        seen.append(text)
+        cancel.set()
+        return False
+
+    result = http(server_url, "infill").generate(
+        "",
+        max_tokens=200,
+        is_cancelled=cancel.is_set,
+        should_stop=stop_after_first,
+        fim=FimInput("numbers = [", "]\n"),
+    )
+    assert result.stop_reason == "cancelled" and len(seen) == 1
+
+
+async def test_the_language_server_completes_through_llama_server_infill(server_url):
+    config: ClientServerConfig = server_config(
+        TREELLAMA_BACKEND_KIND="http",
+        TREELLAMA_BACKEND_URL=server_url,
+        TREELLAMA_BACKEND_API="infill",
+        TREELLAMA_COMPLETION_MAX_PROMPT_MS="0",
+    )
+    client = await config.start()
+    assert isinstance(client, LanguageClient)
+    try:
+        await client.initialize_session(initialize_params("visual_studio_code"))
+        uri = open_document(client, SAMPLE / "mathutils.py")
+        result = await client.text_document_inline_completion_async(
+            types.InlineCompletionParams(
+                text_document=types.TextDocumentIdentifier(uri),
+                position=types.Position(4, 4),
+                context=types.InlineCompletionContext(types.InlineCompletionTriggerKind.Invoked),
+            )
+        )
+        assert result.items and str(result.items[0].insert_text).strip()
+        await client.shutdown_session()
+    finally:
+        await asyncio.wait_for(client.stop(), 30)
