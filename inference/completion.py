@@ -109,6 +109,27 @@ def _trim_window(
     return prefix, suffix
 
 
+def cap_suffix(suffix: str, max_tokens: int, count_tokens: Callable[[str], int]) -> str:
+    """The longest run of whole lines from the start of `suffix` within `max_tokens` (the rest
+    of the cursor's line is always kept, cut to size if it alone is too long)."""
+    if max_tokens <= 0:
+        return ""
+    if count_tokens(suffix) <= max_tokens:
+        return suffix
+    lines = suffix.split("\n")
+    low, high = 1, len(lines)  # the answer keeps `low` lines: the most that fit (at least 1)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if count_tokens("\n".join(lines[:middle])) <= max_tokens:
+            low = middle
+        else:
+            high = middle - 1
+    kept = "\n".join(lines[:low])
+    if low == 1 and count_tokens(kept) > max_tokens:
+        kept = kept[: max_tokens * 2]
+    return kept + "\n" if low < len(lines) else kept
+
+
 def build_prompt(engine: CompletionEngine, prepared: _Prepared) -> tuple[str, str, FimInput]:
     """The prompt text, its family, and its parts (with the chunks that fit), within the
     context window."""
@@ -120,9 +141,8 @@ def build_prompt(engine: CompletionEngine, prepared: _Prepared) -> tuple[str, st
     count = engine.count_tokens
     budget = n_ctx - settings.max_tokens - RESERVED_TOKENS
     local_budget = budget - min(settings.context_tokens, budget // 3)
-    prefix, suffix = _trim_window(
-        prepared.window.prefix, prepared.window.suffix, local_budget, count
-    )
+    suffix = cap_suffix(prepared.window.suffix, settings.suffix_tokens, count)
+    prefix, suffix = _trim_window(prepared.window.prefix, suffix, local_budget, count)
     spare = budget - count(prefix) - count(suffix)
     chunks = tuple(pack_chunks(prepared.chunks, min(settings.context_tokens, spare), count))
     request = prepared.request

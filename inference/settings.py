@@ -6,13 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from inference.fim import FORMATS, INSTRUCT
-from inference.registry import DEFAULT_MODEL
+from inference.registry import DEFAULT_MODEL, MODELS
 
 
 @dataclass(frozen=True)
 class ModelSettings:
     # A registered model name (see `treellama model list`); ignored when `path` is set.
-    name: str = DEFAULT_MODEL
+    name: str = field(default=DEFAULT_MODEL, metadata={"choices": tuple(MODELS)})
     # Your own GGUF file. Takes precedence over `name`.
     path: str = ""
     # Optional sha256 to verify `path` against before loading it.
@@ -35,6 +35,9 @@ class CompletionSettings:
     max_lines: int = field(default=8, metadata={"min": 1, "max": 500})
     prefix_lines: int = field(default=256, metadata={"min": 1, "max": 100_000})
     suffix_lines: int = field(default=64, metadata={"min": 0, "max": 100_000})
+    # At most this many tokens of the suffix (whole lines). Every keystroke re-evaluates the
+    # suffix, since its cached cells describe the old text before it; peers cap it too.
+    suffix_tokens: int = field(default=256, metadata={"min": 0, "max": 1 << 20})
     # Prompt processing gives up after this long (0: never) and finishes in the background,
     # so the next keystroke finds the prompt cached. Like llama.vim's t_max_prompt_ms.
     max_prompt_ms: int = field(default=1500, metadata={"min": 0, "max": 600_000})

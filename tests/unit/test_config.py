@@ -66,3 +66,12 @@ def test_environment_strings_are_coerced():
     assert problems == []
     assert config.completion.enabled is False
     assert config.model.n_ctx == 2048
+
+
+def test_an_unknown_model_name_falls_back_to_the_default_model(tmp_path):
+    # VS Code sends "" for a string setting the user never set.
+    for name in ("", "gpt-99"):
+        editor = {"treellama": {"model": {"name": name}}}
+        config, problems = load_config(workspace_root=tmp_path, editor=editor, environ={})
+        assert config.model == Config().model
+        assert [problem.key for problem in problems] == ["model.name"]

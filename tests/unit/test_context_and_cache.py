@@ -1,3 +1,4 @@
+from inference.completion import cap_suffix
 from inference.context import ContextRing, jaccard, line_set, pack_chunks
 from inference.fim import ContextChunk
 from inference.kv_reuse import Run, plan_reuse
@@ -103,3 +104,16 @@ def test_stats_summary(tmp_path):
     assert summary["latencyMs"]["model"]["p50"] in (200.0, 300.0)
     assert summary["latencyMs"]["cache"]["n"] == 1
     assert summary["tokens"] == {"prompt": 200, "evaluated": 40, "generated": 20}
+
+
+def test_suffix_is_capped_to_whole_lines_within_its_token_budget():
+    def words(text: str) -> int:  # one "token" per word: enough to test the cut
+        return len(text.split())
+
+    suffix = " a b\nc d e\nf g\nh i j k\n"
+    assert cap_suffix(suffix, 100, words) == suffix
+    assert cap_suffix(suffix, 6, words) == " a b\nc d e\n"  # "f g" would make 7
+    assert cap_suffix(suffix, 7, words) == " a b\nc d e\nf g\n"
+    # The rest of the cursor's line is always kept, cut down if it alone is too long.
+    assert cap_suffix(" a b c d e f g h i j\nk\n", 2, words) == " a b\n"
+    assert cap_suffix(suffix, 0, words) == ""
