@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 # pip caches the wheel afterwards.
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 
-.PHONY: demo test lint typecheck unit e2e model venv clean bench sandbox vscode llama-tools
+.PHONY: demo test lint typecheck unit e2e model venv clean bench sandbox vscode llama-tools code-server
 
 venv: $(STAMP)
 
@@ -39,6 +39,11 @@ vscode:
 	cd editors/vscode && npm ci --no-audit --no-fund --loglevel=error && npm run --silent lint && \
 	  npm run --silent compile && npm test --silent && npm run --silent package
 
+# code-server (VS Code's workbench in a browser) and Chromium, for the VS Code extension's
+# end-to-end test. Cached once installed; skipped with a note where it cannot be installed.
+code-server:
+	sh tests/editors/install_code_server.sh
+
 # llama.cpp's tokenizer-only GGUFs (FIM goldens of other model families) and llama-server (the
 # HTTP backend's /infill and /completion tests), from the installed llama-cpp-python's sdist.
 # llama-server is built once per version (about 6 minutes on 2 cores), then kept in the cache.
@@ -59,7 +64,7 @@ unit: $(STAMP)
 	$(BIN)/pytest -m "not e2e and not editor"
 
 # TREELLAMA_REQUIRE_FIXTURES: tests that need llama-tools fail instead of skipping.
-test: lint typecheck model sandbox vscode llama-tools
+test: lint typecheck model sandbox vscode code-server llama-tools
 	TREELLAMA_REQUIRE_FIXTURES=1 $(BIN)/pytest
 
 # Benchmarks print ratios against baselines measured in the same run; see README, Performance.

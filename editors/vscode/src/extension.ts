@@ -5,6 +5,7 @@
 
 import * as vscode from 'vscode';
 import {
+  DidChangeConfigurationNotification,
   ExecuteCommandRequest,
   LanguageClient,
   LanguageClientOptions,
@@ -136,8 +137,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const clientOptions: LanguageClientOptions = {
     documentSelector: [{ scheme: 'file' }],
     initializationOptions: settingsForServer(),
-    synchronize: { configurationSection: 'treellama' },
+    // Not `synchronize.configurationSection`: that sends VS Code's raw section, with the
+    // extension's own keys (serverPath) and empty strings for unset settings, which the server
+    // would rightly call bad configuration. Changes and pulls get the mapped settings instead.
     middleware: {
+      workspace: {
+        configuration: (params) =>
+          params.items.map((item) => (item.section === 'treellama' ? settingsForServer().treellama : null)),
+      },
       provideInlineCompletionItems: async (document, position, completionContext, token, next) => {
         const started = Date.now();
         const result = await next(document, position, completionContext, token);
@@ -155,6 +162,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     },
   };
   client = new LanguageClient('treellama', 'treellama', serverOptions, clientOptions);
+  context.subscriptions.push(
+    vscode.workspace.onDidChangeConfiguration((event) => {
+      if (event.affectsConfiguration('treellama') && client) {
+        void client.sendNotification(DidChangeConfigurationNotification.type, { settings: settingsForServer() });
+      }
+    }),
+  );
 
   const view = new AgentView();
   context.subscriptions.push(vscode.window.registerTreeDataProvider('treellama.agent', view));
