@@ -36,7 +36,7 @@ class CompletionSettings:
     prefix_lines: int = field(default=256, metadata={"min": 1, "max": 100_000})
     suffix_lines: int = field(default=64, metadata={"min": 0, "max": 100_000})
     # At most this many tokens of the suffix (whole lines). Every keystroke re-evaluates the
-    # suffix, since its cached cells describe the old text before it; peers cap it too.
+    # suffix, since its cached cells describe the old text before it.
     suffix_tokens: int = field(default=256, metadata={"min": 0, "max": 1 << 20})
     # Prompt processing gives up after this long (0: never) and finishes in the background,
     # so the next keystroke finds the prompt cached. Like llama.vim's t_max_prompt_ms.

@@ -133,7 +133,8 @@ def test_plugin_runs_reviews_applies_and_cancels_an_agent_task(tmp_path: Path):
     assert result["cancelled"] == "cancelled" and result["cancel_ms"] < 10000, result
     assert "**cancelled**" in result["second_steps"]
     assert result.get("stats"), result.get("messages")
-    assert result["stats"].startswith("# treellama statistics") and "- completions: " in result["stats"]
+    assert result["stats"].startswith("# treellama statistics")
+    assert "- completions: " in result["stats"]
 
 
 def test_checkhealth_reports_the_server_and_what_to_fix(tmp_path: Path):

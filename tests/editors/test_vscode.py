@@ -3,7 +3,8 @@ its extension host and inline-suggestion UI) in headless Chromium, driven by Pla
 
 The packaged `.vsix` (built by `make vscode`) is installed into a fresh code-server, which starts
 `treellama serve` through the extension; the driver (editors/vscode/e2e/driver.mjs) opens a file,
-waits for ghost text, accepts it with Tab, saves, and opens "Show what the model saw". Provided
+waits for ghost text, accepts it with Tab, saves, and opens "Show what the model saw"; and it
+starts an agent task (a scripted agent model), shows its steps, its diff, and applies it. Provided
 by `make test` (tests/editors/install_code_server.sh); elsewhere it skips unless
 TREELLAMA_REQUIRE_FIXTURES is set."""
 
@@ -23,6 +24,7 @@ import pytest
 
 from inference.paths import cache_dir
 from inference.stats import read_stats
+from tests.agent.conftest import make_repo
 
 ROOT = Path(__file__).resolve().parents[2]
 EXTENSION = ROOT / "editors" / "vscode"
@@ -46,7 +48,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_extension_shows_accepts_and_reports_a_suggestion_in_vscode(tmp_path: Path):
+def run_vscode(tmp_path: Path, workspace: Path, scenario: str, *args: str, **env: str) -> dict:
+    """Installs the packaged extension into a fresh code-server for `workspace`, runs the
+    driver's `scenario` against it in headless Chromium, and returns what the driver saw."""
     install = cache_dir() / "code-server" / CODE_SERVER_VERSION
     code_server = requirement(install / "node_modules" / ".bin" / "code-server", "code-server")
     requirement(install / ".complete", "a finished code-server install")
@@ -54,10 +58,6 @@ def test_extension_shows_accepts_and_reports_a_suggestion_in_vscode(tmp_path: Pa
     vsix = requirement(EXTENSION / "treellama.vsix", "the packaged extension")
     requirement(EXTENSION / "node_modules" / "playwright-core", "playwright-core")
 
-    workspace = tmp_path / "workspace"
-    workspace.mkdir()
-    source = workspace / "mathutils.py"
-    shutil.copy(FIXTURE, source)
     user_data, extensions = tmp_path / "user-data", tmp_path / "extensions"
     (user_data / "User").mkdir(parents=True)
     (user_data / "User" / "settings.json").write_text(json.dumps({
@@ -71,18 +71,14 @@ def test_extension_shows_accepts_and_reports_a_suggestion_in_vscode(tmp_path: Pa
     common = ["--user-data-dir", str(user_data), "--extensions-dir", str(extensions)]
     subprocess.run([str(code_server), *common, "--install-extension", str(vsix)],
                    check=True, capture_output=True, timeout=120)  # fmt: skip
-
-    stats = tmp_path / "stats.jsonl"
     port = free_port()
     server = subprocess.Popen(
         [str(code_server), *common, "--auth", "none", "--bind-addr", f"127.0.0.1:{port}",
          "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust",
          str(workspace)],
-        env={**os.environ, "TREELLAMA_STATS_FILE": str(stats)},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        url = f"http://127.0.0.1:{port}/?folder={workspace}"
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -92,25 +88,56 @@ def test_extension_shows_accepts_and_reports_a_suggestion_in_vscode(tmp_path: Pa
                 assert time.monotonic() < deadline and server.poll() is None, "no code-server"
                 time.sleep(0.5)
         result_file = tmp_path / "result.json"
+        url = f"http://127.0.0.1:{port}/?folder={workspace}"
         driver = subprocess.run(
-            ["node", str(EXTENSION / "e2e" / "driver.mjs"), url, source.name, "5", "5",
-             str(result_file)],
+            ["node", str(EXTENSION / "e2e" / "driver.mjs"), scenario, url, str(result_file), *args],
             cwd=EXTENSION, env={**os.environ, "CHROMIUM": str(chromium)},
             capture_output=True, timeout=420,
         )  # fmt: skip
         assert result_file.exists(), driver.stderr.decode(errors="replace")[-3000:]
-        result = json.loads(result_file.read_text())
+        result: dict = json.loads(result_file.read_text())
     finally:
         server.terminate()
         server.wait(30)
+    assert "error" not in result, result  # the screenshot is beside result.json
+    return result
 
-    assert "error" not in result, result
+
+def test_a_suggestion_is_shown_accepted_and_reported_in_vscode(tmp_path: Path):
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    source = workspace / "mathutils.py"
+    shutil.copy(FIXTURE, source)
+    stats = tmp_path / "stats.jsonl"
+    result = run_vscode(tmp_path, workspace, "completion", source.name, "5", "5",
+                        TREELLAMA_STATS_FILE=str(stats))  # fmt: skip
     assert result["ghostText"].strip(), result
-    # Tab put the suggestion into the file, under the cursor's line.
+    # Tab put the suggestion into the file, on the cursor's line.
     lines = source.read_text().split("\n")
-    assert lines[4].strip() and lines[4] != "    ", lines[:8]
+    assert lines[4].strip(), lines[:8]
     assert "fim_prefix" in result["promptShown"]
     # The extension told the server what was shown and accepted (local statistics).
-    events = read_stats(stats)
-    kinds = {event.get("event") for event in events}
+    kinds = {event.get("event") for event in read_stats(stats)}
     assert {"completion", "shown", "accepted"} <= kinds, kinds
+
+
+def test_an_agent_task_runs_is_reviewed_and_applied_in_vscode(tmp_path: Path):
+    project = make_repo(tmp_path / "project")
+    script = tmp_path / "script.json"
+    replies = [
+        {"thought": "", "tool": "edit_file",
+         "args": {"path": "calc.py", "old": "return a - b", "new": "return a + b"}},
+        {"thought": "", "tool": "run_tests", "args": {}},
+        {"thought": "", "tool": "finish", "args": {"summary": "add() adds"}},
+    ]  # fmt: skip
+    script.write_text(json.dumps([json.dumps(reply) for reply in replies]))
+    result = run_vscode(
+        tmp_path,
+        project,
+        "agent",
+        TREELLAMA_TEST_AGENT_SCRIPT=str(script),  # a scripted agent model: no weights needed
+        TREELLAMA_CACHE_DIR=str(tmp_path / "empty-cache"),
+    )
+    assert "edit_file" in result["agentView"] and "run_tests" in result["agentView"], result
+    assert "return a + b" in result["diffShown"].replace("\xa0", " "), result  # Monaco's spaces
+    assert (project / "calc.py").read_text() == "def add(a, b):\n    return a + b\n"

@@ -1,37 +1,33 @@
-// Drives the real VS Code workbench (code-server) in headless Chromium, as a user would:
-// the treellama extension must start `treellama serve`, show its status bar item, put an
-// inline suggestion (ghost text) at the cursor, take it with Tab, and show what the model saw.
+// Drives the real VS Code workbench (code-server) in headless Chromium, as a user would.
 //
-//   node e2e/driver.mjs URL FILE_NAME LINE COLUMN RESULT_JSON
+//   node e2e/driver.mjs completion URL RESULT_JSON FILE_NAME LINE COLUMN
+//     the extension starts `treellama serve` and shows its status bar item; ghost text appears
+//     at the cursor, Tab takes it, the file is saved, "Show what the model saw" opens the prompt.
+//   node e2e/driver.mjs agent URL RESULT_JSON
+//     an agent task is started from the command palette, its steps show in the agent view, its
+//     diff opens in the diff editor, and it is applied through the refactor preview and saved.
 //
-// Writes what it saw to RESULT_JSON; the assertions live in tests/editors/test_vscode.py.
+// Writes what it saw to RESULT_JSON (and a screenshot beside it); the assertions live in
+// tests/editors/test_vscode.py.
 import { writeFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 
-const [url, fileName, line, column, resultPath] = process.argv.slice(2);
+const [scenario, url, resultPath, ...rest] = process.argv.slice(2);
 const result = { steps: [] };
 const step = (name) => {
   result.steps.push(name);
   console.error(`vscode driver: ${name}`);
 };
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  // No network beyond loopback here: Chromium's background services would only fail.
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-try {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  await page.goto(url);
-  await page.waitForSelector('.monaco-workbench', { timeout: 120_000 });
-  step('workbench');
+async function command(page, title) {
+  await page.keyboard.press('F1');
+  await page.keyboard.type(title);
+  await page.waitForTimeout(700);
+  await page.keyboard.press('Enter');
+}
 
-  // The extension's status bar item; it starts with the server.
-  const status = page.locator('.statusbar-item', { hasText: 'treellama' }).first();
-  await status.waitFor({ timeout: 120_000 });
-  step('status bar item');
-
+async function completion(page, status) {
+  const [fileName, line, column] = rest;
   await page.keyboard.press('Control+P');
   await page.keyboard.type(fileName);
   await page.waitForTimeout(1000);
@@ -45,15 +41,12 @@ try {
   await page.keyboard.press('Enter');
   await page.waitForTimeout(500);
 
-  // Ask for a suggestion until one shows: the first request may wait for the model to load.
+  // Ask until a suggestion shows: the first request may wait for the model to load.
   const ghost = page.locator('.ghost-text-decoration, .ghost-text').first();
   const deadline = Date.now() + 240_000;
   while (!(await ghost.isVisible())) {
     if (Date.now() > deadline) throw new Error('no ghost text appeared');
-    await page.keyboard.press('F1');
-    await page.keyboard.type('Trigger Inline Suggestion');
-    await page.waitForTimeout(500);
-    await page.keyboard.press('Enter');
+    await command(page, 'Trigger Inline Suggestion');
     await page.waitForTimeout(3000);
   }
   result.ghostText = await ghost.textContent();
@@ -66,22 +59,69 @@ try {
   await page.waitForTimeout(1500);
   step('accepted and saved');
 
-  await page.keyboard.press('F1');
-  await page.keyboard.type('treellama: Show what the model saw');
-  await page.waitForTimeout(1000);
-  await page.keyboard.press('Enter');
+  await command(page, 'treellama: Show what the model saw');
   const prompt = page.locator('.monaco-editor .view-lines', { hasText: 'fim_prefix' }).first();
   await prompt.waitFor({ timeout: 30_000 });
   result.promptShown = (await prompt.textContent())?.slice(0, 2000);
   step('prompt shown');
+}
+
+async function agent(page) {
+  await command(page, 'treellama: Start an agent task');
+  await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
+  await page.keyboard.type('make add() add');
+  await page.keyboard.press('Enter');
+  await page.waitForTimeout(700);
+  await page.keyboard.type('low');
+  await page.keyboard.press('Enter');
+  step('task started');
+
+  const view = page.locator('.pane', { hasText: 'TREELLAMA AGENT' }).first();
+  await view.locator('.pane-header').click();
+  await view.locator('.monaco-list-row', { hasText: 'done' }).first().waitFor({ timeout: 120_000 });
+  result.agentView = (await view.locator('.pane-body').textContent())?.trim();
+  step('steps shown');
+
+  await command(page, "treellama: Review the agent task's diff");
+  await page.waitForSelector('.monaco-diff-editor', { timeout: 30_000 });
+  result.diffShown = await page.locator('.monaco-diff-editor .modified .view-lines').first().innerText();
+  step('diff shown');
+
+  await command(page, "treellama: Apply the agent task's changes");
+  // The edit asks for confirmation (needsConfirmation): VS Code's refactor preview lists the
+  // change unticked; the user ticks the file, then applies.
+  const file = page.locator('.panel input[type="checkbox"]').first();
+  await file.waitFor({ timeout: 30_000 });
+  await file.click();
+  await page.locator('.panel .monaco-button', { hasText: /^Apply$/ }).first().click();
+  await page.waitForTimeout(1000);
+  await command(page, 'File: Save All');
+  await page.waitForTimeout(1500);
+  step('applied and saved');
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  // No network beyond loopback here: Chromium's background services would only fail.
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+try {
+  await page.goto(url);
+  await page.waitForSelector('.monaco-workbench', { timeout: 120_000 });
+  step('workbench');
+  // The extension's status bar item; it appears once the extension has started the server.
+  const status = page.locator('.statusbar-item', { hasText: 'treellama' }).first();
+  await status.waitFor({ timeout: 120_000 });
+  step('status bar item');
+  await (scenario === 'agent' ? agent(page) : completion(page, status));
 } catch (error) {
   result.error = String(error);
 } finally {
   // What the screen showed last: the first thing to look at when this fails.
-  for (const page of browser.contexts().flatMap((context) => context.pages())) {
-    result.statusBar = await page.locator('.statusbar').textContent().catch(() => null);
-    await page.screenshot({ path: resultPath.replace(/\.json$/, '.png') }).catch(() => {});
-  }
+  result.statusBar = await page.locator('.statusbar').innerText().catch(() => null);
+  await page.screenshot({ path: resultPath.replace(/\.json$/, '.png') }).catch(() => {});
   writeFileSync(resultPath, JSON.stringify(result, null, 2));
   await browser.close();
 }
