@@ -14,7 +14,9 @@ post-processing) with the index of the whole package, under several context cond
   definitions  only the definitions of names near the cursor (whole bodies, capped);
   signatures   only those definitions' signatures;
   imported     only the signatures of what the file imports from the workspace;
-  similar      only BM25-similar chunks.
+  similar      only BM25-similar chunks;
+  callee       an upper bound, not a retrieval: the definition of the function the answer
+               calls (known only from the answer), as the one context chunk.
 
 The file's own part of the prompt is identical across conditions, so the KV cache keeps it and
 only the context chunks are evaluated again. Greedy decoding, no time caps.
@@ -54,7 +56,7 @@ PACKAGES = (
     ("click", "8.1.7", "src/click"),
     ("flask", "3.1.0", "src/flask"),
 )
-CONDITIONS = ("none", "retrieval", "definitions", "signatures", "imported", "similar")
+CONDITIONS = ("none", "retrieval", "definitions", "signatures", "imported", "similar", "callee")
 KINDS = {
     "retrieval": None,  # the product's default
     "definitions": frozenset({"definition", "definition-by-name"}),
@@ -151,6 +153,9 @@ class ConditionSource:
             self.last = []
             return ()
         retriever = self.retrievers[self.condition]
+        if self.condition == "callee":
+            self.last = self.callee_chunks(retriever, case)
+            return self.last
         kinds = KINDS[self.condition]
         found = retriever.retrieve(
             case.root / case.path, text, line, window_start=window_start, budget_ms=10_000,
@@ -158,6 +163,15 @@ class ConditionSource:
         )  # fmt: skip
         self.last = [ContextChunk(s.path, s.text, "index") for s in reversed(found.snippets)]
         return self.last
+
+    @staticmethod
+    def callee_chunks(retriever: Retriever, case: Case) -> list[ContextChunk]:
+        rows = [
+            row for row in retriever.index.store.definitions_named(case.callee, 20)
+            if row.path == case.defined_in and row.kind in ("function", "class")
+        ]  # fmt: skip
+        text = retriever._definition_text(rows[0]) if rows else None
+        return [ContextChunk(case.defined_in, text, "index")] if text else []
 
 
 def evaluate(
@@ -169,6 +183,7 @@ def evaluate(
             "retrieval": Retriever(index), "definitions": Retriever(index),
             "signatures": Retriever(index, definition_style="signature"),
             "imported": Retriever(index), "similar": Retriever(index),
+            "callee": Retriever(index),
         })
         for package, index in indexes.items()
     }  # fmt: skip
