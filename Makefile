@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 # pip caches the wheel afterwards.
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 
-.PHONY: demo test lint typecheck unit e2e model venv clean bench sandbox vscode llama-tools code-server
+.PHONY: demo test lint typecheck unit e2e model venv clean bench sandbox vscode llama-tools code-server emacs
 
 venv: $(STAMP)
 
@@ -44,6 +44,14 @@ vscode:
 code-server:
 	sh tests/editors/install_code_server.sh
 
+# Emacs with eglot, for the eglot end-to-end test: Debian's Emacs 28 needs the elpa-eglot
+# package (Emacs 29 and later have eglot built in). Installed when missing and possible.
+emacs:
+	@emacs --batch -q --eval "(require 'eglot)" >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && \
+	  command -v apt-get >/dev/null 2>&1 && { apt-get install -y -q emacs-nox elpa-eglot >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q emacs-nox elpa-eglot >/dev/null 2>&1; }; }; } || \
+	  echo "note: Emacs with eglot is not installed; the eglot test will skip"
+
 # llama.cpp's tokenizer-only GGUFs (FIM goldens of other model families) and llama-server (the
 # HTTP backend's /infill and /completion tests), from the installed llama-cpp-python's sdist.
 # llama-server is built once per version (about 6 minutes on 2 cores), then kept in the cache.
@@ -64,7 +72,7 @@ unit: $(STAMP)
 	$(BIN)/pytest -m "not e2e and not editor"
 
 # TREELLAMA_REQUIRE_FIXTURES: tests that need llama-tools fail instead of skipping.
-test: lint typecheck model sandbox vscode code-server llama-tools
+test: lint typecheck model sandbox vscode code-server emacs llama-tools
 	TREELLAMA_REQUIRE_FIXTURES=1 $(BIN)/pytest
 
 # Benchmarks print ratios against baselines measured in the same run; see README, Performance.
