@@ -143,6 +143,21 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def wait_until_serving(
+    url: str, process: subprocess.Popen, what: str, timeout_s: float = 120
+) -> None:
+    """Polls `url` until it answers 2xx; raises if `process` exits first or time runs out."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(f"{what} did not start") from None
+            time.sleep(0.3)
+
+
 @contextlib.contextmanager
 def llama_cpp_server(model: Path, n_ctx: int, threads: int) -> Iterator[str]:
     """llama-cpp-python's own OpenAI-compatible server, on loopback only."""
@@ -154,15 +169,7 @@ def llama_cpp_server(model: Path, n_ctx: int, threads: int) -> Iterator[str]:
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/v1/models", timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("llama_cpp.server did not start") from None
-                time.sleep(0.3)
+        wait_until_serving(f"{base}/v1/models", process, "llama_cpp.server")
         yield base
     finally:
         process.terminate()

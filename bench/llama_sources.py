@@ -24,11 +24,10 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+from bench.common import free_port, wait_until_serving
 from inference.paths import cache_dir
 
 PACKAGE = "llama_cpp_python"
@@ -127,14 +126,6 @@ def install_server(built: Path) -> None:
     partial.rename(server_dir() / "llama-server")
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextlib.contextmanager
 def running_llama_server(binary: Path, model: Path, n_ctx: int, threads: int) -> Iterator[str]:
     """llama-server on loopback with `model`; yields its base URL, stops it afterwards."""
@@ -150,15 +141,7 @@ def running_llama_server(binary: Path, model: Path, n_ctx: int, threads: int) ->
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/health", timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError(f"llama-server did not start ({binary})") from None
-                time.sleep(0.3)
+        wait_until_serving(f"{base}/health", process, f"llama-server ({binary})")
         yield base
     finally:
         process.terminate()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,19 @@ from agent.worktree import TaskTree
 CALC = "def add(a, b):\n    return a - b\n"
 TEST_CALC = "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"
 TEST_COMMAND = f"{sys.executable} -m pytest -q -p no:cacheprovider"
+
+
+def write_fix_add_script(path: Path) -> Path:
+    """The replies of a scripted agent model (for editor tests, where its words don't matter)
+    that fixes make_repo's add(), runs the tests and finishes."""
+    replies = [
+        {"thought": "", "tool": "edit_file",
+         "args": {"path": "calc.py", "old": "return a - b", "new": "return a + b"}},
+        {"thought": "", "tool": "run_tests", "args": {}},
+        {"thought": "", "tool": "finish", "args": {"summary": "add() adds"}},
+    ]  # fmt: skip
+    path.write_text(json.dumps([json.dumps(reply) for reply in replies]))
+    return path
 
 
 def git(root: Path, *args: str) -> str:

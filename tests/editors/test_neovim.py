@@ -104,17 +104,10 @@ def test_plugin_navigates_renames_and_shows_context_without_a_model(tmp_path: Pa
 def test_plugin_runs_reviews_applies_and_cancels_an_agent_task(tmp_path: Path):
     """With a scripted agent model (its words don't matter here): the live steps, the diff in
     diff mode, apply through Neovim's workspace/applyEdit, and cancel."""
-    from tests.agent.conftest import make_repo
+    from tests.agent.conftest import make_repo, write_fix_add_script
 
     project = make_repo(tmp_path / "project")
-    script = tmp_path / "script.json"
-    replies = [
-        {"thought": "", "tool": "edit_file",
-         "args": {"path": "calc.py", "old": "return a - b", "new": "return a + b"}},
-        {"thought": "", "tool": "run_tests", "args": {}},
-        {"thought": "", "tool": "finish", "args": {"summary": "add() adds"}},
-    ]  # fmt: skip
-    script.write_text(json.dumps([json.dumps(r) for r in replies]))
+    script = write_fix_add_script(tmp_path / "script.json")
     result_file = run_driver(
         "nvim_agent.lua",
         tmp_path,

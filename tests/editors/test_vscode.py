@@ -13,18 +13,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from bench.common import free_port, wait_until_serving
 from inference.paths import cache_dir
 from inference.stats import read_stats
-from tests.agent.conftest import make_repo
+from tests.agent.conftest import make_repo, write_fix_add_script
 
 ROOT = Path(__file__).resolve().parents[2]
 EXTENSION = ROOT / "editors" / "vscode"
@@ -40,12 +38,6 @@ def requirement(found: Path | str | None, what: str) -> Path:
             pytest.fail(f"{what} is missing: run `make test` (or `make vscode code-server`)")
         pytest.skip(f"{what} is not installed (make code-server)")
     return Path(found)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def run_vscode(tmp_path: Path, workspace: Path, scenario: str, *args: str, **env: str) -> dict:
@@ -79,14 +71,7 @@ def run_vscode(tmp_path: Path, workspace: Path, scenario: str, *args: str, **env
         env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline and server.poll() is None, "no code-server"
-                time.sleep(0.5)
+        wait_until_serving(f"http://127.0.0.1:{port}/healthz", server, "code-server", 60)
         result_file = tmp_path / "result.json"
         url = f"http://127.0.0.1:{port}/?folder={workspace}"
         driver = subprocess.run(
@@ -123,14 +108,7 @@ def test_a_suggestion_is_shown_accepted_and_reported_in_vscode(tmp_path: Path):
 
 def test_an_agent_task_runs_is_reviewed_and_applied_in_vscode(tmp_path: Path):
     project = make_repo(tmp_path / "project")
-    script = tmp_path / "script.json"
-    replies = [
-        {"thought": "", "tool": "edit_file",
-         "args": {"path": "calc.py", "old": "return a - b", "new": "return a + b"}},
-        {"thought": "", "tool": "run_tests", "args": {}},
-        {"thought": "", "tool": "finish", "args": {"summary": "add() adds"}},
-    ]  # fmt: skip
-    script.write_text(json.dumps([json.dumps(reply) for reply in replies]))
+    script = write_fix_add_script(tmp_path / "script.json")
     result = run_vscode(
         tmp_path,
         project,

@@ -73,10 +73,13 @@ def test_unreachable_server_is_a_clear_error():
         HttpEngine(BackendSettings(kind="http", url="http://127.0.0.1:9", timeout_ms=500))
 
 
-async def test_the_language_server_completes_through_the_http_backend(server_url):
+async def complete_over_lsp(server_url: str, api: str) -> tuple[str, dict]:
+    """Starts the language server on the HTTP backend `api` at `server_url`, asks for an inline
+    completion in the sample project, and returns its text and the server's status."""
     config: ClientServerConfig = server_config(
         TREELLAMA_BACKEND_KIND="http",
         TREELLAMA_BACKEND_URL=server_url,
+        TREELLAMA_BACKEND_API=api,
         # This is about the route through HTTP, not the time caps: a busy machine must not
         # turn it into an empty answer.
         TREELLAMA_COMPLETION_MAX_PROMPT_MS="0",
@@ -93,11 +96,16 @@ async def test_the_language_server_completes_through_the_http_backend(server_url
                 context=types.InlineCompletionContext(types.InlineCompletionTriggerKind.Invoked),
             )
         )
-        assert result.items and str(result.items[0].insert_text).strip()
         status = await client.workspace_execute_command_async(
             types.ExecuteCommandParams(command="treellama.status")
         )
-        assert status["model"]["name"] == server_url
         await client.shutdown_session()
     finally:
         await asyncio.wait_for(client.stop(), 30)
+    return (str(result.items[0].insert_text) if result.items else ""), status
+
+
+async def test_the_language_server_completes_through_the_http_backend(server_url):
+    text, status = await complete_over_lsp(server_url, "openai-completions")
+    assert text.strip()
+    assert status["model"]["name"] == server_url

@@ -4,20 +4,16 @@ built from the same llama.cpp that llama-cpp-python vendors (`python -m bench.ll
 
 from __future__ import annotations
 
-import asyncio
 import os
 import threading
 
 import pytest
-from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient
 
 from bench.llama_sources import llama_server, running_llama_server
 from inference.fim import ContextChunk, FimInput, qwen
-from inference.http_backend import HttpEngine
 from inference.model_manager import resolve_model
-from inference.settings import BackendSettings, ModelSettings
-from tests.e2e.conftest import SAMPLE, initialize_params, open_document, server_config
+from inference.settings import ModelSettings
+from tests.inference.test_http_backend import complete_over_lsp, http
 
 pytestmark = pytest.mark.e2e
 
@@ -33,10 +29,6 @@ def server_url():
         pytest.skip("llama-server is not built (python -m bench.llama_sources --server)")
     with running_llama_server(binary, resolve_model(ModelSettings()).path, 2048, 2) as url:
         yield url
-
-
-def http(url: str, api: str) -> HttpEngine:
-    return HttpEngine(BackendSettings(kind="http", url=url, api=api, timeout_ms=60_000))
 
 
 def test_completion_with_our_prompt_matches_the_local_engine(server_url, engine):
@@ -87,25 +79,6 @@ def test_infill_stops_streaming_when_cancelled(server_url):
 
 
 async def test_the_language_server_completes_through_llama_server_infill(server_url):
-    config: ClientServerConfig = server_config(
-        TREELLAMA_BACKEND_KIND="http",
-        TREELLAMA_BACKEND_URL=server_url,
-        TREELLAMA_BACKEND_API="infill",
-        TREELLAMA_COMPLETION_MAX_PROMPT_MS="0",
-    )
-    client = await config.start()
-    assert isinstance(client, LanguageClient)
-    try:
-        await client.initialize_session(initialize_params("visual_studio_code"))
-        uri = open_document(client, SAMPLE / "mathutils.py")
-        result = await client.text_document_inline_completion_async(
-            types.InlineCompletionParams(
-                text_document=types.TextDocumentIdentifier(uri),
-                position=types.Position(4, 4),
-                context=types.InlineCompletionContext(types.InlineCompletionTriggerKind.Invoked),
-            )
-        )
-        assert result.items and str(result.items[0].insert_text).strip()
-        await client.shutdown_session()
-    finally:
-        await asyncio.wait_for(client.stop(), 30)
+    text, status = await complete_over_lsp(server_url, "infill")
+    assert text.strip()
+    assert status["model"]["name"] == server_url
