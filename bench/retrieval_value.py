@@ -16,7 +16,10 @@ post-processing) with the index of the whole package, under several context cond
   imported     only the signatures of what the file imports from the workspace;
   similar      only BM25-similar chunks;
   callee       an upper bound, not a retrieval: the definition of the function the answer
-               calls (known only from the answer), as the one context chunk.
+               calls (known only from the answer), as the one context chunk;
+  guided       two passes (RepoCoder's iterative retrieval): the definitions of what the
+               model's own answer without context calls, resolved through the file's imports,
+               then the completion again with them.
 
 The file's own part of the prompt is identical across conditions, so the KV cache keeps it and
 only the context chunks are evaluated again. Greedy decoding, no time caps.
@@ -29,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import re
 import shutil
 import tempfile
 import time
@@ -56,7 +60,9 @@ PACKAGES = (
     ("click", "8.1.7", "src/click"),
     ("flask", "3.1.0", "src/flask"),
 )
-CONDITIONS = ("none", "retrieval", "definitions", "signatures", "imported", "similar", "callee")
+CONDITIONS = (
+    "none", "retrieval", "definitions", "signatures", "imported", "similar", "callee", "guided",
+)  # fmt: skip
 KINDS = {
     "retrieval": None,  # the product's default
     "definitions": frozenset({"definition", "definition-by-name"}),
@@ -144,6 +150,7 @@ class ConditionSource:
         self.condition = "none"
         self.case: Case | None = None
         self.last: list[ContextChunk] = []
+        self.first_answer = ""  # the answer without context, for "guided"
 
     def chunks_for(
         self, uri: str, path: str, text: str, line: int, window_start: int
@@ -155,6 +162,9 @@ class ConditionSource:
         retriever = self.retrievers[self.condition]
         if self.condition == "callee":
             self.last = self.callee_chunks(retriever, case)
+            return self.last
+        if self.condition == "guided":
+            self.last = self.guided_chunks(retriever, case, text, self.first_answer)
             return self.last
         kinds = KINDS[self.condition]
         found = retriever.retrieve(
@@ -173,6 +183,21 @@ class ConditionSource:
         text = retriever._definition_text(rows[0]) if rows else None
         return [ContextChunk(case.defined_in, text, "index")] if text else []
 
+    @staticmethod
+    def guided_chunks(
+        retriever: Retriever, case: Case, text: str, answer: str
+    ) -> list[ContextChunk]:
+        tree = parse(text.encode("utf-8"), "python")
+        imports = _python_imports(tree.root_node) if tree is not None else []
+        chunks = []
+        for name in dict.fromkeys(re.findall(r"([A-Za-z_]\w*)\s*\(", answer)):
+            rows = retriever.navigator._through_imports(case.path, imports, name)
+            rows = [r for r in rows if r.path != case.path and r.kind in ("function", "class")]
+            chunk_text = retriever._definition_text(rows[0]) if rows else None
+            if chunk_text:
+                chunks.append(ContextChunk(rows[0].path, chunk_text, "index"))
+        return chunks
+
 
 def evaluate(
     model: str, cases: list[Case], indexes: dict[str, WorkspaceIndex], conditions: Sequence[str]
@@ -183,7 +208,7 @@ def evaluate(
             "retrieval": Retriever(index), "definitions": Retriever(index),
             "signatures": Retriever(index, definition_style="signature"),
             "imported": Retriever(index), "similar": Retriever(index),
-            "callee": Retriever(index),
+            "callee": Retriever(index), "guided": Retriever(index),
         })
         for package, index in indexes.items()
     }  # fmt: skip
@@ -203,6 +228,8 @@ def evaluate(
             )  # fmt: skip
             future, _ = service.submit(request, SETTINGS)
             answer = future.result().text.split("\n")[0].rstrip()
+            if condition == "none":
+                source.first_answer = answer
             row[condition] = answer == case.expected
             row[f"{condition}_chunks"] = len(source.last)
             row[f"{condition}_has_definition"] = any(c.path == case.defined_in for c in source.last)
@@ -224,6 +251,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--conditions", nargs="+", default=list(CONDITIONS), choices=CONDITIONS)
     args = parser.parse_args()
+    if "guided" in args.conditions and "none" not in args.conditions:
+        parser.error("guided needs the answer without context: add the condition none")
+    args.conditions = sorted(set(args.conditions), key=CONDITIONS.index)  # none before guided
     rng = random.Random(args.seed)
     work = Path(tempfile.mkdtemp(prefix="treellama-bench-retrieval-"))
     indexes: dict[str, WorkspaceIndex] = {}
