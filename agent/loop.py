@@ -48,8 +48,9 @@ BUDGETS = {
     "high": Budget(max_steps=50, max_tokens=400_000, max_wall_s=3600, plan_steps=8),
 }
 REPEATED = (
-    "\n\nYou made this same call last step and got the same result. Do something different: "
-    "read the code involved, change it with edit_file, or finish."
+    "\n\nYou made this same call last step and got the same result. Do something different "
+    "(the next step cannot use {tool}): read the code involved, change it with edit_file, or "
+    "finish."
 )
 COMPACT_AT = 0.7  # of the model's context
 KEEP_EXCHANGES = 2
@@ -128,6 +129,7 @@ class AgentLoop:
         self.last_prompt_tokens = 0
         self.format_errors = 0
         self.last_signature: tuple[str, str, str] | None = None
+        self.stuck_tool = ""  # a tool whose call just repeated with the same result
         task = f"The task:\n{instruction.strip()}"
         if overview:
             task += f"\n\nThe project's files:\n{overview}"
@@ -245,7 +247,12 @@ class AgentLoop:
         self._take_steering()
         self._compact_if_needed()
         self.step += 1
-        grammar = call_grammar(escalate=self.context.rules.policy == "on-request")
+        # After a call repeated with the same result, its tool is left out of the next
+        # step's grammar: telling small models was not enough (measured: the 0.5B ran the same
+        # failing command 8 times in a row), and a grammar makes them do something else.
+        grammar = call_grammar(
+            escalate=self.context.rules.policy == "on-request", without=self.stuck_tool
+        )
         text = self._ask(self.messages, grammar, self.budget.reply_tokens)
         try:
             call = parse_call(text)
@@ -287,9 +294,10 @@ class AgentLoop:
         feedback = f"Result of {call.tool}:\n{result.text}"
         outcome = re.sub(r"\d+\.\d+ ?m?s\b", "", result.text)  # timings differ from run to run
         signature = (call.tool, json.dumps(call.args, sort_keys=True), outcome)
+        self.stuck_tool = ""
         if signature == self.last_signature:
-            # Small models loop on one call; saying so is usually enough to break the loop.
-            feedback += REPEATED
+            feedback += REPEATED.format(tool=call.tool)
+            self.stuck_tool = call.tool if call.tool != "finish" else ""
             self._emit("repeat", f"{call.tool} repeated with the same result")
         self.last_signature = signature
         self.messages += [

@@ -122,9 +122,10 @@ def call_schema(tools: tuple[ToolSpec, ...] = TOOLS, escalate: bool = True) -> d
 
 
 @cache
-def call_grammar(escalate: bool = True) -> str:
-    """The GBNF grammar llama.cpp decodes tool calls under."""
-    return json_schema_to_gbnf(json.dumps(call_schema(escalate=escalate)))
+def call_grammar(escalate: bool = True, without: str = "") -> str:
+    """The GBNF grammar llama.cpp decodes tool calls under; `without` leaves one tool out."""
+    tools = tuple(tool for tool in TOOLS if tool.name != without)
+    return json_schema_to_gbnf(json.dumps(call_schema(tools, escalate=escalate)))
 
 
 def _first_object(text: str) -> str:

@@ -7,3 +7,9 @@ def test_add():
 
 def test_mul():
     assert mul(2, 3) == 6
+
+
+if __name__ == "__main__":  # `python test_calc.py` runs the tests too
+    test_add()
+    test_mul()
+    print("all tests passed")

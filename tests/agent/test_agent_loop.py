@@ -191,6 +191,9 @@ def test_a_repeated_call_is_pointed_out(context: ToolContext, tmp_path: Path) ->
     assert [e.kind for e in events].count("repeat") == 1
     assert "You made this same call last step" in model.prompts[2][-1]["content"]
     assert "You made this same call" not in model.prompts[1][-1]["content"]
+    # The step after the repeat is decoded under a grammar without the repeated tool.
+    assert "run_tests" in model.grammars[1] and "run_tests" not in model.grammars[2]
+    assert "read_file" in model.grammars[2]
 
 
 def test_plan_comes_first_when_the_effort_asks(context: ToolContext, tmp_path: Path) -> None:
