@@ -34,4 +34,16 @@ function M.wait_until(predicate, timeout_ms)
   return true
 end
 
+-- The server command the Python test chose (TREELLAMA_SERVER_CMD), as the plugin's `cmd`.
+function M.server_cmd()
+  return vim.split(vim.env.TREELLAMA_SERVER_CMD, ' ', { plain = true })
+end
+
+-- Inside the steps: waits until the server has attached to `bufnr` (30 s at most).
+function M.wait_attached(bufnr)
+  return M.wait_until(function()
+    return require('treellama').client(bufnr) ~= nil
+  end, 30000)
+end
+
 return M

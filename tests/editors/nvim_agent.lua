@@ -16,14 +16,12 @@ end
 
 local treellama = require('treellama')
 local agent = require('treellama.agent')
-treellama.setup({ cmd = vim.split(env.TREELLAMA_SERVER_CMD, ' ', { plain = true }) })
+treellama.setup({ cmd = driver.server_cmd() })
 vim.cmd.edit(env.TREELLAMA_TEST_FILE)
 local bufnr = vim.api.nvim_get_current_buf()
 
 local steps = coroutine.wrap(function()
-  result.attached = wait_until(function()
-    return treellama.client(bufnr) ~= nil
-  end, 30000)
+  result.attached = driver.wait_attached(bufnr)
   if not result.attached then
     return finish()
   end

@@ -10,14 +10,12 @@ end
 local sleep, wait_until = driver.sleep, driver.wait_until
 
 local treellama = require('treellama')
-treellama.setup({ cmd = vim.split(env.TREELLAMA_SERVER_CMD, ' ', { plain = true }) })
+treellama.setup({ cmd = driver.server_cmd() })
 vim.cmd.edit(env.TREELLAMA_TEST_FILE)
 local bufnr = vim.api.nvim_get_current_buf()
 
 local steps = coroutine.wrap(function()
-  result.attached = wait_until(function()
-    return treellama.client(bufnr) ~= nil
-  end, 30000)
+  result.attached = driver.wait_attached(bufnr)
   if not result.attached then
     return finish()
   end

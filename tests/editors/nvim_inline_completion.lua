@@ -15,7 +15,7 @@ local sleep, wait_until = driver.sleep, driver.wait_until
 
 local treellama = require('treellama')
 treellama.setup({
-  cmd = vim.split(env.TREELLAMA_SERVER_CMD, ' ', { plain = true }),
+  cmd = driver.server_cmd(),
   ghost_text = mode,
   settings = { completion = { maxTokens = 40 } },
 })
@@ -47,9 +47,7 @@ local function shown_text()
 end
 
 local steps = coroutine.wrap(function()
-  result.attached = wait_until(function()
-    return treellama.client(bufnr) ~= nil
-  end, 30000)
+  result.attached = driver.wait_attached(bufnr)
   if not result.attached then
     return finish()
   end
