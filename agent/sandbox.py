@@ -192,6 +192,9 @@ def scrubbed_environment(environ: dict[str, str], private_tmp: Path) -> dict[str
     env.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
     env["TMPDIR"] = str(private_tmp)
     env["TREELLAMA_SANDBOX"] = "1"
+    # An agent can edit a file twice within one second to the same size; Python's bytecode
+    # cache (keyed by whole-second mtime and size) would then run the old code.
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
 
 

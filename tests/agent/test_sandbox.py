@@ -163,6 +163,21 @@ def test_limits_output_and_environment(tmp_path: Path, layer: str, monkeypatch) 
     assert chatty.output.startswith("1\n2\n") and chatty.output.rstrip().endswith("100000")
 
 
+@pytest.mark.parametrize("layer", LAYERS)
+def test_python_runs_a_same_size_edit_made_in_the_same_second(tmp_path: Path, layer: str) -> None:
+    """Bytecode caches are keyed by whole-second mtime and size: a cached .pyc would run the
+    code from before the edit."""
+    box = sandbox(tmp_path, layer)
+    module = box.worktree / "calc.py"
+    module.write_text("def add(a, b):\n    return a - b\n")
+    run = "python3 -c 'import calc; print(calc.add(2, 1))'"
+    assert box.run(run).output.strip() == "1"
+    stamp = module.stat().st_mtime_ns
+    module.write_text("def add(a, b):\n    return a + b\n")
+    os.utime(module, ns=(stamp, stamp))  # as if both edits fell in the same second
+    assert box.run(run).output.strip() == "3"
+
+
 def test_with_no_layer_every_command_needs_approval(tmp_path: Path) -> None:
     rules = ApprovalRules("on-request", "none")
     assert rules.verdict("ls").ask and rules.verdict("python -m pytest").ask

@@ -84,7 +84,12 @@ async function agent(page) {
 
   await command(page, "treellama: Review the agent task's diff");
   await page.waitForSelector('.monaco-diff-editor', { timeout: 30_000 });
-  result.diffShown = await page.locator('.monaco-diff-editor .modified .view-lines').first().innerText();
+  // The diff editor appears before Monaco has rendered its lines; wait for the text.
+  const modified = page.locator('.monaco-diff-editor .modified .view-lines').first();
+  for (let waited = 0; waited < 30_000 && !result.diffShown?.trim(); waited += 250) {
+    result.diffShown = await modified.innerText();
+    if (!result.diffShown.trim()) await page.waitForTimeout(250);
+  }
   step('diff shown');
 
   await command(page, "treellama: Apply the agent task's changes");
