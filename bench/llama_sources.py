@@ -2,7 +2,8 @@
 of the installed version, so they are exactly the llama.cpp that treellama runs.
 
 - `vocab(name)`: one of llama.cpp's tokenizer-only GGUFs (`models/ggml-vocab-*.gguf`, a few MB
-  each), for FIM tokenization goldens of model families whose weights we do not install;
+  each), or one of bench.vocab_fixtures' (Codestral, CodeLlama), for FIM tokenization goldens of
+  model families whose weights we do not install;
 - `llama_server()`: the `llama-server` binary, built once with CMake (about 6 minutes on 2
   cores) and kept in treellama's cache, for testing the HTTP backend's llama-server APIs
   (`/infill`, `/completion`) against the real thing.
@@ -70,9 +71,12 @@ def ensure_sources() -> Path:
 
 
 def vocab(name: str) -> Path | None:
-    """`models/ggml-vocab-<name>.gguf` from llama.cpp, if the sources are here."""
+    """`models/ggml-vocab-<name>.gguf` from llama.cpp, or one built by bench.vocab_fixtures,
+    if it is here."""
+    from bench.vocab_fixtures import built_vocab
+
     path = llama_cpp_dir() / "models" / f"ggml-vocab-{name}.gguf"
-    return path if path.is_file() else None
+    return path if path.is_file() else built_vocab(name)
 
 
 def llama_server() -> Path | None:
@@ -153,6 +157,10 @@ def main() -> None:
     parser.add_argument("--server", action="store_true", help="also build llama-server")
     args = parser.parse_args()
     print(f"llama.cpp sources: {ensure_sources()}")
+    from bench.vocab_fixtures import ensure_vocabs
+
+    for name, path in ensure_vocabs().items():
+        print(f"vocabulary {name}: {path}")
     if args.server:
         if llama_server() is None:
             print("building llama-server (once per llama-cpp-python version; ~6 min on 2 cores)")

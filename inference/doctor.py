@@ -77,8 +77,12 @@ def check_model(settings: ModelSettings) -> list[Check]:
         Check(
             "fim tokens",
             info.has_fim,
-            ", ".join(f"{role}={token}" for role, token in info.fim_tokens.items()) or "none",
-            "" if info.has_fim else "inline completion needs a code model with FIM tokens",
+            ", ".join(f"{role}={token}" for role, token in info.fim_tokens.items())
+            or (f"{info.family}'s markers" if info.has_fim else "none"),
+            ""
+            if info.has_fim
+            else "completion falls back to an instruction prompt; a code model with FIM tokens "
+            "completes better",
         )
     )
     checks.append(

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from inference import llama_log, vocab
-from inference.fim import INSTRUCT
+from inference.fim import INSTRUCT, bare_after
 from inference.grammar import GrammarChooser
 from inference.kv_reuse import plan_reuse
 from inference.settings import ModelSettings
@@ -54,7 +54,8 @@ class ModelInfo:
 
     @property
     def has_fim(self) -> bool:
-        return {"prefix", "suffix", "middle"} <= self.fim_tokens.keys()
+        # Not from fim_tokens: llama.cpp does not know every family's markers (Codestral's).
+        return self.family != INSTRUCT
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,7 @@ class LlamaEngine:
             flash_attn=settings.flash_attn,
             n_params=int(self._llm._model.n_params()),
         )
+        self._bare_after = bare_after(self.info.family)
 
     @staticmethod
     def _load(
@@ -273,7 +275,7 @@ class LlamaEngine:
         if is_cancelled():
             raise GenerationCancelled
         llm = self._llm
-        prompt = self._fit(vocab.prompt_tokens(self._llm, prompt_text))
+        prompt = self._fit(vocab.prompt_tokens(self._llm, prompt_text, self._bare_after))
         max_tokens = min(max_tokens, self.info.n_ctx - len(prompt) - 1)
         started = time.monotonic()
         limit = self._marker_index(prompt, core_marker)
@@ -356,7 +358,7 @@ class LlamaEngine:
         self, prompt_text: str, is_cancelled: Callable[[], bool], core_marker: str | None = None
     ) -> int:
         """Evaluates a prompt into the KV cache without generating; returns tokens decoded."""
-        prompt = self._fit(vocab.prompt_tokens(self._llm, prompt_text))
+        prompt = self._fit(vocab.prompt_tokens(self._llm, prompt_text, self._bare_after))
         if not prompt:
             return 0
         limit = self._marker_index(prompt, core_marker)

@@ -42,6 +42,9 @@ class FimFormat:
     stop: tuple[str, ...]
     # The marker tokens the vocabulary must have for this family to be chosen.
     markers: tuple[str, ...] = field(default=())
+    # Markers whose following text the family's reference tokenizer encodes without
+    # SentencePiece's leading space (Meta's and Mistral's `encode_infilling` for the suffix).
+    bare_after: tuple[str, ...] = field(default=())
 
     @property
     def core_marker(self) -> str | None:
@@ -76,8 +79,13 @@ def starcoder2(fim: FimInput) -> str:
     return f"<repo_name>{fim.repo or 'workspace'}{files}<file_sep>{fim.path or 'current'}\n{core}"
 
 
+# CodeLlama's GGUF vocabularies spell its markers with SentencePiece's word boundary (U+2581);
+# the prompt decodes to the paper's "<PRE> {prefix} <SUF>{suffix} <MID>".
+CL_PRE, CL_SUF, CL_MID, CL_EOT = "\u2581<PRE>", "\u2581<SUF>", "\u2581<MID>", "\u2581<EOT>"
+
+
 def codellama(fim: FimInput) -> str:
-    return f"<PRE> {_plain_chunks(fim)}{fim.prefix} <SUF>{fim.suffix} <MID>"
+    return f"{CL_PRE}{_plain_chunks(fim)}{fim.prefix}{CL_SUF}{fim.suffix}{CL_MID}"
 
 
 # DeepSeek-Coder's markers use FULLWIDTH VERTICAL LINE (U+FF5C) and LOWER ONE EIGHTH BLOCK (U+2581).
@@ -142,7 +150,13 @@ FORMATS: dict[str, FimFormat] = {
             stop=("<|endoftext|>", "<fim_prefix>", "<fim_suffix>", "<fim_middle>"),
             markers=("<fim_suffix>", "<fim_prefix>", "<fim_middle>"),
         ),
-        FimFormat("codellama", codellama, stop=("<EOT>",), markers=("<PRE>", "<SUF>", "<MID>")),
+        FimFormat(
+            "codellama",
+            codellama,
+            stop=("<EOT>",),
+            markers=(CL_PRE, CL_SUF, CL_MID),
+            bare_after=(CL_SUF,),
+        ),
         FimFormat(
             "deepseek",
             deepseek,
@@ -154,6 +168,7 @@ FORMATS: dict[str, FimFormat] = {
             codestral,
             stop=("</s>", "[PREFIX]", "[SUFFIX]"),
             markers=("[SUFFIX]", "[PREFIX]"),
+            bare_after=("[SUFFIX]",),
         ),
         FimFormat("codegemma", codegemma, stop=CODEGEMMA_STOPS, markers=CODEGEMMA_MARKERS),
     )
@@ -184,6 +199,11 @@ def detect_family(architecture: str, has_token: Callable[[str], bool]) -> str:
 
 def format_for(family: str) -> FimFormat:
     return FORMATS[family]
+
+
+def bare_after(family: str) -> tuple[str, ...]:
+    """The family's markers after which text is tokenized without a leading space."""
+    return FORMATS[family].bare_after if family in FORMATS else ()
 
 
 INSTRUCT_SYSTEM = (

@@ -6,6 +6,7 @@ weights), so the same code serves the engine and the tokenizer goldens in the te
 from __future__ import annotations
 
 import contextlib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +19,34 @@ def tokenize(llm: Any, text: str) -> list[int]:
     return list(llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
 
-def prompt_tokens(llm: Any, text: str) -> list[int]:
+# SentencePiece vocabularies put a space before text that starts the input or follows a special
+# token. Where a model was trained without it, the text is tokenized behind this sentinel, whose
+# tokens are then dropped: the reference tokenizers' own way (`encode_infilling`).
+SENTINEL = "\u263a"
+
+
+def tokenize_bare(llm: Any, text: str) -> list[int]:
+    """Tokens of `text` without the leading space a SentencePiece vocabulary would add."""
+    sentinel = tokenize(llm, SENTINEL)
+    tokens = tokenize(llm, SENTINEL + text)
+    if tokens[: len(sentinel)] != sentinel:  # the sentinel merged with the text: keep the space
+        return tokenize(llm, text)
+    return tokens[len(sentinel) :]
+
+
+def prompt_tokens(llm: Any, text: str, bare_after: tuple[str, ...] = ()) -> list[int]:
     """Tokens of a whole prompt: with the vocabulary's BOS first when the model expects one
-    (DeepSeek-Coder, CodeLlama) and the text does not already start with it (chat templates)."""
+    (DeepSeek-Coder, CodeLlama) and the text does not already start with it (chat templates).
+    Text right after a marker in `bare_after` gets no SentencePiece space (fim.FimFormat)."""
     import llama_cpp
 
-    tokens = tokenize(llm, text)
+    if bare_after:
+        parts = re.split("(" + "|".join(map(re.escape, bare_after)) + ")", text)
+        tokens = tokenize(llm, parts[0]) if parts[0] else []
+        for marker, following in zip(parts[1::2], parts[2::2], strict=True):
+            tokens += tokenize(llm, marker) + (tokenize_bare(llm, following) if following else [])
+    else:
+        tokens = tokenize(llm, text)
     vocab = llm._model.vocab
     if llama_cpp.llama_vocab_get_add_bos(vocab):
         bos = int(llama_cpp.llama_vocab_bos(vocab))

@@ -3,19 +3,32 @@
 llama.cpp ships tokenizer-only GGUFs of several families (`models/ggml-vocab-*.gguf`), so
 formats whose weights we do not install are checked against the real vocabularies: family
 detection from the GGUF, every marker a single special token that is the GGUF's own FIM token,
-BOS where the model expects it, and the exact token ids (goldens). `make test` fetches them
-(`python -m bench.llama_sources`); elsewhere these tests skip unless
-TREELLAMA_REQUIRE_FIXTURES is set."""
+BOS where the model expects it, and the exact token ids (goldens). Codestral's vocabulary is
+Mistral's own tokenizer and CodeLlama's is Llama 2's plus its FIM tokens, built into GGUFs by
+bench.vocab_fixtures. `make test` fetches and builds them (`python -m bench.llama_sources`);
+elsewhere these tests skip unless TREELLAMA_REQUIRE_FIXTURES is set."""
 
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 
 from bench.llama_sources import vocab
 from inference import vocab as vocabulary
-from inference.fim import DS_BEGIN, DS_END, DS_HOLE, FORMATS, INSTRUCT, ContextChunk, FimInput
+from inference.fim import (
+    CL_MID,
+    CL_PRE,
+    CL_SUF,
+    DS_BEGIN,
+    DS_END,
+    DS_HOLE,
+    FORMATS,
+    INSTRUCT,
+    ContextChunk,
+    FimInput,
+)
 
 FIM = FimInput(
     prefix="def add(a, b):\n    return ",
@@ -39,6 +52,20 @@ GOLDEN_IDS = {
         9332, 26, 83, 711, 284, 442, 312, 203, 203, 589, 1015, 26, 83, 30, 323, 711, 284, 442,
         225, 2,
     ],
+    # Exactly what Mistral's own `MistralTokenizer.encode_fim` (mistral-common 1.13.1) gives for
+    # this prefix and suffix with Codestral's tokenizer: the suffix without SentencePiece's space.
+    ("codestral", "codestral"): [
+        1, 13, 781, 781, 2799, 29500, 1756, 29500, 29508, 29493, 29473, 29518, 1511, 781, 11,
+        5247, 29491, 3602, 781, 2038, 21652, 29500, 29476, 2097, 781, 3055, 1372, 1032, 781, 781,
+        2038, 1735, 29500, 29476, 29493, 1055, 2097, 781, 3055, 1372, 29473,
+    ],
+    # Meta's `infilling_prompt_tokens` layout: BOS, ▁<PRE>, the prefix as SentencePiece encodes
+    # it, ▁<SUF>, the suffix without the leading space (13 is "\n", 29871 would be "▁"), ▁<MID>.
+    ("codellama", "codellama"): [
+        1, 32007, 3667, 29889, 2272, 13, 1753, 16876, 29898, 29874, 1125, 13, 1678, 736, 263, 13,
+        13, 1753, 788, 29898, 29874, 29892, 289, 1125, 13, 1678, 736, 29871, 32008, 13, 13, 2158,
+        29898, 1202, 29898, 29896, 29892, 29871, 29906, 876, 13, 32009,
+    ],
     ("deepseek-coder", "deepseek"): [
         32013, 32016, 2303, 13, 4016, 185, 1551, 30365, 7, 64, 1772, 185, 315, 967, 245, 185,
         185, 1551, 957, 7, 64, 11, 270, 1772, 185, 315, 967, 207, 32015, 185, 185, 4128, 7,
@@ -50,6 +77,7 @@ MARKERS = {
     "starcoder2": {"prefix": "<fim_prefix>", "suffix": "<fim_suffix>", "middle": "<fim_middle>"},
     "refact": {"prefix": "<fim_prefix>", "suffix": "<fim_suffix>", "middle": "<fim_middle>"},
     "deepseek": {"prefix": DS_BEGIN, "suffix": DS_HOLE, "middle": DS_END},
+    "codellama": {"prefix": CL_PRE, "suffix": CL_SUF, "middle": CL_MID},
 }
 
 
@@ -66,14 +94,46 @@ def load(name: str):
 def test_prompt_tokenizes_to_the_golden_ids(name, family):
     llm = load(name)
     assert vocabulary.family_of(llm) == family
-    prompt = FORMATS[family].build(FIM)
-    tokens = vocabulary.prompt_tokens(llm, prompt)
+    fim_format = FORMATS[family]
+    prompt = fim_format.build(FIM)
+    tokens = vocabulary.prompt_tokens(llm, prompt, fim_format.bare_after)
     assert tokens == GOLDEN_IDS[(name, family)]
-    # The tokens spell the prompt exactly, nothing lost or added but a BOS.
-    assert "".join(vocabulary.token_text(llm, t) for t in tokens).endswith(prompt)
+    # The tokens spell the prompt exactly, nothing lost or added but a BOS (and, in SentencePiece
+    # vocabularies, the space before text that follows a marker, where the model expects one).
+    spelled = "".join(vocabulary.token_text(llm, t) for t in tokens)
+    assert spelled.endswith(spaced_after_markers(llm, prompt, fim_format))
 
 
-@pytest.mark.parametrize(("name", "family"), sorted(GOLDEN_IDS))
+def spaced_after_markers(llm, prompt: str, fim_format) -> str:
+    if llm.metadata.get("tokenizer.ggml.model") != "llama":
+        return prompt
+    spaced = [m for m in fim_format.markers if m not in fim_format.bare_after]
+    return re.sub("(" + "|".join(map(re.escape, spaced)) + r")(?=[\s\S])", r"\1 ", prompt)
+
+
+def test_the_suffix_is_bare_only_where_the_reference_tokenizer_makes_it_so():
+    """Without `bare_after`, llama.cpp puts "▁" before the suffix: the golden test can tell."""
+    for name in ("codestral", "codellama"):
+        llm = load(name)
+        prompt = FORMATS[name].build(FIM)
+        assert vocabulary.prompt_tokens(llm, prompt) != GOLDEN_IDS[(name, name)]
+    # A suffix that starts with indentation keeps exactly its own spaces.
+    codestral = FORMATS["codestral"]
+    prompt = codestral.build(FimInput(prefix="x = 1\n", suffix="    return x\n"))
+    tokens = vocabulary.prompt_tokens(load("codestral"), prompt, codestral.bare_after)
+    # encode_fim's tokens: "▁▁▁" (3055) "▁return" (1372) right after [SUFFIX] (13), no extra "▁".
+    assert tokens == [1, 13, 3055, 1372, 2086, 781, 11, 2086, 1095, 29473, 29508, 781]
+
+
+def test_codestrals_markers_are_its_control_tokens():
+    """llama.cpp does not know Codestral's FIM tokens; treellama finds them by their text."""
+    llm = load("codestral")
+    assert vocabulary.tokenize(llm, "[PREFIX]") == [11]
+    assert vocabulary.tokenize(llm, "[SUFFIX]") == [13]
+    assert vocabulary.fim_token_ids(llm) == {}
+
+
+@pytest.mark.parametrize(("name", "family"), sorted(k for k in GOLDEN_IDS if k[1] in MARKERS))
 def test_markers_are_the_ggufs_own_fim_tokens(name, family):
     llm = load(name)
     fim_ids = vocabulary.fim_token_ids(llm)

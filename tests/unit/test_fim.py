@@ -3,6 +3,10 @@
 import pytest
 
 from inference.fim import (
+    CL_EOT,
+    CL_MID,
+    CL_PRE,
+    CL_SUF,
     DS_BEGIN,
     DS_END,
     DS_HOLE,
@@ -41,8 +45,8 @@ GOLDEN = {
         "<filename>main.py\n<fim_prefix>x = helper(<fim_suffix>)\n<fim_middle>",
     ),
     "codellama": (
-        "<PRE> def f(x):\n     <SUF>\n\nf(1)\n <MID>",
-        "<PRE> util.py\ndef helper(a):\n    return a\n\nx = helper( <SUF>)\n <MID>",
+        f"{CL_PRE}def f(x):\n    {CL_SUF}\n\nf(1)\n{CL_MID}",
+        f"{CL_PRE}util.py\ndef helper(a):\n    return a\n\nx = helper({CL_SUF})\n{CL_MID}",
     ),
     "deepseek": (
         f"{DS_BEGIN}def f(x):\n    {DS_HOLE}\n\nf(1)\n{DS_END}",
@@ -89,7 +93,7 @@ VOCABS = {
     "starcoder": {"<fim_prefix>", "<fim_suffix>", "<fim_middle>", "<filename>"},
     "deepseek": {DS_BEGIN, DS_HOLE, DS_END},
     "codestral": {"[SUFFIX]", "[PREFIX]", "[INST]"},
-    "codellama": {"<PRE>", "<SUF>", "<MID>", "<EOT>"},
+    "codellama": {CL_PRE, CL_SUF, CL_MID, CL_EOT},
 }
 
 
