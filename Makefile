@@ -52,10 +52,10 @@ emacs:
 	    { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q emacs-nox elpa-eglot >/dev/null 2>&1; }; }; } || \
 	  echo "note: Emacs with eglot is not installed; the eglot test will skip"
 
-# FIM tokenization fixtures (llama.cpp's tokenizer-only GGUFs; Codestral's and CodeLlama's built
-# from Mistral's tokenizer and Llama 2's vocabulary) and llama-server (the HTTP backend's /infill
-# and /completion tests), from the installed llama-cpp-python's sdist. llama-server is built once
-# per version (about 6 minutes on 2 cores), then kept in the cache.
+# FIM tokenization fixtures (llama.cpp's tokenizer-only GGUFs; Codestral's, CodeLlama's and
+# CodeGemma's built from Mistral's, Llama 2's and Gemma's tokenizers) and llama-server (the HTTP
+# backend's /infill and /completion tests), from the installed llama-cpp-python's sdist.
+# llama-server is built once per version (about 6 minutes on 2 cores), then kept in the cache.
 llama-tools: $(STAMP)
 	$(PY) -m bench.llama_sources --server
 

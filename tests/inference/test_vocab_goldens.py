@@ -4,9 +4,10 @@ llama.cpp ships tokenizer-only GGUFs of several families (`models/ggml-vocab-*.g
 formats whose weights we do not install are checked against the real vocabularies: family
 detection from the GGUF, every marker a single special token that is the GGUF's own FIM token,
 BOS where the model expects it, and the exact token ids (goldens). Codestral's vocabulary is
-Mistral's own tokenizer and CodeLlama's is Llama 2's plus its FIM tokens, built into GGUFs by
-bench.vocab_fixtures. `make test` fetches and builds them (`python -m bench.llama_sources`);
-elsewhere these tests skip unless TREELLAMA_REQUIRE_FIXTURES is set."""
+Mistral's own tokenizer, CodeLlama's is Llama 2's plus its FIM tokens and CodeGemma's is Gemma's
+plus its FIM tokens, built into GGUFs by bench.vocab_fixtures. `make test` fetches and builds
+them (`python -m bench.llama_sources`); elsewhere these tests skip unless
+TREELLAMA_REQUIRE_FIXTURES is set."""
 
 from __future__ import annotations
 
@@ -66,6 +67,13 @@ GOLDEN_IDS = {
         13, 1753, 788, 29898, 29874, 29892, 289, 1125, 13, 1678, 736, 29871, 32008, 13, 13, 2158,
         29898, 1202, 29898, 29896, 29892, 29871, 29906, 876, 13, 32009,
     ],
+    # Exactly what Hugging Face `tokenizers` 0.23.3 gives for this prompt with Gemma's
+    # tokenizer.json whose unused ids 67-70 hold CodeGemma's FIM tokens (as CodeGemma's do).
+    ("codegemma", "codegemma"): [
+        2, 70, 1981, 235265, 2158, 108, 1293, 33583, 235278, 235250, 1245, 108, 141, 773, 476,
+        108, 67, 1293, 1843, 235278, 235250, 235269, 518, 1245, 108, 141, 773, 235248, 69, 109,
+        1431, 235278, 1254, 235278, 235274, 235269, 235248, 235284, 1269, 108, 68,
+    ],
     ("deepseek-coder", "deepseek"): [
         32013, 32016, 2303, 13, 4016, 185, 1551, 30365, 7, 64, 1772, 185, 315, 967, 245, 185,
         185, 1551, 957, 7, 64, 11, 270, 1772, 185, 315, 967, 207, 32015, 185, 185, 4128, 7,
@@ -78,6 +86,11 @@ MARKERS = {
     "refact": {"prefix": "<fim_prefix>", "suffix": "<fim_suffix>", "middle": "<fim_middle>"},
     "deepseek": {"prefix": DS_BEGIN, "suffix": DS_HOLE, "middle": DS_END},
     "codellama": {"prefix": CL_PRE, "suffix": CL_SUF, "middle": CL_MID},
+    "codegemma": {
+        "prefix": "<|fim_prefix|>",
+        "suffix": "<|fim_suffix|>",
+        "middle": "<|fim_middle|>",
+    },
 }
 
 
@@ -105,7 +118,10 @@ def test_prompt_tokenizes_to_the_golden_ids(name, family):
 
 
 def spaced_after_markers(llm, prompt: str, fim_format) -> str:
-    if llm.metadata.get("tokenizer.ggml.model") != "llama":
+    metadata = llm.metadata
+    if metadata.get("tokenizer.ggml.model") != "llama" or (
+        metadata.get("tokenizer.ggml.add_space_prefix", "true") != "true"  # Gemma: none
+    ):
         return prompt
     spaced = [m for m in fim_format.markers if m not in fim_format.bare_after]
     return re.sub("(" + "|".join(map(re.escape, spaced)) + r")(?=[\s\S])", r"\1 ", prompt)
