@@ -113,6 +113,7 @@ def test_an_agent_task_runs_is_reviewed_and_applied_in_vscode(tmp_path: Path):
         tmp_path,
         project,
         "agent",
+        str(project / "calc.py"),
         TREELLAMA_TEST_AGENT_SCRIPT=str(script),  # a scripted agent model: no weights needed
         TREELLAMA_CACHE_DIR=str(tmp_path / "empty-cache"),
     )

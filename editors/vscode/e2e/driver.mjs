@@ -3,13 +3,14 @@
 //   node e2e/driver.mjs completion URL RESULT_JSON FILE_NAME LINE COLUMN
 //     the extension starts `treellama serve` and shows its status bar item; ghost text appears
 //     at the cursor, Tab takes it, the file is saved, "Show what the model saw" opens the prompt.
-//   node e2e/driver.mjs agent URL RESULT_JSON
+//   node e2e/driver.mjs agent URL RESULT_JSON CHANGED_FILE
 //     an agent task is started from the command palette, its steps show in the agent view, its
-//     diff opens in the diff editor, and it is applied through the refactor preview and saved.
+//     diff opens in the diff editor, and it is applied through the refactor preview and saved
+//     (waits until CHANGED_FILE, the file the task edits, changes on disk).
 //
 // Writes what it saw to RESULT_JSON (and a screenshot beside it); the assertions live in
 // tests/editors/test_vscode.py.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 
 const [scenario, url, resultPath, ...rest] = process.argv.slice(2);
@@ -67,6 +68,8 @@ async function completion(page, status) {
 }
 
 async function agent(page) {
+  const [changedFile] = rest;
+  const before = readFileSync(changedFile, 'utf8');
   await command(page, 'treellama: Start an agent task');
   await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
   await page.keyboard.type('make add() add');
@@ -98,10 +101,15 @@ async function agent(page) {
   const file = page.locator('.panel input[type="checkbox"]').first();
   await file.waitFor({ timeout: 30_000 });
   await file.click();
-  await page.locator('.panel .monaco-button', { hasText: /^Apply$/ }).first().click();
-  await page.waitForTimeout(1000);
+  const apply = page.locator('.panel .monaco-button', { hasText: /^Apply$/ }).first();
+  await apply.click();
+  // Applied when the preview closes and the file's tab turns dirty; saved when no tab is dirty.
+  await apply.waitFor({ state: 'hidden', timeout: 30_000 });
   await command(page, 'File: Save All');
-  await page.waitForTimeout(1500);
+  // Saved when the file on disk changes (the edited file need not be open in a tab).
+  for (let waited = 0; waited < 30_000 && readFileSync(changedFile, 'utf8') === before; waited += 250) {
+    await page.waitForTimeout(250);
+  }
   step('applied and saved');
 }
 
