@@ -94,7 +94,7 @@ def test_a_suggestion_is_shown_accepted_and_reported_in_vscode(tmp_path: Path):
     source = workspace / "mathutils.py"
     shutil.copy(FIXTURE, source)
     stats = tmp_path / "stats.jsonl"
-    result = run_vscode(tmp_path, workspace, "completion", source.name, "5", "5",
+    result = run_vscode(tmp_path, workspace, "completion", str(source), "5", "5",
                         TREELLAMA_STATS_FILE=str(stats))  # fmt: skip
     assert result["ghostText"].strip(), result
     # Tab put the suggestion into the file, on the cursor's line.

@@ -1,6 +1,6 @@
 // Drives the real VS Code workbench (code-server) in headless Chromium, as a user would.
 //
-//   node e2e/driver.mjs completion URL RESULT_JSON FILE_NAME LINE COLUMN
+//   node e2e/driver.mjs completion URL RESULT_JSON FILE LINE COLUMN
 //     the extension starts `treellama serve` and shows its status bar item; ghost text appears
 //     at the cursor, Tab takes it, the file is saved, "Show what the model saw" opens the prompt.
 //   node e2e/driver.mjs agent URL RESULT_JSON CHANGED_FILE
@@ -11,6 +11,7 @@
 // Writes what it saw to RESULT_JSON (and a screenshot beside it); the assertions live in
 // tests/editors/test_vscode.py.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { chromium } from 'playwright-core';
 
 const [scenario, url, resultPath, ...rest] = process.argv.slice(2);
@@ -27,10 +28,19 @@ async function command(page, title) {
   await page.keyboard.press('Enter');
 }
 
+// Saving is done when the file on disk changes; gives up after 30 s (the test then fails on
+// the file's content).
+async function changedOnDisk(page, path, before) {
+  for (let waited = 0; waited < 30_000 && readFileSync(path, 'utf8') === before; waited += 250) {
+    await page.waitForTimeout(250);
+  }
+}
+
 async function completion(page, status) {
-  const [fileName, line, column] = rest;
+  const [filePath, line, column] = rest;
+  const before = readFileSync(filePath, 'utf8');
   await page.keyboard.press('Control+P');
-  await page.keyboard.type(fileName);
+  await page.keyboard.type(basename(filePath));
   await page.waitForTimeout(1000);
   await page.keyboard.press('Enter');
   await page.waitForSelector('.monaco-editor .view-lines', { timeout: 60_000 });
@@ -57,7 +67,7 @@ async function completion(page, status) {
   await page.keyboard.press('Tab');
   await page.waitForTimeout(500);
   await page.keyboard.press('Control+S');
-  await page.waitForTimeout(1500);
+  await changedOnDisk(page, filePath, before);
   step('accepted and saved');
 
   await command(page, 'treellama: Show what the model saw');
@@ -106,10 +116,7 @@ async function agent(page) {
   // Applied when the preview closes and the file's tab turns dirty; saved when no tab is dirty.
   await apply.waitFor({ state: 'hidden', timeout: 30_000 });
   await command(page, 'File: Save All');
-  // Saved when the file on disk changes (the edited file need not be open in a tab).
-  for (let waited = 0; waited < 30_000 && readFileSync(changedFile, 'utf8') === before; waited += 250) {
-    await page.waitForTimeout(250);
-  }
+  await changedOnDisk(page, changedFile, before); // it need not be open in a tab
   step('applied and saved');
 }
 
