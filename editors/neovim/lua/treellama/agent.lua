@@ -56,7 +56,8 @@ function M.on_event(_, event)
     M.append({ '    ' .. first_line(event.message) })
   elseif kind == 'done' or kind == 'failed' then
     M.append({ '', ('**%s**: %s'):format(kind, event.message or ''),
-      kind == 'done' and 'Review with :TreellamaDiff, then :TreellamaApply or :TreellamaDiscard.' or '' })
+      kind == 'done' and 'Review with :TreellamaDiff, then :TreellamaApply or :TreellamaDiscard.'
+        or 'Partial changes, if any: :TreellamaDiff, then :TreellamaApply or :TreellamaDiscard.' })
   else
     M.append({ ('  _%s_: %s'):format(kind, first_line(event.message)) })
   end
