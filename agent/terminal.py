@@ -91,7 +91,8 @@ def run_in_terminal(manager: TaskManager, instruction: str, effort: str | None, 
               f"{state.seconds:.0f} s, log: treellama agent log {state.id}\n")  # fmt: skip
     finished = state.status == "done"
     if not state.changes:
-        out.write("no files changed\n" if finished else "")
+        if finished:
+            out.write("no files changed\n")
         return 0 if finished else 1
     out.write("\n" + state.diff + "\n")
     # A failed task's partial changes are applied only when the user says so, never by --apply yes.
