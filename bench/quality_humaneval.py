@@ -120,7 +120,7 @@ def evaluate(model: str, tasks: list[Task]) -> dict:
         column = len(task.prefix) - (task.prefix.rfind("\n") + 1)
         settings = SETTINGS if task.mode == "multi-line" else SINGLE_LINE
         future, _ = service.submit(
-            CompletionRequest(f"he:{task.task_id}", text, line, column, utf16=False,
+            CompletionRequest(f"he:{task.task_id}", text, line, column,
                               path="solution.py", language="python"), settings)  # fmt: skip
         answer = future.result().text
         exact = normalise(answer) == normalise(task.expected)

@@ -224,7 +224,7 @@ def evaluate(
             source.condition = condition
             request = CompletionRequest(
                 (case.root / case.path).as_uri(), case.text, case.line, case.column,
-                utf16=False, path=case.path, repo=case.package, language="python",
+                path=case.path, repo=case.package, language="python",
             )  # fmt: skip
             future, _ = service.submit(request, SETTINGS)
             answer = future.result().text.split("\n")[0].rstrip()

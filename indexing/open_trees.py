@@ -63,6 +63,16 @@ class OpenTrees:
         """The tree for exactly this version of the document, once earlier edits applied."""
         return self._executor.submit(self._tree, uri, version)
 
+    def source(self, uri: str) -> Future[tuple[bytes, int | None] | None]:
+        """The text the kept tree was parsed from, and its version, once earlier edits
+        applied; for checking that the trees follow the editor's edits."""
+        return self._executor.submit(self._source, uri)
+
+    def _source(self, uri: str) -> tuple[bytes, int | None] | None:
+        with self._lock:
+            entry = self._entries.get(uri)
+        return (entry.source, entry.version) if entry is not None else None
+
     def _open(self, uri: str, language: str, text: str, version: int | None) -> None:
         source = text.encode("utf-8")
         tree = parse(source, language)

@@ -58,8 +58,7 @@ class CompletionRequest:
     key: str  # the document URI: a newer request with the same key cancels this one
     text: str
     line: int
-    character: int
-    utf16: bool = True
+    column: int  # in code points (a str index into the line); front ends convert positions
     path: str = ""  # relative to the workspace, for repository-level prompts
     repo: str = ""
     language: str = ""
@@ -173,7 +172,10 @@ def run_completion(
     background: bool = False,
 ) -> Completion:
     if engine is None:
-        raise ModelNotReady("no model is loaded")
+        raise ModelNotReady(
+            "no model is loaded. Fix: wait for the model to load (see `treellama.status`), "
+            "or run `treellama doctor`"
+        )
     settings = prepared.settings
     prompt, family, fim = build_prompt(engine, prepared)
     fmt = None if family == INSTRUCT else format_for(family)
@@ -223,7 +225,7 @@ class CompletionService:
 
     def _prepare(self, request: CompletionRequest, settings: CompletionSettings) -> _Prepared:
         started = time.monotonic()
-        offset = cursor_offset(request.text, request.line, request.character, utf16=request.utf16)
+        offset = cursor_offset(request.text, request.line, request.column)
         window = fim_window(
             request.text, offset, settings.prefix_lines, settings.suffix_lines, request.line
         )
@@ -337,7 +339,8 @@ class CompletionService:
                 generated_tokens=generation.generated_tokens if generation else 0,
                 length=len(completion.text),
                 empty=not completion.text,
-            )
+            ),
+            completion.text,
         )
 
     def _background(
@@ -380,12 +383,12 @@ class CompletionService:
         offset = prepared.offset + len(accepted)
         lines_before = accepted.count("\n")
         line = request.line + lines_before
-        column = len(accepted.rsplit("\n", 1)[-1]) + (0 if lines_before else request.character)
+        column = len(accepted.rsplit("\n", 1)[-1]) + (0 if lines_before else request.column)
         settings = prepared.settings
         window = fim_window(text, offset, settings.prefix_lines, settings.suffix_lines, line)
         ahead = replace(
             prepared,
-            request=replace(request, text=text, line=line, character=column, utf16=False),
+            request=replace(request, text=text, line=line, column=column),
             offset=offset,
             window=window,
         )

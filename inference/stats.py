@@ -43,7 +43,8 @@ class StatsRecorder:
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or stats_file()
         self._lock = threading.Lock()
-        self._lengths: dict[str, int] = {}
+        # The latest suggestions' lengths and texts, to measure partial accepts.
+        self._suggestions: dict[str, tuple[int, str]] = {}
 
     def _append(self, record: dict[str, Any]) -> None:
         record["t"] = round(time.time(), 3)
@@ -56,20 +57,32 @@ class StatsRecorder:
         except OSError as exc:  # statistics must never break completion
             log.warning("could not record stats: %s", exc)
 
-    def completion(self, event: CompletionEvent) -> None:
+    def completion(self, event: CompletionEvent, text: str = "") -> None:
         with self._lock:
-            self._lengths[event.id] = event.length
-            if len(self._lengths) > 1024:
-                self._lengths.pop(next(iter(self._lengths)))
+            self._suggestions[event.id] = (event.length, text)
+            if len(self._suggestions) > 1024:
+                self._suggestions.pop(next(iter(self._suggestions)))
         self._append({"event": "completion", **asdict(event)})
+
+    def suggestion(self, completion_id: str) -> str | None:
+        """The text of a recent suggestion, for a front end that must convert a client's
+        accepted length (in its own code units) into characters."""
+        with self._lock:
+            known = self._suggestions.get(completion_id)
+        return known[1] if known is not None else None
 
     def shown(self, completion_id: str) -> None:
         self._append({"event": "shown", "id": completion_id})
 
-    def accepted(self, completion_id: str, accepted_length: int | None) -> None:
+    def accepted(self, completion_id: str, accepted_chars: int | None) -> None:
+        """`accepted_chars`: how much of the suggestion was taken, in characters (code
+        points); None for all of it."""
         with self._lock:
-            full = self._lengths.get(completion_id)
-        length = full if accepted_length is None else accepted_length
+            known = self._suggestions.get(completion_id)
+        full = known[0] if known is not None else None
+        length = full if accepted_chars is None else accepted_chars
+        if full is not None and length is not None:
+            length = min(length, full)
         self._append({"event": "accepted", "id": completion_id, "length": length, "of": full})
 
 

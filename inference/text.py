@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from inference.postprocess import CursorContext
 
 
-def cursor_offset(text: str, line: int, character: int, *, utf16: bool = True) -> int:
-    """The str index of an LSP position; positions past the end clamp to the end."""
+def cursor_offset(text: str, line: int, column: int) -> int:
+    """The str index of (line, code-point column); positions past the end clamp to the end."""
     start = 0
     for _ in range(line):
         newline = text.find("\n", start)
@@ -20,14 +20,7 @@ def cursor_offset(text: str, line: int, character: int, *, utf16: bool = True) -
         start = newline + 1
     end = text.find("\n", start)
     end = len(text) if end == -1 else end
-    if not utf16:
-        return min(start + character, end)
-    units = 0
-    offset = start
-    while offset < end and units < character:
-        units += 2 if ord(text[offset]) > 0xFFFF else 1
-        offset += 1
-    return offset
+    return min(start + max(0, column), end)
 
 
 def _back_lines(text: str, offset: int, count: int) -> int:

@@ -1,4 +1,4 @@
-"""Client capabilities resolved once, at initialize, into the booleans the handlers need."""
+"""Client capabilities resolved once, at initialize, into the values the handlers need."""
 
 from __future__ import annotations
 
@@ -6,13 +6,15 @@ from dataclasses import dataclass
 
 from lsprotocol import types
 
+from lsp_server.positions import PositionEncoding
+
 
 @dataclass(frozen=True)
 class ClientFeatures:
     inline_completion: bool = False
     work_done_progress: bool = False
     configuration_pull: bool = False
-    utf16_positions: bool = True
+    position_encoding: PositionEncoding = PositionEncoding.UTF16
     document_changes: bool = False  # versioned edits in a WorkspaceEdit
     change_annotations: bool = False  # needsConfirmation review of edits
     resolve_code_action_edit: bool = False  # codeAction/resolve may fill in `edit`
@@ -30,7 +32,7 @@ def resolve_client_features(
         inline_completion=bool(text and text.inline_completion is not None),
         work_done_progress=bool(window and window.work_done_progress),
         configuration_pull=bool(workspace and workspace.configuration),
-        utf16_positions=str(position_encoding) in ("utf-16", "PositionEncodingKind.Utf16"),
+        position_encoding=PositionEncoding.negotiated(position_encoding),
         document_changes=bool(edit and edit.document_changes),
         change_annotations=bool(edit and edit.change_annotation_support is not None),
         resolve_code_action_edit=_resolves_edit(text),

@@ -19,6 +19,7 @@ from pygls.workspace import Workspace
 
 from lsp_server.client_features import ClientFeatures
 from lsp_server.config import Config, ConfigProblem, load_config
+from lsp_server.positions import PositionEncoding, offset_at
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,11 @@ class DocumentSnapshot:
     version: int | None
     text: str
     language_id: str | None
+    encoding: PositionEncoding = PositionEncoding.UTF16
+
+    def offset(self, position: types.Position) -> int:
+        """The str index of an LSP position in this snapshot's text."""
+        return offset_at(self.text, position.line, position.character, self.encoding)
 
 
 class UnknownDocumentError(JsonRpcInvalidParams):
@@ -36,11 +42,13 @@ class UnknownDocumentError(JsonRpcInvalidParams):
         super().__init__(f"unknown document {uri}: it is not open; send textDocument/didOpen first")
 
 
-def snapshot_document(workspace: Workspace, uri: str) -> DocumentSnapshot:
+def snapshot_document(
+    workspace: Workspace, uri: str, encoding: PositionEncoding = PositionEncoding.UTF16
+) -> DocumentSnapshot:
     document = workspace.text_documents.get(uri)
     if document is None:
         raise UnknownDocumentError(uri)
-    return DocumentSnapshot(uri, document.version, document.source, document.language_id)
+    return DocumentSnapshot(uri, document.version, document.source, document.language_id, encoding)
 
 
 @dataclass

@@ -14,17 +14,14 @@ from lsprotocol import types
 from agent.edits import LineEdit
 from agent.refactor import FileChange
 from lsp_server.client_features import ClientFeatures
+from lsp_server.positions import PositionEncoding, position_at
 
 ANNOTATION = "treellama"
 
 
-def _position(text: str, line_starts: list[int], offset: int, utf16: bool) -> types.Position:
-    line = max(i for i, start in enumerate(line_starts) if start <= offset)
-    column = text[line_starts[line] : offset]
-    return types.Position(line, len(column.encode("utf-16-le")) // 2 if utf16 else len(column))
-
-
-def text_edits(original: str, edits: list[LineEdit], utf16: bool = True) -> list[types.TextEdit]:
+def text_edits(
+    original: str, edits: list[LineEdit], encoding: PositionEncoding
+) -> list[types.TextEdit]:
     lines = original.split("\n")
     starts = [0]
     for line in lines[:-1]:
@@ -45,8 +42,7 @@ def text_edits(original: str, edits: list[LineEdit], utf16: bool = True) -> list
         result.append(
             types.TextEdit(
                 range=types.Range(
-                    _position(original, starts, start, utf16),
-                    _position(original, starts, end, utf16),
+                    position_at(original, start, encoding), position_at(original, end, encoding)
                 ),
                 new_text=new_text,
             )
@@ -67,7 +63,7 @@ def workspace_edit(
         return types.WorkspaceEdit(
             changes={
                 (root / c.path).as_uri(): text_edits(
-                    c.original or "", c.edits, client.utf16_positions
+                    c.original or "", c.edits, client.position_encoding
                 )
                 for c in changes
             }
@@ -83,7 +79,7 @@ def workspace_edit(
                     annotation_id=annotation_id,
                 )
             )
-        edits: list = text_edits(change.original or "", change.edits, client.utf16_positions)
+        edits: list = text_edits(change.original or "", change.edits, client.position_encoding)
         if annotation_id:
             edits = [
                 types.AnnotatedTextEdit(

@@ -21,30 +21,16 @@ from pygls.uris import from_fs_path, to_fs_path
 from indexing import rename as rename_module
 from indexing.languages import language_for
 from indexing.navigation import Place, read_disk
-from indexing.positions import LineIndex
 from indexing.service import CodeIndex, IndexContextSource
 from inference.paths import index_dir
-from inference.text import cursor_offset
+from lsp_server.features.symbols import SYMBOL_KINDS
+from lsp_server.positions import LineIndex, column_at
 from lsp_server.server import REQUEST_FAILED, TreellamaServer
-from lsp_server.session import snapshot_document
 
 log = logging.getLogger(__name__)
 
 SHOW_CONTEXT = "treellama.showContext"
 PROGRESS_EVERY_S = 0.25
-SYMBOL_KINDS = {
-    "function": types.SymbolKind.Function, "method": types.SymbolKind.Method,
-    "class": types.SymbolKind.Class, "struct": types.SymbolKind.Struct,
-    "interface": types.SymbolKind.Interface, "enum": types.SymbolKind.Enum,
-    "type": types.SymbolKind.TypeParameter, "constant": types.SymbolKind.Constant,
-    "module": types.SymbolKind.Module, "impl": types.SymbolKind.Namespace,
-    "constructor": types.SymbolKind.Constructor, "macro": types.SymbolKind.Function,
-}  # fmt: skip
-
-
-def _encoding(ls: TreellamaServer) -> str:
-    encoding = ls.workspace.position_encoding
-    return str(getattr(encoding, "value", encoding) or "utf-16")
 
 
 def open_text(ls: TreellamaServer, path: Path) -> str | None:
@@ -136,25 +122,17 @@ async def start_index(ls: TreellamaServer) -> None:
 
 
 def _locations(ls: TreellamaServer, places: list[Place]) -> list[types.Location]:
-    encoding = _encoding(ls)
+    encoding = ls.session.client.position_encoding
     indexes: dict[Path, LineIndex] = {}
     found = []
     for place in places:
         if place.path not in indexes:
             text = open_text(ls, place.path) or ""
             indexes[place.path] = LineIndex(text.encode("utf-8"), encoding)
-        line_index = indexes[place.path]
-        start, end = (
-            line_index.point(place.row, place.col),
-            line_index.point(place.row, place.end_col),
-        )
         found.append(
             types.Location(
                 uri=from_fs_path(str(place.path)) or str(place.path),
-                range=types.Range(
-                    types.Position(start.line, start.character),
-                    types.Position(end.line, end.character),
-                ),
+                range=indexes[place.path].range((place.row, place.col), (place.row, place.end_col)),
             )
         )
     return found
@@ -187,14 +165,12 @@ def _rename_edit(
 def _cursor(
     ls: TreellamaServer, uri: str, position: types.Position
 ) -> tuple[Path, str, str, int] | None:
-    document = snapshot_document(ls.workspace, uri)
+    document = ls.snapshot(uri)
     path = Path(to_fs_path(uri) or uri)
     language = language_for(document.language_id, str(path))
     if language is None:
         return None
-    offset = cursor_offset(
-        document.text, position.line, position.character, utf16=ls.session.client.utf16_positions
-    )
+    offset = document.offset(position)
     return path, document.text, language, len(document.text[:offset].encode("utf-8"))
 
 
@@ -280,8 +256,23 @@ def register(server: TreellamaServer) -> None:
         position = params.get("position") or {}
         if not isinstance(uri, str) or not isinstance(position, dict):
             raise ValueError("treellama.showContext takes {uri, position: {line, character}}")
-        document = snapshot_document(ls.workspace, uri)
-        line = int(position.get("line", 0))
+        document = ls.snapshot(uri)
+        try:
+            line = max(0, int(position.get("line", 0)))
+            character = max(0, int(position.get("character", 0)))
+        except (TypeError, ValueError):
+            raise ValueError(
+                "treellama.showContext takes {uri, position: {line, character}}"
+            ) from None
+        column = column_at(document.text, line, character, document.encoding)
+        line_text = document.text.split("\n")[line] if line < document.text.count("\n") + 1 else ""
+        # Where the prompt splits at this position: the text before and after the cursor.
+        cursor = {
+            "line": line,
+            "column": column,
+            "lineBefore": line_text[:column],
+            "lineAfter": line_text[column:],
+        }
         recent = recent_paths(ls)(uri, line)
         index = ls.code_index
         window_start = max(0, line - ls.session.config.completion.prefix_lines)
@@ -292,6 +283,7 @@ def register(server: TreellamaServer) -> None:
         )
         return {
             "indexReady": bool(index and index.workspace.ready.is_set()),
+            "cursor": cursor,
             "retrievalInPrompt": retrieval_enabled(ls),
             "elapsedMs": round(found.elapsed_ms, 1) if found else 0,
             "timedOut": found.timed_out if found else False,

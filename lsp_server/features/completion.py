@@ -12,17 +12,18 @@ import re
 from lsprotocol import types
 
 from lsp_server.features.inline_completion import completion_request
+from lsp_server.positions import PositionEncoding
 from lsp_server.server import TreellamaServer
 
 _WORD_BEFORE = re.compile(r"[\w$]*$")
 
 
 def ai_completion_item(
-    line_before: str, position: types.Position, suggestion: str
+    line_before: str, position: types.Position, suggestion: str, encoding: PositionEncoding
 ) -> types.CompletionItem:
     word = _WORD_BEFORE.search(line_before)
     typed = word.group(0) if word else ""
-    start = types.Position(position.line, position.character - len(typed.encode("utf-16-le")) // 2)
+    start = types.Position(position.line, max(0, position.character - encoding.units(typed)))
     first_line = suggestion.split("\n", 1)[0]
     return types.CompletionItem(
         label=(typed + first_line).strip() or suggestion.strip()[:60],
@@ -53,5 +54,10 @@ def register(server: TreellamaServer) -> None:
         result = await ls.complete(request)
         if result is None or not result.text:
             return empty
-        item = ai_completion_item(result.cursor.line_before, params.position, result.text)
+        item = ai_completion_item(
+            result.cursor.line_before,
+            params.position,
+            result.text,
+            ls.session.client.position_encoding,
+        )
         return types.CompletionList(is_incomplete=True, items=[item])

@@ -10,26 +10,24 @@ from pygls.uris import to_fs_path
 
 from indexing.languages import language_for
 from indexing.open_trees import TextChange
-from inference.text import cursor_offset
 from lsp_server.features.context_events import prefill_when_idle
 from lsp_server.features.inline_completion import relative_path
+from lsp_server.positions import PositionEncoding, offset_at
 from lsp_server.server import TreellamaServer
 
 
 def text_changes(
-    old_text: str, changes: list[types.TextDocumentContentChangeEvent], utf16: bool
+    old_text: str,
+    changes: list[types.TextDocumentContentChangeEvent],
+    encoding: PositionEncoding,
 ) -> list[TextChange]:
     """LSP content changes as str offsets, each relative to the text the previous one left."""
     result = []
     text = old_text
     for change in changes:
         if isinstance(change, types.TextDocumentContentChangePartial):
-            start = cursor_offset(
-                text, change.range.start.line, change.range.start.character, utf16=utf16
-            )
-            end = cursor_offset(
-                text, change.range.end.line, change.range.end.character, utf16=utf16
-            )
+            start = offset_at(text, change.range.start.line, change.range.start.character, encoding)
+            end = offset_at(text, change.range.end.line, change.range.end.character, encoding)
             result.append(TextChange(start, end, change.text))
             text = text[:start] + change.text + text[end:]
         else:
@@ -65,7 +63,7 @@ def register(server: TreellamaServer) -> None:
         if old_text is None:
             return
         changes = text_changes(
-            old_text, list(params.content_changes), ls.session.client.utf16_positions
+            old_text, list(params.content_changes), ls.session.client.position_encoding
         )
         ls.open_trees.changed(uri, old_text, changes, params.text_document.version)
         if ls.code_index is not None:

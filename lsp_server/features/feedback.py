@@ -2,7 +2,8 @@
 
 - `treellama/didShowCompletion {id}`: the editor displayed a suggestion;
 - `treellama/didAcceptCompletion {id, acceptedLength}`: the user took all of it or a part
-  (a word, a line); `acceptedLength` counts characters;
+  (a word, a line); `acceptedLength` counts code units of the negotiated position encoding,
+  as the client's own string lengths do (bytes in Neovim, UTF-16 units in VS Code);
 - `treellama.acceptedCompletion [id]` (command): the whole suggestion was accepted;
 - `treellama.showLastPrompt`: exactly what the model saw for the last completion;
 - `treellama.stats`: local statistics, also shown by `treellama stats`.
@@ -16,6 +17,7 @@ from typing import Any
 
 from inference.stats import read_stats, summarize
 from lsp_server.features.inline_completion import ACCEPTED_COMMAND
+from lsp_server.positions import column_in_line
 from lsp_server.server import TreellamaServer
 
 log = logging.getLogger(__name__)
@@ -46,7 +48,13 @@ def register(server: TreellamaServer) -> None:
         if not isinstance(completion_id, str):
             log.warning("%s without an id: %r", DID_ACCEPT, params)
             return
-        ls.stats.accepted(completion_id, length if isinstance(length, int) else None)
+        if not isinstance(length, int) or isinstance(length, bool):
+            ls.stats.accepted(completion_id, None)
+            return
+        text = ls.stats.suggestion(completion_id)
+        encoding = ls.session.client.position_encoding
+        chars = column_in_line(text, length, encoding) if text is not None else length
+        ls.stats.accepted(completion_id, chars)
 
     @server.command(ACCEPTED_COMMAND)
     def accepted(ls: TreellamaServer, *args: Any) -> None:

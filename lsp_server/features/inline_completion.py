@@ -13,8 +13,8 @@ from lsprotocol import types
 from pygls.uris import to_fs_path
 
 from inference.completion import CompletionRequest
+from lsp_server.positions import column_at
 from lsp_server.server import TreellamaServer
-from lsp_server.session import snapshot_document
 
 ACCEPTED_COMMAND = "treellama.acceptedCompletion"
 
@@ -35,14 +35,13 @@ def relative_path(ls: TreellamaServer, uri: str) -> str:
 def completion_request(
     ls: TreellamaServer, uri: str, position: types.Position
 ) -> CompletionRequest:
-    document = snapshot_document(ls.workspace, uri)
+    document = ls.snapshot(uri)
     root = ls.session.workspace_root
     return CompletionRequest(
         key=uri,
         text=document.text,
         line=position.line,
-        character=position.character,
-        utf16=ls.session.client.utf16_positions,
+        column=column_at(document.text, position.line, position.character, document.encoding),
         path=relative_path(ls, uri),
         repo=root.name if root else "",
         language=document.language_id or "",

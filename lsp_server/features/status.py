@@ -1,13 +1,22 @@
-"""The `treellama.status` command: what the server and its model are doing. Needs no model."""
+"""What the server and its model are doing; neither command needs a model.
+
+- `treellama.status`: the model, the index, the client;
+- `treellama.documentState {uri}`: the server's copy of an open document (version, size,
+  sha256) and whether its kept syntax tree was built from the same text, so a user or a test
+  can check that the server follows the editor's edits.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 from typing import Any
 
 from lsp_server import __version__
 from lsp_server.server import TreellamaServer
 
 STATUS_COMMAND = "treellama.status"
+DOCUMENT_STATE = "treellama.documentState"
 
 
 def index_status(ls: TreellamaServer) -> dict[str, Any]:
@@ -22,6 +31,22 @@ def index_status(ls: TreellamaServer) -> dict[str, Any]:
         "files": scan.files if scan else None,
         "scanSeconds": round(scan.seconds, 2) if scan else None,
         "watching": index.watcher is not None,
+    }
+
+
+async def document_state(ls: TreellamaServer, uri: str) -> dict[str, Any]:
+    document = ls.snapshot(uri)
+    source = document.text.encode("utf-8", errors="surrogatepass")
+    kept = await asyncio.wrap_future(ls.open_trees.source(uri))
+    return {
+        "uri": uri,
+        "version": document.version,
+        "characters": len(document.text),
+        "lines": document.text.count("\n") + 1,
+        "sha256": hashlib.sha256(source).hexdigest(),
+        "positionEncoding": document.encoding.value,
+        # None: the language has no syntax tree here.
+        "treeMatches": None if kept is None else kept == (source, document.version),
     }
 
 
@@ -45,3 +70,11 @@ def register(server: TreellamaServer) -> None:
             "index": index_status(ls),
             "inlineCompletionClient": ls.session.client.inline_completion,
         }
+
+    @server.command(DOCUMENT_STATE)
+    async def state_of_document(ls: TreellamaServer, *args: Any) -> dict[str, Any]:
+        params = args[0] if args and isinstance(args[0], dict) else {}
+        uri = params.get("uri")
+        if not isinstance(uri, str):
+            raise ValueError(f"{DOCUMENT_STATE} takes {{uri}}")
+        return await document_state(ls, uri)

@@ -13,12 +13,11 @@ from pygls.uris import to_fs_path
 
 from indexing.languages import language_for
 from indexing.parsing import parse
-from indexing.positions import LineIndex
 from indexing.structure import enclosing_nodes, folds
 from indexing.symbols import Symbol, document_symbols
-from inference.text import cursor_offset
+from lsp_server.positions import LineIndex
 from lsp_server.server import TreellamaServer
-from lsp_server.session import DocumentSnapshot, snapshot_document
+from lsp_server.session import DocumentSnapshot
 
 SYMBOL_KINDS = {
     "function": types.SymbolKind.Function,
@@ -52,28 +51,23 @@ def _tree(
     return (parse(source, language) if language else None), source, language
 
 
-def _range(index: LineIndex, start: tuple[int, int], end: tuple[int, int]) -> types.Range:
-    a, b = index.point(*start), index.point(*end)
-    return types.Range(types.Position(a.line, a.character), types.Position(b.line, b.character))
-
-
 def _to_lsp(symbol: Symbol, index: LineIndex) -> types.DocumentSymbol:
     return types.DocumentSymbol(
         name=symbol.name,
         kind=SYMBOL_KINDS.get(symbol.kind, types.SymbolKind.Variable),
-        range=_range(index, symbol.start, symbol.end),
-        selection_range=_range(index, symbol.name_start, symbol.name_end),
+        range=index.range(symbol.start, symbol.end),
+        selection_range=index.range(symbol.name_start, symbol.name_end),
         children=[_to_lsp(child, index) for child in symbol.children],
     )
 
 
 def symbols_of(
-    document: DocumentSnapshot, encoding: str, kept: object | None = None
+    document: DocumentSnapshot, kept: object | None = None
 ) -> list[types.DocumentSymbol]:
     tree, source, language = _tree(document, kept)
     if tree is None or language is None:
         return []
-    index = LineIndex(source, encoding)
+    index = LineIndex(source, document.encoding)
     return [_to_lsp(symbol, index) for symbol in document_symbols(tree, language)]
 
 
@@ -88,27 +82,21 @@ def folds_of(document: DocumentSnapshot) -> list[types.FoldingRange]:
 
 
 def selections_of(
-    document: DocumentSnapshot, positions: list[types.Position], utf16: bool, encoding: str
+    document: DocumentSnapshot, positions: list[types.Position]
 ) -> list[types.SelectionRange]:
     tree, source, _ = _tree(document)
-    index = LineIndex(source, encoding)
+    index = LineIndex(source, document.encoding)
     answers = []
     for position in positions:
-        offset = cursor_offset(document.text, position.line, position.character, utf16=utf16)
-        byte_offset = len(document.text[:offset].encode("utf-8"))
+        byte_offset = len(document.text[: document.offset(position)].encode("utf-8"))
         chain = enclosing_nodes(tree, byte_offset) if tree is not None else []
         selection: types.SelectionRange | None = None
         for node in reversed(chain):  # outermost first, so each inner range has its parent
             selection = types.SelectionRange(
-                range=_range(index, node.start_point, node.end_point), parent=selection
+                range=index.range(node.start_point, node.end_point), parent=selection
             )
         answers.append(selection or types.SelectionRange(range=types.Range(position, position)))
     return answers
-
-
-def _encoding(ls: TreellamaServer) -> str:
-    encoding = ls.workspace.position_encoding
-    return str(getattr(encoding, "value", encoding) or "utf-16")
 
 
 def register(server: TreellamaServer) -> None:
@@ -116,23 +104,20 @@ def register(server: TreellamaServer) -> None:
     async def document_symbol(
         ls: TreellamaServer, params: types.DocumentSymbolParams
     ) -> list[types.DocumentSymbol]:
-        document = snapshot_document(ls.workspace, params.text_document.uri)
+        document = ls.snapshot(params.text_document.uri)
         kept = await asyncio.wrap_future(ls.open_trees.tree(document.uri, document.version))
-        return await asyncio.to_thread(symbols_of, document, _encoding(ls), kept)
+        return await asyncio.to_thread(symbols_of, document, kept)
 
     @server.feature(types.TEXT_DOCUMENT_FOLDING_RANGE)
     async def folding_range(
         ls: TreellamaServer, params: types.FoldingRangeParams
     ) -> list[types.FoldingRange]:
-        document = snapshot_document(ls.workspace, params.text_document.uri)
+        document = ls.snapshot(params.text_document.uri)
         return await asyncio.to_thread(folds_of, document)
 
     @server.feature(types.TEXT_DOCUMENT_SELECTION_RANGE)
     async def selection_range(
         ls: TreellamaServer, params: types.SelectionRangeParams
     ) -> list[types.SelectionRange]:
-        document = snapshot_document(ls.workspace, params.text_document.uri)
-        utf16 = ls.session.client.utf16_positions
-        return await asyncio.to_thread(
-            selections_of, document, list(params.positions), utf16, _encoding(ls)
-        )
+        document = ls.snapshot(params.text_document.uri)
+        return await asyncio.to_thread(selections_of, document, list(params.positions))

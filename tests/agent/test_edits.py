@@ -8,7 +8,10 @@ from pathlib import Path
 import pytest
 
 from agent.edits import EditRejected, apply_edits, minimal_edits, replace_lines, validate
+from lsp_server.positions import PositionEncoding
 from lsp_server.workspace_edits import text_edits
+from tests.support.lsp_text import apply_edits as apply_lsp_edits
+from tests.support.lsp_text import units
 
 PRICING = (
     Path(__file__).parent.parent / "fixtures" / "index_project" / "shop" / "pricing.py"
@@ -17,16 +20,7 @@ PRICING = (
 
 def apply_lsp(text: str, edits) -> str:
     """Applies LSP TextEdits (UTF-16 positions) the way an editor does: last first."""
-    lines = text.split("\n")
-
-    def offset(position) -> int:
-        return sum(len(line) + 1 for line in lines[: position.line]) + position.character
-
-    for edit in sorted(
-        edits, key=lambda e: (e.range.start.line, e.range.start.character), reverse=True
-    ):
-        text = text[: offset(edit.range.start)] + edit.new_text + text[offset(edit.range.end) :]
-    return text
+    return apply_lsp_edits(text, edits, "utf-16")
 
 
 def test_minimal_edits_touch_only_changed_lines_and_round_trip() -> None:
@@ -36,7 +30,7 @@ def test_minimal_edits_touch_only_changed_lines_and_round_trip() -> None:
     edits = minimal_edits(PRICING, candidate)
     assert [(e.start_line, e.end_line) for e in edits] == [(2, 3), (19, 20)]
     assert apply_edits(PRICING, edits) == candidate
-    assert apply_lsp(PRICING, text_edits(PRICING, edits)) == candidate
+    assert apply_lsp(PRICING, text_edits(PRICING, edits, PositionEncoding.UTF16)) == candidate
 
 
 @pytest.mark.parametrize(
@@ -50,7 +44,19 @@ def test_minimal_edits_touch_only_changed_lines_and_round_trip() -> None:
 )
 def test_lsp_edits_reproduce_the_candidate_at_the_edges(candidate: str) -> None:
     edits = minimal_edits(PRICING, candidate)
-    assert apply_lsp(PRICING, text_edits(PRICING, edits)) == candidate
+    assert apply_lsp(PRICING, text_edits(PRICING, edits, PositionEncoding.UTF16)) == candidate
+
+
+@pytest.mark.parametrize("encoding", list(PositionEncoding))
+def test_lsp_edits_count_the_negotiated_units_after_multibyte_text(encoding) -> None:
+    # The edit ends inside the last line, after é, ß and an astral 😀 (two UTF-16 units).
+    original = 'x = 1\nlabel = "größe 😀 café"; y = 2'
+    candidate = 'x = 1\nlabel = "größe 😀 café"; y = 3\n'
+    edits = text_edits(original, minimal_edits(original, candidate), encoding)
+    end = edits[-1].range.end
+    assert end.line == 1
+    assert end.character == units(original.split("\n")[1], encoding.value)
+    assert apply_lsp_edits(original, edits, encoding.value) == candidate
 
 
 def test_changes_outside_the_allowed_lines_are_rejected() -> None:

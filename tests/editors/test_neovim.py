@@ -140,3 +140,45 @@ def test_checkhealth_reports_the_server_and_what_to_fix(tmp_path: Path):
     assert "OK Neovim 0.12" in text and "OK server command:" in text
     assert "OK grammars" in text and "agent sandbox" in text
     assert "ERROR model" in text and "treellama model install" in text
+
+
+def test_completion_after_non_ascii_text_lands_at_the_cursor(tmp_path: Path):
+    """Neovim's own capabilities negotiate utf-8 positions; é, ß, ö, € and 😀 come before the
+    cursor on the line where the user types."""
+    source = tmp_path / "geometry.py"
+    shutil.copy(ROOT / "tests" / "fixtures" / "unicode_project" / "geometry.py", source)
+    text = source.read_text(encoding="utf-8")
+    lines = text.split("\n")
+    target = next(i for i, line in enumerate(lines) if "return w * h * größe" in line)
+    lines[target] = '    label = "größe 😀 €"; return   # done'  # the user types `w * ` here
+    source.write_text("\n".join(lines), encoding="utf-8")
+    result_file = run_driver(
+        "nvim_unicode_completion.lua",
+        tmp_path,
+        TREELLAMA_TEST_FILE=str(source),
+        TREELLAMA_TEST_LINE=str(target + 1),
+        TREELLAMA_TEST_TYPED="w * ",
+    )
+    result = json.loads(result_file.read_text())
+    assert result["nvim"].startswith("0.12") and result["attached"], result
+    assert result["offset_encoding"] == "utf-8" and result["native"], result
+    assert result["status"]["model"]["state"] in ("ready", "loading"), result["status"]
+    assert result["line_typed"] == '    label = "größe 😀 €"; return w *   # done', result
+    before_cursor = '    label = "größe 😀 €"; return w * '
+    assert result["cursor"] == [target + 1, len(before_cursor.encode("utf-8"))], result
+    # The server's copy is the buffer, byte for byte, and its syntax tree follows it.
+    assert result["server"]["sha256"] == result["buffer_sha256"], result["server"]
+    assert result["server"]["treeMatches"] is True
+    assert result["server"]["positionEncoding"] == "utf-8"
+    # The model saw the split where the cursor is, not some characters later.
+    assert result["shown"], result.get("messages")
+    suggestion = result["completion"]
+    assert suggestion and result["ghost_text"], result
+    assert f"{before_cursor}<|fim_suffix|>  # done" in result["prompt"], result["prompt"]
+    # The ghost text sits at the cursor, and Tab inserts it there.
+    assert [result["ghost_row"] + 1, result["ghost_col"]] == result["cursor"], result
+    first_line = suggestion.split("\n")[0]
+    rest_of_line = "" if "\n" in suggestion else "  # done"
+    assert result["line_after_tab"] == before_cursor + first_line + rest_of_line, result
+    assert result["server_after"]["sha256"] == result["buffer_sha256_after"]
+    assert result["server_after"]["treeMatches"] is True

@@ -41,10 +41,10 @@ def test_whitespace_only_is_nothing():
     assert clean_completion("   \n  \n", ctx(), max_lines=5) == ""
 
 
-def test_cursor_offset_counts_utf16_units():
+def test_cursor_offset_counts_code_points_and_clamps():
     text = "a𝄞b\nxyz"
-    assert cursor_offset(text, 0, 3) == 2  # 𝄞 is two UTF-16 units
-    assert cursor_offset(text, 0, 3, utf16=False) == 3
+    assert cursor_offset(text, 0, 3) == 3  # front ends convert LSP positions to code points
+    assert cursor_offset(text, 0, 9) == text.index("\n")  # past the line's end: its end
     assert cursor_offset(text, 1, 2) == text.index("z")
     assert cursor_offset(text, 9, 0) == len(text)
 

@@ -101,7 +101,9 @@ function M.accept(unit)
   local lines = vim.split(text, '\n', { plain = true })
   local client = require('treellama').client(bufnr)
   if client and suggestion.id then
-    client:notify('treellama/didAcceptCompletion', { id = suggestion.id, acceptedLength = #text })
+    -- In the client's position encoding's units, as the server reads them.
+    local length = vim.str_utfindex(text, client.offset_encoding)
+    client:notify('treellama/didAcceptCompletion', { id = suggestion.id, acceptedLength = length })
   end
   vim.schedule(function()
     vim.api.nvim_buf_set_text(bufnr, suggestion.row, suggestion.col, suggestion.row, suggestion.col, lines)

@@ -88,7 +88,9 @@ function M.accept_part(unit)
       local id = item.command and item.command.arguments and item.command.arguments[1]
       local client = vim.lsp.get_client_by_id(item.client_id)
       if client and id then
-        client:notify('treellama/didAcceptCompletion', { id = id, acceptedLength = #part })
+        -- In the client's position encoding's units, as the server reads them.
+        local length = vim.str_utfindex(part, client.offset_encoding)
+        client:notify('treellama/didAcceptCompletion', { id = id, acceptedLength = length })
       end
     end,
   })
