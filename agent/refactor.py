@@ -65,6 +65,12 @@ class Refactoring:
     title: str
     changes: list[FileChange]
     attempts: int = 1
+    # Set when the model kept the code as it is: nothing to change, and the user is told so.
+    up_to_date: str = ""
+
+
+class _Unchanged(Exception):
+    """The model's answer leaves the code as it was (up to whitespace)."""
 
 
 def enclosing_definition(
@@ -132,12 +138,42 @@ def _retrying(
 # -- docstrings ----------------------------------------------------------------------------
 
 
-def _python_docstring(text: str, symbol: Symbol, body: str) -> str:
-    lines = text.split("\n")
+def _python_definition(text: str, symbol: Symbol) -> Any:
     tree = parse(text.encode("utf-8"), "python")
     node = tree.root_node.descendant_for_point_range(symbol.start, symbol.start) if tree else None
     while node is not None and node.type not in ("function_definition", "class_definition"):
         node = node.parent
+    return node
+
+
+def _python_existing_docstring(node: Any) -> Any:
+    """The statement holding the definition's docstring, or None. The grammar puts a
+    docstring in the block either bare or inside an expression statement."""
+    block = node.child_by_field_name("body") if node is not None else None
+    first = block.named_children[0] if block is not None and block.named_children else None
+    if first is None:
+        return None
+    if first.type == "string":
+        return first
+    if first.type == "expression_statement" and first.named_children:
+        return first if first.named_children[0].type == "string" else None
+    return None
+
+
+def has_docstring(text: str, language: str, symbol: Symbol) -> bool:
+    """Whether the definition already has a docstring (Python) or doc comment (others)."""
+    if language == "python":
+        return _python_existing_docstring(_python_definition(text, symbol)) is not None
+    lines = text.split("\n")
+    above = lines[symbol.start[0] - 1].strip() if symbol.start[0] > 0 else ""
+    if language == "rust":
+        return above.startswith("///")
+    return above.endswith("*/")
+
+
+def _python_docstring(text: str, symbol: Symbol, body: str) -> str:
+    lines = text.split("\n")
+    node = _python_definition(text, symbol)
     if node is None:
         raise EditRejected("the definition could not be found again")
     block = node.child_by_field_name("body")
@@ -157,18 +193,9 @@ def _python_docstring(text: str, symbol: Symbol, body: str) -> str:
         docstring.append(f'{indent}"""')
     else:
         docstring = [f'{indent}"""{body}"""']
-    # The grammar puts a docstring in the block either bare or inside an expression statement.
-    existing = first_statement is not None and (
-        first_statement.type == "string"
-        or (
-            first_statement.type == "expression_statement"
-            and bool(first_statement.named_children)
-            and first_statement.named_children[0].type == "string"
-        )
-    )
-    if existing:
-        assert first_statement is not None
-        first, last = first_statement.start_point[0], first_statement.end_point[0]
+    existing = _python_existing_docstring(node)
+    if existing is not None:
+        first, last = existing.start_point[0], existing.end_point[0]
         return "\n".join([*lines[:first], *docstring, *lines[last + 1 :]])
     after = block.start_point[0] if block is not None else symbol.start[0] + 1
     if block is not None and block.start_point[0] == symbol.start[0]:  # `def f(): return 1`
@@ -235,13 +262,19 @@ def add_docstring(
         )
     else:
         prefix, stop, style = f"```{_fence(language)}\n/**\n * ", ["*/", "```"], "a JSDoc comment"
+    documented = has_docstring(text, language, symbol)
+    task = (
+        "It has one already: check it against the code and write it again, corrected where it "
+        "is wrong or incomplete, otherwise word for word."
+        if documented
+        else "Describe what it does, not how."
+    )
     messages = [
         {"role": "system", "content": SYSTEM},
         {
             "role": "user",
             "content": _with_context(
-                f"Write {style} for `{symbol.name}`. Describe what it does, not how.\n"
-                f"{_code_block(code, language)}",
+                f"Write {style} for `{symbol.name}`. {task}\n{_code_block(code, language)}",
                 context,
             ),
         },
@@ -257,14 +290,20 @@ def add_docstring(
             candidate = _python_docstring(text, symbol, body)
         else:
             candidate = _comment_docstring(text, symbol, body, language)
+        if documented and candidate.split() == text.split():
+            raise _Unchanged
         # A docstring may only touch the definition and the lines just above it.
         edits = validate(text, candidate, language, (max(0, target.first - 30), target.last + 1))
         return FileChange(path, text, candidate, edits)
 
-    change, attempts = _retrying(
-        model, messages, attempt, reply_prefix=prefix, stop=stop, max_tokens=200
-    )
-    return Refactoring(f"Add docstring to {symbol.name}", [change], attempts)
+    title = f"{'Refresh docstring of' if documented else 'Add docstring to'} {symbol.name}"
+    try:
+        change, attempts = _retrying(
+            model, messages, attempt, reply_prefix=prefix, stop=stop, max_tokens=200
+        )
+    except _Unchanged:
+        return Refactoring(title, [], up_to_date=f"the docstring of {symbol.name} is up to date")
+    return Refactoring(title, [change], attempts)
 
 
 # -- rewrite and fix -------------------------------------------------------------------------

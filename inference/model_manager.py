@@ -126,6 +126,23 @@ class ModelStatus:
     load_ms: float = 0.0
     info: Any = None  # engine.ModelInfo once loaded
 
+    def problem(self) -> str:
+        """Why the model cannot be used now, and what to do about it; for any state but READY.
+        Every state has words here, so no error reaches the user as an empty "Fix:"."""
+        message, fix = self.message, self.fix
+        if self.state is ModelState.NOT_LOADED:
+            message = message or "no model has been loaded yet"
+            fix = fix or "set model.name or model.path in the configuration, then reload it"
+        elif self.state is ModelState.LOADING:
+            message = message or f"the model {self.name} is still loading".replace("  ", " ")
+            fix = fix or "wait a moment and try again (see `treellama.status`)"
+        elif self.state is ModelState.READY:
+            message = message or f"the model {self.name} is ready".replace("  ", " ")
+            fix = fix or "nothing to fix"
+        message = message or "the model cannot be used"
+        fix = fix or "run `treellama doctor` to see what is wrong"
+        return f"{message}. Fix: {fix}"
+
 
 EngineFactory = Callable[[Path, ModelSettings], Any]
 

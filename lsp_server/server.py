@@ -18,7 +18,7 @@ from inference.stats import StatsRecorder
 from inference.worker import JobCancelled, ModelWorker
 from lsp_server import __version__
 from lsp_server.protocol import TreellamaProtocol
-from lsp_server.session import Session
+from lsp_server.session import DocumentSnapshot, Session, snapshot_document
 
 log = logging.getLogger(__name__)
 
@@ -63,16 +63,29 @@ class TreellamaServer(LanguageServer):
     def show_message(self, message: str, kind: types.MessageType) -> None:
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))
 
+    def snapshot(self, uri: str) -> DocumentSnapshot:
+        """The open document as it is now, with the negotiated position encoding."""
+        return snapshot_document(self.workspace, uri, self.session.client.position_encoding)
+
+    async def model_ready(self) -> Any:
+        """The loaded model's info, once any load in progress (the first one, or one a
+        configuration change started while waiting) has finished. Every feature that needs the
+        model asks here; when none can be used, the error names the problem and the fix."""
+        while (loaded := self.models.loaded) is not None and not loaded.done():
+            try:
+                await asyncio.wrap_future(loaded)
+            except Exception:  # a failed load leaves its status behind, read below
+                log.exception("the model load failed")
+        status = self.models.status
+        if status.state is not ModelState.READY:
+            raise ModelUnavailableError(f"treellama: {status.problem()}")
+        return status.info
+
     async def complete(self, request: CompletionRequest) -> Completion | None:
         """Runs a completion off the loop; None when disabled or superseded by a newer keystroke."""
         if not self.session.config.completion.enabled:
             return None
-        loaded = self.models.loaded
-        if loaded is not None:
-            await asyncio.wrap_future(loaded)
-        status = self.models.status
-        if status.state is not ModelState.READY:
-            raise ModelUnavailableError(f"treellama: {status.message}. Fix: {status.fix}")
+        await self.model_ready()
         # Preparing is cheap but walks the text: keep it off the event loop too.
         future, cancel = await asyncio.to_thread(
             self.completions.submit, request, self.session.config.completion

@@ -28,7 +28,6 @@ from agent.model import AgentModel, ScriptedAgentModel, WorkerChatModel
 from agent.refactor import FileChange
 from agent.tasks import TaskError, TaskManager, TaskState, apply_label
 from agent.worktree import TaskTree, text_digest
-from inference.model_manager import ModelState
 from lsp_server.server import REQUEST_FAILED, TreellamaServer
 from lsp_server.workspace_edits import workspace_edit
 
@@ -150,12 +149,7 @@ class AgentFrontend:
                 "treellama.agent.start takes {instruction, effort?, approvalPolicy?}"
             )
         if self.ls.agent_model_for is None:
-            loaded = self.ls.models.loaded
-            if loaded is not None:
-                await asyncio.wrap_future(loaded)  # a task started while the model loads waits
-            status = self.ls.models.status
-            if status.state is not ModelState.READY:
-                raise AgentCommandFailed(f"treellama: {status.message}. Fix: {status.fix}")
+            await self.ls.model_ready()  # a task started while the model loads waits
         effort, policy = params.get("effort"), params.get("approvalPolicy")
         state = await asyncio.to_thread(
             self.manager.start,

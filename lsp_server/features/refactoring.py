@@ -27,7 +27,7 @@ from agent.model import WorkerChatModel
 from indexing.languages import language_for
 from indexing.service import CodeIndex
 from lsp_server.server import REQUEST_FAILED, TreellamaServer
-from lsp_server.session import DocumentSnapshot, snapshot_document
+from lsp_server.session import DocumentSnapshot
 from lsp_server.workspace_edits import workspace_edit
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ class Where:
 
 
 def _where(ls: TreellamaServer, uri: str) -> Where:
-    document = snapshot_document(ls.workspace, uri)
+    document = ls.snapshot(uri)
     path = Path(to_fs_path(uri) or uri)
     language = language_for(document.language_id, str(path))
     if language is None:
@@ -81,20 +81,13 @@ def related_code(index: CodeIndex | None, where: Where, line: int) -> str:
     return "\n\n".join(parts)
 
 
-def _model(ls: TreellamaServer) -> WorkerChatModel:
-    if ls.models.status.info is None:
-        status = ls.models.status
-        raise RefactoringFailed(f"treellama: {status.message}. Fix: {status.fix}")
-    return WorkerChatModel(ls.worker)
-
-
 def compute(ls: TreellamaServer, data: dict[str, Any], where: Where) -> refactor.Refactoring:
     """Runs one action on a document snapshot (off the event loop; the model call blocks)."""
     action = data.get("action")
     text, language, relative = where.document.text, where.language, where.relative
     line = int(data.get("line", 0))
     context = related_code(ls.code_index, where, line)
-    model = _model(ls)
+    model = WorkerChatModel(ls.worker)
     if action == "docstring":
         return refactor.add_docstring(model, relative, text, language, line, context)
     if action == "tests":
@@ -124,6 +117,7 @@ async def compute_current(
     """Computes on the document as it is now; if it changes during the model call, the result
     is stale and is computed again (twice at most), never handed out for the wrong version."""
     uri = str(data.get("uri", ""))
+    await ls.model_ready()
     for _ in range(3):
         where = _where(ls, uri)
         try:
@@ -165,9 +159,11 @@ def list_actions(
     actions: list[types.CodeAction] = []
     symbol = refactor.enclosing_definition(document.text, language, start)
     if symbol is not None:
+        documented = refactor.has_docstring(document.text, language, symbol)
         actions.append(
             _action(
-                f"Add docstring to {symbol.name}",
+                f"{'Refresh' if documented else 'Add'} docstring "
+                f"{'of' if documented else 'to'} {symbol.name}",
                 types.CodeActionKind.RefactorRewrite,
                 {**base, "action": "docstring"},
             )
@@ -245,7 +241,7 @@ def register(server: TreellamaServer) -> None:
     async def code_action(
         ls: TreellamaServer, params: types.CodeActionParams
     ) -> list[types.CodeAction]:
-        document = snapshot_document(ls.workspace, params.text_document.uri)
+        document = ls.snapshot(params.text_document.uri)
         language = language_for(document.language_id, to_fs_path(document.uri) or document.uri)
         if language not in SUPPORTED:
             return []
@@ -258,13 +254,16 @@ def register(server: TreellamaServer) -> None:
             return action
         where, result = await compute_current(ls, data)
         action.edit = to_edit(ls, where, result)
+        if result.up_to_date:  # nothing to change is an answer, not an error
+            ls.show_message(f"treellama: {result.up_to_date}", types.MessageType.Info)
         return action
 
     @server.command(EXPLAIN)
     async def explain(ls: TreellamaServer, *args: Any) -> dict[str, Any]:
         uri, first, last, _ = _range_arg(args, EXPLAIN)
         where = _where(ls, uri)
-        model = _model(ls)
+        await ls.model_ready()
+        model = WorkerChatModel(ls.worker)
         context = await asyncio.to_thread(related_code, ls.code_index, where, first)
         markdown = await asyncio.to_thread(
             refactor.explain, model, where.document.text, where.language, first, last, context

@@ -108,3 +108,35 @@ def test_a_long_docstring_keeps_its_nested_indentation() -> None:
     line = PRICING.split("\n").index("def with_tax(price: float) -> float:")
     (change,) = add_docstring(ScriptedChatModel([reply]), "p.py", PRICING, "python", line).changes
     assert f'    """{body}\n    """' in change.new_text
+
+
+def test_a_docstring_the_model_keeps_as_it_is_is_up_to_date_not_an_error() -> None:
+    line = PRICING.split("\n").index("def apply_discount(price: float, percent: float) -> float:")
+    existing = PRICING.split("\n")[line + 1].strip().strip('"')
+    model = ScriptedChatModel([existing + '"""'])
+    result = add_docstring(model, "p.py", PRICING, "python", line)
+    assert result.changes == [] and len(model.calls) == 1  # no retry for "unchanged"
+    assert result.up_to_date == "the docstring of apply_discount is up to date"
+    assert result.title == "Refresh docstring of apply_discount"
+    # The model is told there is one already and to keep it where it is right.
+    assert "has one already" in model.calls[0][0][-1]["content"]
+
+
+def test_documented_definitions_are_known_in_each_language() -> None:
+    from agent.refactor import enclosing_definition, has_docstring
+
+    def documented(text: str, language: str, line: int) -> bool:
+        symbol = enclosing_definition(text, language, line)
+        assert symbol is not None
+        return has_docstring(text, language, symbol)
+
+    lines = PRICING.split("\n")
+    assert documented(
+        PRICING, "python", lines.index("def apply_discount(price: float, percent: float) -> float:")
+    )
+    assert not documented(PRICING, "python", lines.index("def with_tax(price: float) -> float:"))
+    documented_ts = "/**\n * Formats.\n */\nexport function f(): string {\n  return '';\n}\n"
+    assert documented(documented_ts, "typescript", 3)
+    assert not documented(UTIL_TS, "typescript", 1)
+    assert documented("/// The area.\n" + RUST, "rust", 1)
+    assert not documented(RUST, "rust", 0)

@@ -15,6 +15,8 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
+from tests.support import message_guard
+
 SERVER = [sys.executable, "-m", "lsp_server", "serve"]
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 SAMPLE = FIXTURES / "sample_project"
@@ -26,6 +28,17 @@ shutil.copytree(FIXTURES / "index_project", INDEX_PROJECT)
 
 
 pytestmark = pytest.mark.e2e
+message_guard.install()
+
+
+@pytest.fixture(autouse=True)
+def no_empty_error_messages():
+    """Every error and message a client got during the test says what is wrong; none is
+    empty or ends in an empty "Fix:"."""
+    start = len(message_guard.SEEN)
+    yield
+    seen = message_guard.SEEN[start:]
+    assert not message_guard.empty_messages(seen), seen
 
 
 def editor_capabilities(editor: str) -> types.ClientCapabilities:

@@ -8,7 +8,13 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from agent.edits import syntax_errors
-from tests.e2e.conftest import INDEX_PROJECT, open_document, wait_for_index, wait_for_model
+from tests.e2e.conftest import (
+    INDEX_PROJECT,
+    open_document,
+    wait_for_index,
+    wait_for_messages,
+    wait_for_model,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -162,3 +168,40 @@ async def test_each_kind_of_action_with_the_real_model(indexed_with_model: Langu
     (change,) = rewritten["edit"]["documentChanges"]
     assert change["textDocument"]["version"] == 2
     assert all(5 <= e["range"]["start"]["line"] <= 8 for e in change["edits"])
+
+
+async def test_resolve_sent_right_after_start_waits_for_the_model(vscode: LanguageClient) -> None:
+    """No wait for the model first: the request waits for the load in progress, then answers
+    with an edit (it used to fail at once with `treellama: . Fix: `)."""
+    text = PRICING.read_text()
+    uri = open_document(vscode, PRICING)
+    with_tax = text.split("\n").index("def with_tax(price: float) -> float:")
+    actions = await vscode.text_document_code_action_async(actions_params(uri, with_tax + 1))
+    docstring = next(a for a in actions if a.title == "treellama: Add docstring to with_tax")
+    resolved = await vscode.code_action_resolve_async(docstring)
+    (change,) = resolved.edit.document_changes
+    assert apply(text, change.edits).count('"""') == text.count('"""') + 2
+
+
+async def test_the_docstring_action_on_a_documented_function_refreshes_it(
+    vscode: LanguageClient,
+) -> None:
+    await wait_for_model(vscode)
+    text = PRICING.read_text()
+    uri = open_document(vscode, PRICING)
+    line = text.split("\n").index("def apply_discount(price: float, percent: float) -> float:")
+    actions = await vscode.text_document_code_action_async(actions_params(uri, line + 1))
+    titles = [a.title for a in actions]
+    assert "treellama: Refresh docstring of apply_discount" in titles, titles
+    assert not any(t.startswith("treellama: Add docstring") for t in titles)
+    refresh = next(a for a in actions if a.title.startswith("treellama: Refresh docstring"))
+    resolved = await vscode.code_action_resolve_async(refresh)  # never an error
+    edits = [e for change in resolved.edit.document_changes or [] for e in change.edits]
+    if edits:  # the model corrected it: still one docstring, and the code is untouched
+        refreshed = apply(text, edits)
+        assert refreshed.count('"""') == text.count('"""')
+        assert syntax_errors(refreshed, "python") == []
+        assert "    return round(price * (1 - percent / 100), 2)" in refreshed
+    else:  # the model kept it: the user is told it is up to date
+        infos = await wait_for_messages(vscode, types.MessageType.Info)
+        assert "treellama: the docstring of apply_discount is up to date" in infos

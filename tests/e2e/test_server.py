@@ -116,6 +116,43 @@ async def test_missing_model_names_the_fix_and_the_rest_keeps_working(no_model: 
     assert (await wait_for_model(no_model))["openDocuments"] == 1
 
 
+async def test_every_request_that_needs_the_model_names_the_problem_and_the_fix(
+    no_model: LanguageClient,
+):
+    uri = open_document(no_model, SAMPLE / "mathutils.py")
+    actions = await no_model.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri),
+            range=types.Range(types.Position(7, 0), types.Position(7, 0)),
+            context=types.CodeActionContext(diagnostics=[]),
+        )
+    )
+    docstring = next(a for a in actions if "docstring" in a.title)
+    selection = {"start": {"line": 6, "character": 0}, "end": {"line": 7, "character": 0}}
+
+    def run(command: str, arguments: dict):
+        return no_model.workspace_execute_command_async(
+            types.ExecuteCommandParams(command=command, arguments=[arguments])
+        )
+
+    requests = {
+        "inline completion": no_model.text_document_inline_completion_async(
+            inline_params(uri, FIB_CURSOR)
+        ),
+        "code action": no_model.code_action_resolve_async(docstring),
+        "explain": run("treellama.explain", {"uri": uri, "range": selection}),
+        "rewrite": run(
+            "treellama.rewrite", {"uri": uri, "range": selection, "instruction": "simplify"}
+        ),
+        "agent task": run("treellama.agent.start", {"instruction": "add a test for mean"}),
+    }
+    for name, request in requests.items():
+        with pytest.raises(JsonRpcException) as failure:
+            await request
+        message = str(failure.value)
+        assert "is not installed. Fix: run `treellama model install" in message, (name, message)
+
+
 async def test_bad_configuration_is_reported_and_defaults_apply(bad_config: LanguageClient):
     uri = open_document(bad_config, SAMPLE / "mathutils.py")
     result = await bad_config.text_document_inline_completion_async(inline_params(uri, FIB_CURSOR))
