@@ -96,3 +96,24 @@ def test_a_replacement_starting_with_a_blank_line_stays_inside_its_range() -> No
     assert apply_edits(PRICING, edits) == candidate
     removed = replace_lines(PRICING, 10, 11, "")
     assert apply_edits(PRICING, validate(PRICING, removed, "python", (10, 11))) == removed
+
+
+@pytest.mark.parametrize("encoding", list(PositionEncoding))
+def test_an_agent_tasks_workspace_edit_counts_the_clients_units(encoding, tmp_path) -> None:
+    """The WorkspaceEdit an applied agent task sends (agent_tasks.edit_for builds it with
+    workspace_edit), on a file whose last line has non-ASCII text and no final newline."""
+    from agent.refactor import FileChange
+    from lsp_server.client_features import ClientFeatures
+    from lsp_server.workspace_edits import workspace_edit
+
+    original = "def add(a, b):\n    return a - b  # größe 😀 €"
+    after = "def add(a, b):\n    return a + b  # größe 😀 €"
+    change = FileChange("calc.py", original, after, minimal_edits(original, after))
+    client = ClientFeatures(
+        position_encoding=encoding, document_changes=True, change_annotations=True
+    )
+    edit = workspace_edit(tmp_path, [change], {"calc.py": 3}, client, "treellama agent t1")
+    (document,) = edit.document_changes
+    assert document.text_document.version == 3
+    assert document.edits[-1].range.end.character == units(original.split("\n")[1], encoding.value)
+    assert apply_lsp_edits(original, document.edits, encoding.value) == after
