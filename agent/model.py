@@ -50,6 +50,40 @@ class AgentModel(Protocol):
     ) -> ModelReply: ...
 
 
+@dataclass(frozen=True)
+class Candidates:
+    texts: list[str]  # one per temperature asked for, in that order
+    prompt_tokens: int
+    generated_tokens: int
+    duration_ms: float
+    drafted: int = 0  # draft tokens verified (speculative rewrites)
+    accepted: int = 0
+
+
+class CandidateModel(Protocol):
+    """What the pipeline needs: N rewrites from one prompt, and a choice from a list."""
+
+    def candidates(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        reply_prefix: str,
+        temperatures: Sequence[float],
+        stop: Sequence[str] = (),
+        max_tokens: int = 1024,
+        draft: str = "",
+        seed: int = 0,
+    ) -> Candidates: ...
+
+    def choose(self, messages: list[dict[str, str]], count: int) -> int:
+        """A number from 1 to `count`, under a grammar."""
+        ...
+
+
+def choice_grammar(count: int) -> str:
+    return "root ::= " + " | ".join(f'"{i}"' for i in range(1, count + 1))
+
+
 def cut_at_stop(text: str, stop: Sequence[str]) -> str:
     cut = len(text)
     for marker in stop:
@@ -87,6 +121,63 @@ class WorkerChatModel:
     @property
     def context_tokens(self) -> int:
         return int(self.worker.engine.info.n_ctx)
+
+    def candidates(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        reply_prefix: str,
+        temperatures: Sequence[float],
+        stop: Sequence[str] = (),
+        max_tokens: int = 1024,
+        draft: str = "",
+        seed: int = 0,
+    ) -> Candidates:
+        """All candidates from one prompt evaluation, decoded in one batch where the engine
+        can (in-process llama.cpp); one after the other otherwise (an HTTP backend)."""
+
+        def job(engine: Any, cancelled: threading.Event) -> Candidates:
+            if engine is None:
+                raise RuntimeError("no model is loaded")
+            started = time.monotonic()
+            prompt = engine.render_chat(messages) + reply_prefix
+            stops = lambda text: any(marker in text for marker in stop)  # noqa: E731
+            if hasattr(engine, "candidates"):
+                generations, stats = engine.candidates(
+                    prompt, list(temperatures), max_tokens=max_tokens,
+                    is_cancelled=cancelled.is_set, should_stop=stops, draft=draft,
+                    should_yield=lambda: self.worker.has_waiting(Priority.BACKGROUND),
+                    on_yield=lambda: self.worker.run_waiting(Priority.BACKGROUND), seed=seed,
+                )  # fmt: skip
+                drafted, accepted = stats.drafted, stats.accepted
+            else:
+                generations = [
+                    generate_yielding(self.worker, engine, cancelled, prompt,
+                                      max_tokens=max_tokens, should_stop=stops)
+                ]  # fmt: skip
+                drafted = accepted = 0
+            return Candidates(
+                [cut_at_stop(g.text, stop) for g in generations],
+                generations[0].prompt_tokens,
+                sum(g.generated_tokens for g in generations),
+                (time.monotonic() - started) * 1000,
+                drafted,
+                accepted,
+            )
+
+        return self.worker.submit(job, Priority.BACKGROUND, self.cancel).result()
+
+    @property
+    def drives_tools(self) -> bool:
+        """Whether this model can use a free tool loop: 7B parameters or more, or a model
+        behind an HTTP backend (its size unknown here, and such servers are usually big)."""
+        n_params = int(getattr(self.worker.engine.info, "n_params", 0) or 0)
+        return n_params == 0 or n_params >= 7_000_000_000
+
+    def choose(self, messages: list[dict[str, str]], count: int) -> int:
+        reply = self.reply(messages, grammar=choice_grammar(count), max_tokens=2)
+        digits = "".join(ch for ch in reply.text if ch.isdigit())
+        return min(count, max(1, int(digits or 1)))
 
     def reply(
         self, messages: list[dict[str, str]], *, grammar: str | None = None, max_tokens: int = 512
@@ -149,3 +240,34 @@ class ScriptedAgentModel:
         text = self.replies.pop(0)
         prompt = sum(len(m["content"]) for m in messages) // 4
         return ModelReply(text, prompt, len(text) // 4, 1.0)
+
+
+@dataclass
+class ScriptedCandidateModel:
+    """A scripted model for pipeline tests: each `candidates` call takes as many replies from
+    `replies` as temperatures were asked for (fewer when the script runs short: then the
+    pipeline sees fewer candidates); `choices` answer `choose`. Records every prompt."""
+
+    replies: list[str]
+    choices: list[int] = field(default_factory=list)
+    prompts: list[list[dict[str, str]]] = field(default_factory=list)
+
+    def candidates(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        reply_prefix: str,
+        temperatures: Sequence[float],
+        stop: Sequence[str] = (),
+        max_tokens: int = 1024,
+        draft: str = "",
+        seed: int = 0,
+    ) -> Candidates:
+        self.prompts.append([dict(m) for m in messages])
+        taken = [self.replies.pop(0) for _ in temperatures if self.replies]
+        texts = [cut_at_stop(text, stop) for text in taken]
+        return Candidates(texts, sum(len(m["content"]) for m in messages) // 4, 0, 1.0)
+
+    def choose(self, messages: list[dict[str, str]], count: int) -> int:
+        self.prompts.append([dict(m) for m in messages])
+        return self.choices.pop(0) if self.choices else 1

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 APPROVAL_POLICIES = ("untrusted", "on-failure", "on-request", "never")
 SANDBOXES = ("auto", "bubblewrap", "landlock", "none")
 EFFORTS = ("low", "medium", "high")
+STRATEGIES = ("auto", "pipeline", "loop")
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,10 @@ class AgentSettings:
     # "auto" takes the strongest layer that works here; with none, every command needs approval.
     sandbox: str = field(default="auto", metadata={"choices": SANDBOXES})
     effort: str = field(default="medium", metadata={"choices": EFFORTS})
+    # "pipeline": code finds the place and runs the tests, the model only writes candidates;
+    # "loop": the model drives a tool loop; "auto": the pipeline, then the loop where the
+    # model can use one (7B or more, or over HTTP) and budget remains.
+    strategy: str = field(default="auto", metadata={"choices": STRATEGIES})
     # A cap on steps below the effort's own (low 12, medium 25, high 50); 0: the effort's.
     max_steps: int = field(default=0, metadata={"min": 0, "max": 1000})
     # The command `run_tests` runs; empty: detected from the project (pytest, npm, cargo, go).

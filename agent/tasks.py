@@ -18,11 +18,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from agent.approvals import ApprovalRequest, ApprovalRules, Approver, Decision
 from agent.instructions import project_instructions
 from agent.loop import BUDGETS, AgentLoop, Budget, Event, Outcome
 from agent.model import AgentModel
+from agent.pipeline import PIPELINE_BUDGETS, Pipeline, PipelineOutcome
 from agent.safety import refusal
 from agent.sandbox import Sandbox, SandboxReport, probe
 from agent.settings import APPROVAL_POLICIES, EFFORTS, AgentSettings
@@ -59,6 +61,8 @@ class TaskState:
     seconds: float = 0.0
     log: str = ""
     changes: list[FileDiff] = field(default_factory=list)
+    strategy: str = ""  # pipeline, loop, or pipeline+loop: what ran
+    verified: bool | None = None  # True: the tests checked it; False: nothing could
 
     def public(self) -> dict:
         return {
@@ -75,6 +79,8 @@ class TaskState:
             "seconds": round(self.seconds, 1),
             "log": self.log,
             "files": [c.path for c in self.changes],
+            "strategy": self.strategy,
+            "verified": self.verified,
         }
 
     @property
@@ -82,9 +88,11 @@ class TaskState:
         return "".join(change.unified() for change in self.changes)
 
 
-def apply_label(instruction: str, status: str) -> str:
+def apply_label(instruction: str, status: str, verified: bool | None = None) -> str:
     """How the editor names the edit that applies a task (its undo entry, its preview)."""
     partial = " (partial: the task did not finish)" if status == "failed" else ""
+    if status != "failed" and verified is False:
+        partial = " (unverified: no test checked it)"
     return f"treellama agent: {instruction[:60]}{partial}"
 
 
@@ -105,7 +113,7 @@ def overview(root: Path) -> str:
 class _Running:
     state: TaskState
     tree: TaskTree | None = None
-    loop: AgentLoop | None = None
+    loop: AgentLoop | Pipeline | None = None  # what is running: it takes steering
     cancel: threading.Event = field(default_factory=threading.Event)
     thread: threading.Thread | None = None
     early_steers: list[str] = field(default_factory=list)  # before the loop exists
@@ -233,25 +241,8 @@ class TaskManager:
                     return
                 self.on_event(replace(state), e)
 
-            tests = first_test_run(context)
-            if tests:
-                trajectory.write("observation", source="run_tests", text=tests)
-            loop = AgentLoop(
-                self.model_for(running.cancel),
-                context,
-                state.instruction,
-                budget=self.budget(state.effort),
-                project_instructions=project_instructions(tree.root),
-                overview=overview(tree.root) + (f"\n\nThe tests now:\n{tests}" if tests else ""),
-                trajectory=trajectory,
-                on_event=event,
-            )
-            with self._lock:
-                for message in running.early_steers:
-                    loop.steer(message)
-                running.loop = loop
-            state.status = "running"
-            outcome = running.loop.run()
+            model = self.model_for(running.cancel)
+            outcome = self._strategies(running, model, context, trajectory, event)
         except Exception as exc:  # a bug or a broken model must end the task, not the server
             log.exception("agent task %s crashed", state.id)
             trajectory.write("failed", reason="error", message=str(exc))
@@ -260,6 +251,62 @@ class TaskManager:
         self._settle(running, outcome)
         for e in final:
             self.on_event(replace(state), e)
+
+    def _start(self, running: _Running, runner: AgentLoop | Pipeline) -> None:
+        with self._lock:
+            for message in running.early_steers:
+                runner.steer(message)
+            running.early_steers.clear()
+            running.loop = runner
+        running.state.status = "running"
+
+    def _strategies(
+        self,
+        running: _Running,
+        model: Any,
+        context: ToolContext,
+        trajectory: Trajectory,
+        event: Callable[[Event], None],
+    ) -> Outcome:
+        """The pipeline first (unless the loop is asked for, or the model cannot write
+        candidates); then, under `auto`, the loop where the model can use one."""
+        state = running.state
+        strategy = self.settings.strategy
+        result: PipelineOutcome | None = None
+        if strategy != "loop" and hasattr(model, "candidates"):
+            pipeline = Pipeline(model, context, state.instruction, PIPELINE_BUDGETS[state.effort],
+                                trajectory, event)  # fmt: skip
+            state.strategy, state.max_steps = "pipeline", pipeline.max_steps
+            trajectory.write("strategy", strategy="pipeline", setting=strategy)
+            self._start(running, pipeline)
+            result = pipeline.run()
+            state.verified = result.verified
+            more = strategy == "auto" and result.status == "failed" and result.chosen is not None
+            if not (more and getattr(model, "drives_tools", False)):
+                return Outcome(result.status, result.summary, result.steps, result.tokens,
+                               result.seconds)  # fmt: skip
+            state.strategy = "pipeline+loop"
+        else:
+            state.strategy = "loop"
+        trajectory.write("strategy", strategy=state.strategy, setting=strategy)
+        tests = first_test_run(context)
+        if result is not None:
+            tests = f"{result.summary}\n{result.report.output if result.report else ''}"
+        if tests:
+            trajectory.write("observation", source="run_tests", text=tests)
+        loop = AgentLoop(
+            model,
+            context,
+            state.instruction,
+            budget=self.budget(state.effort),
+            project_instructions=project_instructions(context.root),
+            overview=overview(context.root) + (f"\n\nThe tests now:\n{tests}" if tests else ""),
+            trajectory=trajectory,
+            on_event=event,
+        )
+        state.max_steps = loop.budget.max_steps
+        self._start(running, loop)
+        return loop.run()
 
     def _settle(self, running: _Running, outcome: Outcome) -> None:
         state = running.state

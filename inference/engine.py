@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from inference import llama_log, vocab
+from inference.candidates import MAX_CANDIDATES, BatchDecoder, CandidateStats
 from inference.fim import INSTRUCT, bare_after
 from inference.grammar import GrammarChooser
 from inference.kv_reuse import plan_reuse
@@ -116,6 +117,7 @@ class LlamaEngine:
             n_params=int(self._llm._model.n_params()),
         )
         self._bare_after = bare_after(self.info.family)
+        self._decoder: BatchDecoder | None = None
 
     @staticmethod
     def _load(
@@ -140,7 +142,8 @@ class LlamaEngine:
         from llama_cpp import _internals
 
         params = self._llm.context_params
-        params.n_seq_max = 2
+        # Sequence 0, PARKED, and the extra candidates of inference.candidates.
+        params.n_seq_max = 2 + MAX_CANDIDATES
         params.kv_unified = True
         params.flash_attn_type = {
             "auto": llama_cpp.LLAMA_FLASH_ATTN_TYPE_AUTO,
@@ -331,6 +334,44 @@ class LlamaEngine:
                 break
             llm.eval([token])
         return result(bytes(output), generated, reason, first_at)
+
+    def candidates(
+        self,
+        prompt_text: str,
+        temperatures: list[float],
+        *,
+        max_tokens: int,
+        is_cancelled: Callable[[], bool],
+        should_stop: Callable[[str], bool] = lambda text: False,
+        draft: str = "",
+        should_yield: Callable[[], bool] = lambda: False,
+        on_yield: Callable[[], None] = lambda: None,
+        seed: int = 0,
+        speculate: bool = True,
+    ) -> tuple[list[Generation], CandidateStats]:
+        """One answer per temperature (0: greedy) after one prompt evaluation, decoded in one
+        batch; the greedy one speculates with `draft` (see inference.candidates)."""
+        if is_cancelled():
+            raise GenerationCancelled
+        if self._decoder is None:
+            self._decoder = BatchDecoder(self)
+        prompt = self._fit(vocab.prompt_tokens(self._llm, prompt_text, self._bare_after))
+        answers, stats = self._decoder.run(
+            prompt, temperatures, max_tokens=max_tokens, is_cancelled=is_cancelled,
+            stop=should_stop, draft=self.tokenize(draft) if draft else (),
+            should_yield=should_yield, on_yield=on_yield, seed=seed, speculate=speculate,
+        )  # fmt: skip
+        return [
+            Generation(
+                text=text,
+                prompt_tokens=stats.prompt_tokens,
+                generated_tokens=tokens,
+                stop_reason=reason,
+                prompt_ms=stats.prompt_ms,
+                generate_ms=stats.generate_ms,
+            )
+            for text, reason, tokens in answers
+        ], stats
 
     def _grammar_sampler(self, grammar: str, accepted: str) -> GrammarChooser:
         chooser = GrammarChooser(self._vocab, grammar)

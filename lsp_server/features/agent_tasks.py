@@ -211,7 +211,8 @@ class AgentFrontend:
             document = self.ls.workspace.text_documents.get((root / change.path).as_uri())
             versions[change.path] = document.version if document is not None else None
         client = self.ls.session.client
-        edit = workspace_edit(root, changes, versions, client, f"treellama agent {state.id}")
+        label = apply_label(state.instruction, state.status, state.verified)
+        edit = workspace_edit(root, changes, versions, client, label)
         if deletions and client.document_changes:
             annotation = "treellama" if client.change_annotations else None
             edit.document_changes = [
@@ -244,7 +245,7 @@ class AgentFrontend:
             }
         response = await self.ls.workspace_apply_edit_async(
             types.ApplyWorkspaceEditParams(
-                edit=edit, label=apply_label(state.instruction, state.status)
+                edit=edit, label=apply_label(state.instruction, state.status, state.verified)
             )
         )
         if response.applied:

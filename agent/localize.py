@@ -1,0 +1,258 @@
+"""Where a task's change goes, found by the program, not by the model.
+
+Every definition in the project's source files (not its tests) is scored from evidence:
+- the frames of the failing tests' tracebacks that fall inside it (the deepest weighs most);
+- the names the failing tests call, and names missing from an import ("cannot import name");
+- the names, file names and quoted calls in the instruction;
+- BM25 of the instruction's words against the definition's words.
+The best place becomes a Region: the whole file when the file is small (a small model then
+sees and can add whatever it needs), else the definition. Only when the top places are close
+and no traceback points at one does the caller ask the model to pick from a numbered list.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from agent.test_report import TestReport
+from agent.worktree import files_under
+from indexing.languages import language_for
+from indexing.parsing import parse
+from indexing.symbols import Symbol, definitions
+
+SMALL_FILE_LINES = 80  # a file up to this size is rewritten whole
+TAIL_LINES = 30  # what is shown of a large file that gains a new definition
+MAX_FILES = 3000
+MAX_FILE_BYTES = 400_000
+WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+MISSING_NAME = re.compile(r"cannot import name '(\w+)' from '([\w.]+)'")
+NO_ATTRIBUTE = re.compile(r"has no attribute '(\w+)'")
+FILE_NAME = re.compile(r"[\w./-]+\.(?:py|js|ts|tsx|rs|go)\b")
+
+
+@dataclass(frozen=True)
+class Region:
+    path: str
+    first: int  # 0-based, inclusive
+    last: int
+    name: str
+    kind: str  # "file" or "function"
+    score: float
+    reasons: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        where = {"file": "the whole file", "tail": "the end of", "add": f"a new `{self.name}`"}.get(
+            self.kind, f"`{self.name}`"
+        )
+        return f"{where} in {self.path} (lines {self.first + 1}-{self.last + 1})"
+
+
+@dataclass
+class _Place:
+    path: str
+    symbol: Symbol | None  # None: the module level of the file
+    lines: int
+    words: Counter[str]
+    score: float = 0.0
+    reasons: list[str] = field(default_factory=list)
+    traced: bool = False
+    missing: str = ""  # a name the tests import from this module and it lacks
+
+    def add(self, points: float, reason: str) -> None:
+        self.score += points
+        if reason not in self.reasons:
+            self.reasons.append(reason)
+
+
+def is_test_path(path: str) -> bool:
+    pure = PurePosixPath(path)
+    name = pure.name
+    return (
+        name.startswith("test_")
+        or name.endswith(("_test.py", "_test.go", ".test.js", ".test.ts", ".spec.ts", ".spec.js"))
+        or any(part in ("tests", "test", "__tests__") for part in pure.parts[:-1])
+    )
+
+
+def stem(word: str) -> str:
+    """A light stem, so that "parsed", "parses" and "parse" meet."""
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)].rstrip("e") if suffix == "ing" else word[: -len(suffix)]
+    return word.rstrip("e") if len(word) > 4 else word
+
+
+def words_of(text: str) -> list[str]:
+    """Identifier parts, lowercased and stemmed: `parse_date` and `parseDate` both give
+    pars, dat; "parsed dates" gives the same."""
+    found = []
+    for word in WORD.findall(text):
+        for part in re.split(r"_|(?<=[a-z0-9])(?=[A-Z])", word):
+            if len(part) > 1:
+                found.append(stem(part.lower()).rstrip("e"))
+    return found
+
+
+def _places(root: Path) -> list[_Place]:
+    places = []
+    for relative, path in sorted(files_under(root).items())[:MAX_FILES]:
+        language = language_for(None, relative)
+        if language is None or is_test_path(relative):
+            continue
+        try:
+            if path.stat().st_size > MAX_FILE_BYTES:
+                continue
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        lines = text.split("\n")
+        tree = parse(text.encode("utf-8"), language)
+        symbols = definitions(tree, language) if tree is not None else []
+        places.append(_Place(relative, None, len(lines), Counter(words_of(text))))
+        for symbol in _flatten(symbols):
+            body = "\n".join(lines[symbol.start[0] : symbol.end[0] + 1])
+            places.append(_Place(relative, symbol, len(lines), Counter(words_of(body))))
+    return places
+
+
+def _flatten(symbols: list[Symbol]) -> list[Symbol]:
+    out = []
+    for symbol in symbols:
+        out.append(symbol)
+        out += _flatten(symbol.children)
+    return out
+
+
+def _bm25(places: list[_Place], query: list[str]) -> list[float]:
+    n = len(places) or 1
+    average = sum(sum(p.words.values()) for p in places) / n or 1
+    frequency = Counter(word for p in places for word in set(p.words))
+    scores = []
+    for place in places:
+        length = sum(place.words.values())
+        score = 0.0
+        for word in set(query):
+            tf = place.words.get(word, 0)
+            if not tf:
+                continue
+            idf = math.log(1 + (n - frequency[word] + 0.5) / (frequency[word] + 0.5))
+            score += idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * length / average))
+        scores.append(score)
+    return scores
+
+
+def _innermost(places: list[_Place], path: str, line: int) -> _Place | None:
+    best = None
+    for place in places:
+        if place.path != path or place.symbol is None:
+            continue
+        if place.symbol.start[0] <= line <= place.symbol.end[0] and (
+            best is None or place.symbol.start[0] >= best.symbol.start[0]  # type: ignore[union-attr]
+        ):
+            best = place
+    return best
+
+
+def _module(places: list[_Place], path: str) -> _Place | None:
+    return next((p for p in places if p.path == path and p.symbol is None), None)
+
+
+def _score(places: list[_Place], instruction: str, report: TestReport | None, tests: str) -> None:
+    names = {p.symbol.name: p for p in places if p.symbol is not None}
+    for failure in report.failures if report else ():
+        frames = [f for f in failure.frames if not is_test_path(f.path)]
+        for depth, frame in enumerate(frames):
+            place = _innermost(places, _normal(frame.path), frame.line - 1)
+            if place is not None:
+                deepest = depth == len(frames) - 1
+                place.add(10 + 5 * deepest, f"in the traceback of {failure.name}")
+                place.traced = True
+        for name, module in MISSING_NAME.findall(failure.text + failure.message):
+            path = module.replace(".", "/") + ".py"
+            target = _module(places, path)
+            if target is not None and name not in names:
+                target.add(14, f"{name} is missing from {path}")
+                target.traced, target.missing = True, name
+        for name in NO_ATTRIBUTE.findall(failure.text + failure.message):
+            if name not in names:  # a method to add: the class's file
+                for place in places:
+                    symbol = place.symbol
+                    kind = symbol.kind if symbol else ""
+                    if symbol and kind in ("class", "struct") and symbol.name in failure.text:
+                        place.add(8, f"{name} is missing from {symbol.name}")
+    called = set(WORD.findall(tests))
+    for name in called & names.keys():
+        names[name].add(6, "called by the failing tests")
+    for name in set(WORD.findall(instruction)) & names.keys():
+        names[name].add(5, "named in the task")
+    for mentioned in FILE_NAME.findall(instruction):
+        for place in places:
+            if place.path == mentioned or place.path.endswith("/" + mentioned.lstrip("./")):
+                place.add(3, "its file is named in the task")
+    query = words_of(instruction)
+    scores = _bm25(places, query)
+    top = max(scores, default=0) or 1
+    for place, score in zip(places, scores, strict=True):
+        # A large module's own words are all its functions' words: only its parts compete.
+        if place.symbol is None and place.lines > SMALL_FILE_LINES:
+            continue
+        if score > 0:
+            place.add(4 * score / top, "matches the task's words")
+
+
+def _normal(path: str) -> str:
+    return PurePosixPath(path.replace("\\", "/")).as_posix().lstrip("./")
+
+
+def localize(
+    root: Path, instruction: str, report: TestReport | None = None, tests_source: str = ""
+) -> list[Region]:
+    """The candidate regions, best first (at most 5, one per file for small files)."""
+    places = _places(root)
+    _score(places, instruction, report, tests_source)
+    ranked = sorted((p for p in places if p.score > 0), key=lambda p: -p.score)
+    regions: list[Region] = []
+    seen: set[tuple[str, int, int]] = set()
+    for place in ranked:
+        region = _region(place)
+        key = (region.path, region.first, region.last)
+        if key not in seen:
+            seen.add(key)
+            regions.append(region)
+        if len(regions) == 5:
+            break
+    return regions
+
+
+def _region(place: _Place) -> Region:
+    reasons = tuple(place.reasons[:4])
+    if place.missing:  # only the new definition is asked for, and appended
+        last = place.lines - 1
+        return Region(place.path, last, last, place.missing, "add", place.score, reasons)
+    if place.lines <= SMALL_FILE_LINES:
+        return Region(place.path, 0, place.lines - 1, place.path, "file", place.score, reasons)
+    if place.symbol is None:  # something to add to a large module: its last lines
+        first = max(0, place.lines - 1 - TAIL_LINES)
+        return Region(place.path, first, place.lines - 1, place.path, "tail", place.score, reasons)
+    symbol = place.symbol
+    return Region(
+        place.path, symbol.start[0], symbol.end[0], symbol.name, "function", place.score, reasons
+    )
+
+
+def traced(regions: list[Region]) -> bool:
+    """Whether a traceback or a missing name points at the best region."""
+    if not regions:
+        return False
+    return any(r.startswith("in the traceback") or " is missing" in r for r in regions[0].reasons)
+
+
+def ambiguous(regions: list[Region]) -> bool:
+    """Whether the model should pick: two or more places, close in score, none traced."""
+    if len(regions) < 2 or traced(regions):
+        return False
+    return regions[1].score >= 0.8 * regions[0].score and regions[0].path != regions[1].path

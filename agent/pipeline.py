@@ -1,0 +1,410 @@
+"""The test-driven pipeline: the control flow is code, the model only writes candidates.
+
+    reproduce  run the tests in the sandbox; failures become data (agent.test_report)
+    localize   find the place from tracebacks, the tests' calls, the task's words (agent.localize)
+    candidate  N rewrites of that place from one prompt: one greedy, the rest sampled
+    validate   parse, change, then the tests, for each distinct candidate (agent.judge)
+    chosen     the best candidate stays in the task's copy; repair rounds feed failures back
+
+With no failing test, the model first writes a test; it is kept only if it fails on the
+original code. With none, the result is offered as unverified. Steering and cancel take
+effect between stages and between candidates. Effort sets N and the rounds.
+"""
+
+from __future__ import annotations
+
+import queue
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from agent.approvals import ApprovalRequest, Decision
+from agent.edits import EditRejected
+from agent.judge import Judged, best, diff_size, normalized, precheck, run_with, unified_diff
+from agent.localize import Region, ambiguous, is_test_path, localize
+from agent.loop import Event, TaskCancelled
+from agent.model import CandidateModel
+from agent.rewrite import Attempt, code_of, prompt, region_text, splice
+from agent.test_report import TestReport, run_suite
+from agent.tools import ToolContext, detect_test_command
+from agent.trajectory import Trajectory
+from indexing.languages import language_for
+from indexing.parsing import parse
+from indexing.symbols import definitions
+
+
+@dataclass(frozen=True)
+class PipelineBudget:
+    candidates: int
+    rounds: int
+    max_tokens: int = 1024
+    temperature: float = 0.8
+
+
+PIPELINE_BUDGETS = {
+    "low": PipelineBudget(candidates=3, rounds=1),
+    "medium": PipelineBudget(candidates=6, rounds=2),
+    "high": PipelineBudget(candidates=8, rounds=3),
+}
+GENERATED_TEST = "test_treellama_task.py"
+
+
+@dataclass
+class PipelineOutcome:
+    status: str  # done, failed, cancelled
+    summary: str
+    verified: bool
+    chosen: Judged | None = None
+    report: TestReport | None = None
+    steps: int = 0
+    tokens: int = 0
+    seconds: float = 0.0
+    candidates: int = 0
+
+
+@dataclass
+class _Tests:
+    """How the project's tests are run for this task, once allowed."""
+
+    command: str
+    confined: bool
+    allowed: bool
+    targets: frozenset[str] = frozenset()
+    source: str = ""  # the failing tests' code, for the prompt
+    output: str = ""  # what they print now
+    baseline: TestReport | None = None
+    evidence: TestReport | None = None  # what localization reads: the baseline, or the new test
+
+
+@dataclass
+class Pipeline:
+    model: CandidateModel
+    context: ToolContext
+    instruction: str
+    budget: PipelineBudget
+    trajectory: Trajectory | None = None
+    on_event: Callable[[Event], None] = lambda event: None
+    step: int = 0
+    tokens: int = 0
+    steering: queue.SimpleQueue[str] = field(default_factory=queue.SimpleQueue)
+    notes: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)  # why candidates were not tested
+
+    @property
+    def max_steps(self) -> int:
+        return 3 + self.budget.rounds * (self.budget.candidates + 1)
+
+    @property
+    def cancel(self) -> threading.Event:
+        return self.context.cancel
+
+    def steer(self, message: str) -> None:
+        self.steering.put(message)
+
+    def _emit(self, kind: str, message: str, **data: Any) -> None:
+        self.step += 1
+        if self.trajectory is not None:
+            self.trajectory.write(kind, step=self.step, message=message, **data)
+        self.on_event(Event(kind, self.step, message, data))
+
+    def _checkpoint(self) -> None:
+        """Between stages and candidates: cancel, and steering messages join the task."""
+        if self.cancel.is_set():
+            raise TaskCancelled
+        while True:
+            try:
+                message = self.steering.get_nowait()
+            except queue.Empty:
+                return
+            self.notes.append(message)
+            self._emit("steer", message)
+
+    def _task(self) -> str:
+        notes = "".join(f"\nThe user adds: {note}" for note in self.notes)
+        return self.instruction + notes
+
+    # -- reproduce ---------------------------------------------------------------------------
+
+    def _allow_tests(self) -> _Tests:
+        command = self.context.test_command or detect_test_command(self.context.tree.workspace)
+        verdict = self.context.rules.verdict(command)
+        if verdict.refused:
+            return _Tests(command, True, False)
+        if verdict.ask:
+            request = ApprovalRequest(
+                self.context.task_id, command, verdict.ask, command.split()[0],
+                outside_sandbox=not verdict.confined,
+            )  # fmt: skip
+            decision = self.context.approver.ask(request)
+            self.context.on_approval(request, decision)
+            if decision is Decision.DENY:
+                return _Tests(command, verdict.confined, False)
+        return _Tests(command, verdict.confined, True)
+
+    def _run(self, tests: _Tests, only: tuple[str, ...] = ()) -> TestReport:
+        return run_suite(
+            self.context.sandbox, self.context.root, tests.command,
+            cancel=self.cancel, confined=tests.confined, tests=only,
+        )  # fmt: skip
+
+    def _reproduce(self) -> _Tests:
+        tests = self._allow_tests()
+        if not tests.allowed:
+            self._emit("reproduce", "the tests may not run here: the result will be unverified")
+            return tests
+        report = self._run(tests)
+        tests.baseline = tests.evidence = report
+        tests.targets = report.failed_ids
+        tests.output = "\n\n".join(f"{f.test_id}\n{f.text}" for f in report.failures)[:3000]
+        tests.source = _tests_source(self.context.root, report)
+        self._emit(
+            "reproduce",
+            f"{report.runner}: {report.summary()}",
+            runner=report.runner,
+            command=tests.command,
+            failing=sorted(report.failed_ids),
+            output=report.output[-2000:],
+        )
+        return tests
+
+    # -- a test for a request that none captures -------------------------------------------
+
+    def _write_test(self, tests: _Tests, region: Region) -> None:
+        root = self.context.root
+        code = region_text((root / region.path).read_text(encoding="utf-8"), region)
+        module = region.path.removesuffix(".py").replace("/", ".")
+        messages = [
+            {"role": "system", "content": "You write short, precise pytest tests."},
+            {
+                "role": "user",
+                "content": (
+                    f"The task: {self._task()}\n\nThe code in {region.path}:\n```python\n{code}\n"
+                    f"```\n\nWrite one pytest test function, with its imports (`from {module} "
+                    "import ...`), that passes once the task is done and fails now. Reply with "
+                    "the code in one ```python block."
+                ),
+            },
+        ]
+        reply = self.model.candidates(
+            messages, reply_prefix="```python\n", temperatures=[0.0], stop=["```"],
+            max_tokens=400,
+        )  # fmt: skip
+        self.tokens += reply.prompt_tokens + reply.generated_tokens
+        test = code_of(reply.texts[0]) if reply.texts else ""
+        path = root / GENERATED_TEST
+        if test.strip():
+            path.write_text(test + "\n", encoding="utf-8")
+            report = self._run(tests, (GENERATED_TEST,))
+            if report.collected and report.failures and not _broken_test(report):
+                tests.targets, tests.evidence = report.failed_ids, report
+                tests.source = test
+                tests.output = "\n\n".join(f.text for f in report.failures)[:3000]
+                self._emit("test_written", f"wrote {GENERATED_TEST}; it fails now, as it should",
+                           path=GENERATED_TEST, text=test)  # fmt: skip
+                return
+        path.unlink(missing_ok=True)
+        self._emit("test_written", "no test that fails now could be written: unverified")
+
+    # -- localize -----------------------------------------------------------------------------
+
+    def _localize(self, tests: _Tests) -> list[Region]:
+        regions = localize(self.context.root, self._task(), tests.evidence, tests.source)
+        if ambiguous(regions):
+            listing = "\n".join(f"{i}. {r.describe()}" for i, r in enumerate(regions, 1))
+            picked = self.model.choose(
+                [{"role": "user", "content": f"The task: {self._task()}\n\nWhere should the "
+                  f"change go?\n{listing}\n\nAnswer with the number only."}],
+                len(regions),
+            )  # fmt: skip
+            regions.insert(0, regions.pop(picked - 1))
+        self._emit(
+            "localize",
+            regions[0].describe() if regions else "no place to change was found",
+            regions=[
+                {"path": r.path, "first": r.first + 1, "last": r.last + 1, "name": r.name,
+                 "kind": r.kind, "score": round(r.score, 2), "reasons": list(r.reasons)}
+                for r in regions
+            ],
+        )  # fmt: skip
+        return regions
+
+    # -- candidates and validation ------------------------------------------------------------
+
+    def _round(
+        self, region: Region, tests: _Tests, attempts: tuple[Attempt, ...], seed: int = 0
+    ) -> list[Judged]:
+        root = self.context.root
+        original = (root / region.path).read_text(encoding="utf-8")
+        language = language_for(None, region.path) or "python"
+        code = region_text(original, region)
+        messages, prefix = prompt(
+            self._task(), region, code, language, tests.source, tests.output, attempts
+        )
+        temperatures = [0.0] + [self.budget.temperature] * (self.budget.candidates - 1)
+        reply = self.model.candidates(
+            messages, reply_prefix=prefix, temperatures=temperatures, stop=["```"],
+            max_tokens=self.budget.max_tokens, draft=code, seed=seed,
+        )  # fmt: skip
+        self.tokens += reply.prompt_tokens + reply.generated_tokens
+        if self.trajectory is not None:
+            self.trajectory.write("model", step=self.step, prompt_tokens=reply.prompt_tokens,
+                                  completion_tokens=reply.generated_tokens,
+                                  duration_ms=round(reply.duration_ms, 1),
+                                  drafted=reply.drafted, accepted=reply.accepted)  # fmt: skip
+        judged: dict[str, Judged] = {}
+        for index, text in enumerate(reply.texts):
+            self._checkpoint()
+            try:
+                candidate = splice(original, region, text)
+            except EditRejected as exc:
+                candidate, problem = original, str(exc)
+            else:
+                module = region.path.rsplit(".", 1)[0].replace("/", ".")
+                problem = precheck(
+                    original, candidate, language, _asks_removal(self._task()), module
+                )
+            key = normalized(candidate)
+            if key in judged and not problem:
+                judged[key].votes += 1
+                continue
+            diff = unified_diff(region.path, original, candidate)
+            self._emit("candidate", f"candidate {index + 1}/{len(reply.texts)}"
+                       + (f": {problem}" if problem else ""), index=index, diff=diff,
+                       problem=problem)  # fmt: skip
+            verdict = Judged(
+                region.path,
+                candidate,
+                code_of(text),
+                problem=problem,
+                diff_lines=diff_size(original, candidate),
+                targets=tests.targets,
+            )
+            if not problem and tests.allowed:
+                verdict.report = run_with(root, region.path, candidate, lambda: self._run(tests))
+                self._emit("validate", f"candidate {index + 1}: {verdict.report.summary()}",
+                           index=index, green=verdict.green, fixed=verdict.fixed,
+                           failing=sorted(verdict.report.failed_ids),
+                           output=verdict.report.output[-1500:])  # fmt: skip
+            judged[key if not problem else f"#{index}"] = verdict
+            if problem:
+                self.rejected.append(problem)
+        return list(judged.values())
+
+    def run(self) -> PipelineOutcome:
+        started = time.monotonic()
+        try:
+            return self._run_stages(started)
+        except TaskCancelled:
+            self._emit("failed", "cancelled by the user", reason="cancelled")
+            return PipelineOutcome("cancelled", "cancelled by the user", False, steps=self.step)
+
+    def _run_stages(self, started: float) -> PipelineOutcome:
+        self._checkpoint()
+        tests = self._reproduce()
+        self._checkpoint()
+        regions = self._localize(tests)
+        if not regions:
+            return self._finish(started, None, tests, "no place to change was found")
+        verifiable = tests.allowed and tests.baseline is not None and tests.baseline.ran
+        if (
+            tests.allowed
+            and not tests.targets
+            and tests.baseline
+            and tests.baseline.runner == "pytest"
+        ):
+            self._write_test(tests, regions[0])
+            verifiable = bool(tests.targets)
+            if verifiable:  # the new test's failure says more about the place
+                regions = self._localize(tests) or regions
+        pool: list[Judged] = []
+        attempts: tuple[Attempt, ...] = ()
+        for round_index in range(self.budget.rounds):
+            self._checkpoint()
+            region = regions[min(round_index, len(regions) - 1)] if not pool else regions[0]
+            judged = self._round(region, tests, attempts, seed=100 * round_index)
+            pool += judged
+            chosen = best(pool)
+            if chosen is not None and (chosen.green or not verifiable):
+                break
+            # The next round sees the best attempt so far and what was wrong with it.
+            worst = chosen or next((j for j in judged if j.code.strip()), None)
+            if worst is not None:
+                attempts = (Attempt(worst.code, worst.feedback()),)
+        return self._finish(started, best(pool), tests, "", verifiable, len(pool))
+
+    def _finish(
+        self, started: float, chosen: Judged | None, tests: _Tests, why: str,
+        verifiable: bool = False, count: int = 0,
+    ) -> PipelineOutcome:  # fmt: skip
+        seconds = time.monotonic() - started
+        if chosen is None:
+            summary = why or "no candidate could be tested: " + _problems(self.rejected)
+            self._emit("failed", summary, reason="no_candidate")
+            return PipelineOutcome("failed", summary, False, None, tests.baseline,
+                                   self.step, self.tokens, seconds, count)  # fmt: skip
+        (self.context.root / chosen.path).write_text(chosen.text, encoding="utf-8")
+        verified = verifiable and chosen.green
+        if verified:
+            summary = f"changed {chosen.path}; the tests pass ({chosen.report.summary()})"  # type: ignore[union-attr]
+        elif not verifiable:
+            summary = f"changed {chosen.path}, UNVERIFIED: no test checks this change"
+        else:
+            summary = f"changed {chosen.path}, but tests still fail: {chosen.feedback()[:300]}"
+        self._emit("chosen", summary, path=chosen.path, verified=verified, votes=chosen.votes,
+                   diff=unified_diff(chosen.path, (self.context.tree.workspace / chosen.path)
+                                     .read_text(encoding="utf-8")
+                                     if (self.context.tree.workspace / chosen.path).exists()
+                                     else "", chosen.text))  # fmt: skip
+        status = "done" if verified or not verifiable else "failed"
+        self._emit(status, summary, verified=verified, reason="" if status == "done" else "red")
+        return PipelineOutcome(status, summary, verified, chosen, chosen.report, self.step,
+                               self.tokens, seconds, count)  # fmt: skip
+
+
+def _problems(rejected: list[str]) -> str:
+    counts: dict[str, int] = {}
+    for problem in rejected:
+        counts[problem] = counts.get(problem, 0) + 1
+    return "; ".join(f"{p} ({n})" for p, n in counts.items()) or "the model wrote none"
+
+
+def _asks_removal(task: str) -> bool:
+    return bool(re.search(r"\b(remove|delete|drop|rename|replace|merge)\b", task, re.I))
+
+
+def _broken_test(report: TestReport) -> bool:
+    """A generated test that fails by its own fault (its syntax, a missing fixture)."""
+    return any(
+        "SyntaxError" in f.text or "fixture '" in f.text or "IndentationError" in f.text
+        for f in report.failures
+    )
+
+
+def _tests_source(root: Any, report: TestReport) -> str:
+    """The source of the failing test functions (capped), from their files."""
+    parts: list[str] = []
+    for failure in report.failures[:4]:
+        path = root / failure.file
+        if not failure.file or not path.is_file() or not is_test_path(failure.file):
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        name = failure.name.split("[")[0]
+        tree = parse(text.encode("utf-8"), language_for(None, failure.file) or "python")
+        lines = text.split("\n")
+        for symbol in _all(definitions(tree, "python") if tree is not None else []):
+            if symbol.name == name:
+                head = "\n".join(line for line in lines[:30] if line.startswith(("import", "from")))
+                body = "\n".join(lines[symbol.start[0] : symbol.end[0] + 1])
+                parts.append(f"# {failure.file}\n{head}\n\n{body}")
+                break
+    return "\n\n".join(dict.fromkeys(parts))
+
+
+def _all(symbols: list[Any]) -> list[Any]:
+    out = []
+    for symbol in symbols:
+        out += [symbol, *_all(symbol.children)]
+    return out

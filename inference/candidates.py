@@ -1,0 +1,233 @@
+"""Several answers to one prompt, decoded together, with the original text as a draft.
+
+The agent's pipeline and the refactorings ask for N rewrites of one region from one prompt.
+Here the prompt is evaluated once into sequence 0; its KV cells are shared with the other
+candidates' sequences (`seq_cp`, no copy in a unified cache), and every step decodes one
+token of each live candidate in a single batch (after llama.cpp's examples/batched).
+
+Most of a rewrite repeats the original, so the greedy candidate also speculates (prompt-lookup
+decoding, as in llama.cpp's lookup examples or "predicted outputs"): the tokens that followed
+the latest n-gram in the draft are verified in the same batch, and the prefix that matches the
+model's own argmax is accepted. Greedy output is therefore exactly what plain decoding gives.
+
+When a more urgent job waits (a keystroke), the batch gives way: the worker runs it, and the
+candidates' cells are rebuilt from their tokens before going on.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+# Sequence ids: 0 is the engine's main sequence and 1 its PARKED one (inference.engine);
+# the other candidates use 2, 3, ...
+FIRST_EXTRA_SEQ = 2
+MAX_CANDIDATES = 8
+LOOKUP_NGRAM = 3  # the longest n-gram looked up in the draft
+LOOKUP_TOKENS = 10  # draft tokens verified per step
+TOP_K = 40
+
+
+@dataclass(frozen=True)
+class CandidateStats:
+    prompt_tokens: int
+    generated_tokens: int  # over all candidates
+    steps: int  # batched decode calls after the prompt
+    drafted: int  # draft tokens sent for verification
+    accepted: int  # draft tokens accepted
+    prompt_ms: float
+    generate_ms: float
+
+
+@dataclass
+class _Seq:
+    seq_id: int
+    temperature: float
+    rng: Any
+    draft: list[int]
+    out: list[int] = field(default_factory=list)
+    text: bytearray = field(default_factory=bytearray)
+    done: bool = False
+    reason: str = "max_tokens"
+
+
+def lookup(context: Sequence[int], draft: Sequence[int], limit: int = LOOKUP_TOKENS) -> list[int]:
+    """The draft tokens that followed the latest occurrence of the context's last n-gram
+    (n from LOOKUP_NGRAM down to 1), at most `limit` of them; [] when none matches."""
+    if not draft:
+        return []
+    for n in range(min(LOOKUP_NGRAM, len(context)), 0, -1):
+        tail = list(context[-n:])
+        for start in range(len(draft) - n, -1, -1):
+            if list(draft[start : start + n]) == tail:
+                following = list(draft[start + n : start + n + limit])
+                if following:
+                    return following
+    return []
+
+
+def _choose(logits: np.ndarray, seq: _Seq) -> int:
+    if seq.temperature <= 0:
+        return int(logits.argmax())
+    top = np.argpartition(logits, -TOP_K)[-TOP_K:]
+    scaled = logits[top].astype(np.float64) / seq.temperature
+    weights = np.exp(scaled - scaled.max())
+    return int(top[seq.rng.choice(len(top), p=weights / weights.sum())])
+
+
+class BatchDecoder:
+    """Decodes N candidates after one prompt on a LlamaEngine's context."""
+
+    def __init__(self, engine: Any) -> None:
+        from llama_cpp import _internals
+
+        self.engine = engine
+        self.llm = engine._llm
+        self.ctx = self.llm._ctx
+        self.n_vocab = self.llm.n_vocab()
+        self.batch = _internals.LlamaBatch(
+            n_tokens=max(512, MAX_CANDIDATES * (LOOKUP_TOKENS + 1)),
+            embd=0,
+            n_seq_max=FIRST_EXTRA_SEQ + MAX_CANDIDATES,
+        )
+
+    def _logits(self, index: int) -> np.ndarray:
+        pointer = self.ctx.get_logits_ith(index)
+        return np.ctypeslib.as_array(pointer, shape=(self.n_vocab,)).copy()
+
+    def _decode(self, entries: list[tuple[int, int, int]]) -> None:
+        """entries: (token, position, seq_id), all with logits."""
+        batch = self.batch.batch
+        batch.n_tokens = len(entries)
+        for i, (token, position, seq_id) in enumerate(entries):
+            batch.token[i] = token
+            batch.pos[i] = position
+            batch.n_seq_id[i] = 1
+            batch.seq_id[i][0] = seq_id
+            batch.logits[i] = True
+        self.ctx.decode(self.batch)
+
+    def _accept(self, seq: _Seq, token: int, max_tokens: int, stop: Callable[[str], bool]) -> None:
+        if self.engine.is_end_of_generation(token):
+            seq.done, seq.reason = True, "eog"
+            return
+        seq.out.append(token)
+        seq.text += self.llm.detokenize([token], special=True)
+        if stop(seq.text.decode("utf-8", errors="ignore")):
+            seq.done, seq.reason = True, "stop"
+        elif len(seq.out) >= max_tokens:
+            seq.done, seq.reason = True, "max_tokens"
+
+    def _rebuild(self, prompt: list[int], seqs: list[_Seq], is_cancelled: Callable[[], bool]):
+        """After another job used the context: the prompt again (mostly reused), then each
+        candidate's tokens but its last (still to be decoded), in batches."""
+        self.engine._evaluate_prompt(prompt, is_cancelled, None)
+        n_prompt = len(prompt)
+        pending: list[tuple[int, int, int]] = []
+        for seq in seqs:
+            if seq.seq_id != 0:
+                self.ctx.kv_cache_seq_rm(seq.seq_id, -1, -1)
+                self.ctx.kv_cache_seq_cp(0, seq.seq_id, 0, n_prompt)
+            known = seq.out[:-1] if not seq.done else seq.out
+            pending += [(t, n_prompt + i, seq.seq_id) for i, t in enumerate(known)]
+        for start in range(0, len(pending), 256):
+            self._decode(pending[start : start + 256])
+
+    def run(
+        self,
+        prompt: list[int],
+        temperatures: Sequence[float],
+        *,
+        max_tokens: int,
+        is_cancelled: Callable[[], bool],
+        stop: Callable[[str], bool] = lambda text: False,
+        draft: Sequence[int] = (),
+        should_yield: Callable[[], bool] = lambda: False,
+        on_yield: Callable[[], None] = lambda: None,
+        seed: int = 0,
+        speculate: bool = True,
+    ) -> tuple[list[tuple[str, str, int]], CandidateStats]:
+        """[(text, stop reason, tokens)] per candidate, in the order of `temperatures`."""
+        n = min(len(temperatures), MAX_CANDIDATES)
+        started = time.monotonic()
+        _, decoded, _ = self.engine._evaluate_prompt(prompt, is_cancelled, None)
+        prompt_ms = (time.monotonic() - started) * 1000
+        n_prompt = len(prompt)
+        max_tokens = max(1, min(max_tokens, (self.engine.info.n_ctx - n_prompt) // max(1, n) - 1))
+        first = np.ctypeslib.as_array(self.ctx.get_logits(), shape=(self.n_vocab,)).copy()
+        seqs = [
+            _Seq(
+                0 if i == 0 else FIRST_EXTRA_SEQ + i - 1,
+                float(temperatures[i]),
+                np.random.default_rng(seed + i),
+                list(draft) if speculate and temperatures[i] <= 0 else [],
+            )
+            for i in range(n)
+        ]
+        for seq in seqs:
+            if seq.seq_id != 0:
+                self.ctx.kv_cache_seq_rm(seq.seq_id, -1, -1)
+                self.ctx.kv_cache_seq_cp(0, seq.seq_id, 0, n_prompt)
+            self._accept(seq, _choose(first, seq), max_tokens, stop)
+        steps = drafted = accepted = 0
+        try:
+            while not all(seq.done for seq in seqs):
+                if is_cancelled():
+                    for seq in seqs:
+                        if not seq.done:
+                            seq.done, seq.reason = True, "cancelled"
+                    break
+                if should_yield():
+                    on_yield()
+                    self._rebuild(prompt, seqs, is_cancelled)
+                entries: list[tuple[int, int, int]] = []
+                spans: list[tuple[_Seq, int, list[int]]] = []
+                for seq in seqs:
+                    if seq.done:
+                        continue
+                    position = n_prompt + len(seq.out) - 1
+                    guesses = lookup(prompt[-8:] + seq.out, seq.draft) if seq.draft else []
+                    guesses = guesses[: max(0, max_tokens - len(seq.out))]
+                    spans.append((seq, len(entries), guesses))
+                    entries.append((seq.out[-1], position, seq.seq_id))
+                    entries += [(t, position + 1 + j, seq.seq_id) for j, t in enumerate(guesses)]
+                self._decode(entries)
+                steps += 1
+                for seq, index, guesses in spans:
+                    drafted += len(guesses)
+                    kept = 0
+                    for j in range(len(guesses) + 1):
+                        token = _choose(self._logits(index + j), seq)
+                        matched = j < len(guesses) and token == guesses[j]
+                        self._accept(seq, token, max_tokens, stop)
+                        if not matched or seq.done:
+                            break
+                        kept += 1
+                    accepted += kept
+                    # Cells of draft tokens after the first mismatch hold a wrong future.
+                    if kept < len(guesses):
+                        position = n_prompt + len(seq.out) - 1
+                        self.ctx.kv_cache_seq_rm(seq.seq_id, position, -1)
+        finally:
+            for seq in seqs:
+                if seq.seq_id != 0:
+                    self.ctx.kv_cache_seq_rm(seq.seq_id, -1, -1)
+            self.ctx.kv_cache_seq_rm(0, n_prompt, -1)
+            self.llm.n_tokens = n_prompt  # the cache holds the prompt, for the next reuse
+        stats = CandidateStats(
+            prompt_tokens=n_prompt,
+            generated_tokens=sum(len(s.out) for s in seqs),
+            steps=steps,
+            drafted=drafted,
+            accepted=accepted,
+            prompt_ms=prompt_ms,
+            generate_ms=(time.monotonic() - started) * 1000 - prompt_ms,
+        )
+        del decoded
+        return [
+            (seq.text.decode("utf-8", errors="ignore"), seq.reason, len(seq.out)) for seq in seqs
+        ], stats

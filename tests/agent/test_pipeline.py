@@ -1,0 +1,174 @@
+"""The test-driven pipeline with a scripted model (the model's words are given; what is
+tested is how the pipeline reproduces, localizes, validates and chooses) on real tiny
+projects, with the real test runner in the real sandbox."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from agent.approvals import AllowAll, ApprovalRules
+from agent.localize import localize
+from agent.model import ScriptedCandidateModel
+from agent.pipeline import GENERATED_TEST, Pipeline, PipelineBudget
+from agent.rewrite import splice
+from agent.sandbox import Sandbox, probe
+from agent.settings import AgentSettings
+from agent.test_report import parse_junit, run_suite
+from agent.tools import ToolContext
+from agent.trajectory import Trajectory, read
+from agent.worktree import TaskTree
+from tests.agent.conftest import TEST_COMMAND, make_repo
+
+RIGHT = "def add(a, b):\n    return a + b\n```"
+WRONG = "def add(a, b):\n    return a * b\n```"
+COPIES_TEST = (
+    "def add(a, b):\n    return a - b\n\n\ndef test_add():\n    assert add(2, 3) == 5\n```"
+)
+
+
+def context_for(repo: Path, tmp_path: Path, timeout_s: int = 60) -> ToolContext:
+    tree = TaskTree.create(repo, tmp_path / "task" / "tree")
+    settings = AgentSettings(command_timeout_s=timeout_s)
+    sandbox = Sandbox(tree.root, tmp_path / "task", settings, probe())
+    rules = ApprovalRules("never", sandbox.layer)
+    return ToolContext("t-pipe", tree, sandbox, rules, AllowAll(), TEST_COMMAND)
+
+
+def run(model, context, instruction="make the failing test pass", n=3, rounds=1, log=None):
+    events = []
+    pipeline = Pipeline(
+        model, context, instruction, PipelineBudget(candidates=n, rounds=rounds),
+        Trajectory(log) if log else None, events.append,
+    )  # fmt: skip
+    return pipeline.run(), events
+
+
+def test_the_failing_test_chooses_among_candidates(tmp_path):
+    repo = make_repo(tmp_path / "project")
+    context = context_for(repo, tmp_path)
+    model = ScriptedCandidateModel([COPIES_TEST, WRONG, RIGHT])
+    outcome, events = run(model, context, log=tmp_path / "log.jsonl")
+    assert outcome.status == "done" and outcome.verified
+    assert (context.root / "calc.py").read_text() == "def add(a, b):\n    return a + b\n"
+    kinds = [e.kind for e in events]
+    assert kinds[:2] == ["reproduce", "localize"] and kinds[-2:] == ["chosen", "done"]
+    assert "1 failed" in events[0].message and events[0].data["failing"] == [
+        "test_calc.py::test_add"
+    ]
+    assert "calc.py" in events[1].message
+    problems = [e.data["problem"] for e in events if e.kind == "candidate"]
+    assert problems[0].startswith("it copies the tests") and problems[1:] == ["", ""]
+    validated = [e for e in events if e.kind == "validate"]
+    assert [v.data["green"] for v in validated] == [False, True]
+    # The model saw the failing test's source and its output, and the code to rewrite.
+    prompt = model.prompts[0][-1]["content"]
+    assert "def test_add():" in prompt and "assert -1 == 5" in prompt and "return a - b" in prompt
+    logged = [r["type"] for r in read(tmp_path / "log.jsonl")]
+    assert logged.count("candidate") == 3 and logged.count("validate") == 2
+
+
+def test_agreeing_samples_win_between_equally_green_candidates(tmp_path):
+    repo = make_repo(tmp_path / "project")
+    context = context_for(repo, tmp_path)
+    other = "def add(a, b):\n    return sum((a, b))\n```"
+    outcome, _ = run(ScriptedCandidateModel([other, RIGHT, RIGHT + "\n"]), context)
+    assert outcome.chosen is not None and outcome.chosen.votes == 2
+    assert "a + b" in outcome.chosen.text
+
+
+def test_a_repair_round_sees_the_failure_of_the_best_attempt(tmp_path):
+    repo = make_repo(tmp_path / "project")
+    context = context_for(repo, tmp_path)
+    model = ScriptedCandidateModel([WRONG, RIGHT])
+    outcome, _ = run(model, context, n=1, rounds=2)
+    assert outcome.verified
+    repair = model.prompts[1][-1]["content"]
+    assert "An earlier rewrite was wrong" in repair and "return a * b" in repair
+
+
+def test_a_hanging_or_import_breaking_candidate_is_red(tmp_path):
+    repo = make_repo(tmp_path / "project")
+    context = context_for(repo, tmp_path, timeout_s=5)
+    hangs = "def add(a, b):\n    while True:\n        pass\n```"
+    breaks = "import no_such_module\n\n\ndef add(a, b):\n    return a + b\n```"
+    outcome, events = run(ScriptedCandidateModel([hangs, breaks]), context, n=2)
+    assert outcome.status == "failed" and not outcome.verified
+    summaries = [e.message for e in events if e.kind == "validate"]
+    assert "timed out" in summaries[0] and "1 failed" in summaries[1]
+
+
+def test_with_no_failing_test_a_written_test_must_fail_first(tmp_path):
+    repo = make_repo(tmp_path / "project")
+    (repo / "calc.py").write_text("def add(a, b):\n    return a + b\n")
+    context = context_for(repo, tmp_path)
+    test = "from calc import sub\n\n\ndef test_sub():\n    assert sub(5, 3) == 2\n```"
+    fix = "def sub(a, b):\n    return a - b\n```"
+    outcome, events = run(ScriptedCandidateModel([test, fix]), context, "add sub(a, b)", n=1)
+    assert outcome.verified and (context.root / GENERATED_TEST).exists()
+    assert any(e.kind == "test_written" and "fails now" in e.message for e in events)
+    # A test that already passes proves nothing: it is dropped and the result is unverified.
+    repo2 = make_repo(tmp_path / "project2")
+    (repo2 / "calc.py").write_text("def add(a, b):\n    return a + b\n")
+    context2 = context_for(repo2, tmp_path / "2")
+    passing = "from calc import add\n\n\ndef test_add2():\n    assert add(1, 1) == 2\n```"
+    whole = "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n```"
+    outcome2, _ = run(ScriptedCandidateModel([passing, whole]), context2, "add sub", n=1)
+    assert outcome2.status == "done" and outcome2.verified is False
+    assert not (context2.root / GENERATED_TEST).exists()
+    assert "UNVERIFIED" in outcome2.summary
+
+
+def test_cancel_stops_between_candidates(tmp_path):
+    repo = make_repo(tmp_path / "project")
+    context = context_for(repo, tmp_path)
+    context.cancel = threading.Event()
+    context.cancel.set()
+    outcome, events = run(ScriptedCandidateModel([RIGHT]), context)
+    assert outcome.status == "cancelled" and events[-1].data["reason"] == "cancelled"
+
+
+def test_junit_reports_become_failures_with_frames(tmp_path):
+    xml = (
+        '<testsuites><testsuite><testcase classname="test_calc" name="test_add" '
+        'file="test_calc.py" line="3"><failure message="assert -1 == 5">'
+        "test_calc.py:5: in test_add\n    assert add(2, 3) == 5\ncalc.py:2: in add\n"
+        "    return a - b\nE   assert -1 == 5</failure></testcase>"
+        '<testcase classname="test_calc" name="test_ok" file="test_calc.py"/>'
+        "</testsuite></testsuites>"
+    )
+    passed, failures, ids = parse_junit(xml)
+    assert passed == 1 and ids == {"test_calc.py::test_ok"}
+    (failure,) = failures
+    assert failure.test_id == "test_calc.py::test_add"
+    assert [(f.path, f.line, f.function) for f in failure.frames][:2] == [
+        ("test_calc.py", 5, "test_add"),
+        ("calc.py", 2, "add"),
+    ]
+
+
+def test_tracebacks_localize_the_function_in_a_large_file(tmp_path):
+    repo = tmp_path / "big"
+    repo.mkdir()
+    filler = "".join(f"def helper_{i}(x):\n    return x + {i}\n\n\n" for i in range(40))
+    (repo / "lib.py").write_text(filler + "def parse_date(text):\n    return text.split('/')\n")
+    (repo / "test_lib.py").write_text(
+        "from lib import parse_date\n\n\ndef test_iso():\n    assert parse_date('2024-01-02')"
+        " == ['2024', '01', '02']\n"
+    )
+    sandbox = Sandbox(repo, tmp_path / "scratch", AgentSettings(), probe())
+    report = run_suite(sandbox, repo, TEST_COMMAND)
+    assert report.runner == "pytest" and len(report.failures) == 1
+    # The traceback stops in the test; its calls and the report's words find the function.
+    (best, *_) = localize(repo, "dates in ISO format are not parsed", report)
+    assert (best.path, best.name, best.kind) == ("lib.py", "parse_date", "function")
+    assert splice((repo / "lib.py").read_text(), best, "def parse_date(text):\n    return 1\n```")
+
+
+def test_a_method_rewritten_without_its_indentation_is_put_back_in_place():
+    from agent.localize import Region
+
+    text = "class A:\n    def f(self):\n        return 1\n\n    def g(self):\n        return 2\n"
+    region = Region("a.py", 1, 2, "f", "function", 1.0)
+    result = splice(text, region, "def f(self):\n    return 10\n```")
+    assert result == text.replace("return 1\n", "return 10\n")

@@ -1,0 +1,50 @@
+"""Candidates from one prompt on the real default model: the greedy candidate, decoded with
+the original text as a speculative draft and batched beside sampled ones, is exactly what
+plain decoding gives; sampled candidates differ; the cache is left holding the prompt."""
+
+from __future__ import annotations
+
+from inference.candidates import lookup
+
+CODE = '''def last_n(items, n):
+    """The last n items of a list."""
+    return items[-n - 1 :]
+'''
+MESSAGES = [
+    {"role": "system", "content": "You are an expert programmer."},
+    {
+        "role": "user",
+        "content": "last_n returns one item too many. Rewrite it, complete, in one "
+        f"```python block.\n```python\n{CODE}```",
+    },
+]
+
+
+def stop(text: str) -> bool:
+    return "```" in text
+
+
+def test_lookup_proposes_what_followed_the_latest_ngram():
+    draft = [1, 2, 3, 4, 5, 2, 3, 9]
+    assert lookup([7, 2, 3], draft, limit=2) == [9]  # the latest occurrence of (2, 3)
+    assert lookup([4], draft, limit=3) == [5, 2, 3]
+    assert lookup([8], draft) == []
+
+
+def test_greedy_candidate_with_a_draft_equals_plain_decoding(engine):
+    prompt = engine.render_chat(MESSAGES) + "```python\n"
+    plain = engine.generate(prompt, max_tokens=120, is_cancelled=lambda: False, should_stop=stop)
+    (alone,), stats = engine.candidates(
+        prompt, [0.0], max_tokens=120, is_cancelled=lambda: False, should_stop=stop, draft=CODE
+    )
+    assert alone.text == plain.text
+    assert stats.drafted > 0 and stats.accepted > 0  # the draft was used, and mostly right
+    together, _ = engine.candidates(
+        prompt, [0.0, 1.0, 1.0], max_tokens=120, is_cancelled=lambda: False,
+        should_stop=stop, draft=CODE, seed=3,
+    )  # fmt: skip
+    assert together[0].text == plain.text  # batched beside sampled ones, still the same
+    assert len(together) == 3 and all(c.text.strip() for c in together)
+    # The cache holds the prompt alone afterwards: a plain call reuses it and agrees.
+    again = engine.generate(prompt, max_tokens=120, is_cancelled=lambda: False, should_stop=stop)
+    assert again.text == plain.text and again.reused_tokens > 0
