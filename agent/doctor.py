@@ -19,3 +19,15 @@ def check_sandbox(preferred: str = "auto") -> list[Check]:
     ]
     checks += [Check("  sandbox layer", True, detail) for detail in report.details]
     return checks
+
+
+STRATEGY_DETAIL = {
+    "auto": "auto: the test-driven pipeline; then the tool loop, for models of 7B or more "
+    "or over HTTP, when the pipeline's best candidate still fails",
+    "pipeline": "pipeline: located by the program, candidates by the model, chosen by tests",
+    "loop": "loop: the model drives a free tool loop (for large models)",
+}
+
+
+def check_strategy(strategy: str) -> list[Check]:
+    return [Check("agent strategy", True, STRATEGY_DETAIL.get(strategy, strategy), "")]

@@ -49,6 +49,10 @@ def print_event(state: TaskState, event: Event, out: TextIO = sys.stdout) -> Non
         mark = "ok" if event.data.get("ok") else "failed"
         first = event.message.split("\n")[0][:120]
         out.write(f"      -> {mark}: {first}\n")
+    elif event.kind in ("reproduce", "localize", "candidate", "validate", "test_written"):
+        out.write(f"[{event.step}/{state.max_steps}] {event.kind}: {event.message}\n")
+    elif event.kind == "chosen":
+        out.write(f"  chosen: {event.message}\n")
     elif event.kind in ("plan", "steer", "compaction", "format_error", "done", "failed"):
         out.write(f"  {event.kind}: {event.message}\n")
     out.flush()

@@ -92,6 +92,22 @@ def render(records: list[dict[str, Any]]) -> str:
         elif kind == "tool_result":
             mark = "ok" if record.get("ok") else "failed"
             lines.append(f"{at} result ({mark}):\n" + _indent(_clip(record.get("text", ""))))
+        elif kind in ("reproduce", "localize", "test_written", "chosen", "strategy"):
+            lines.append(f"{at} {kind}: {record.get('message') or record.get('strategy')}")
+            for region in record.get("regions", [])[:5]:
+                lines.append(
+                    f"          {region['path']}:{region['first']}-{region['last']} "
+                    f"{region['name']} ({region['score']}: {'; '.join(region['reasons'])})"
+                )
+            if record.get("output"):
+                lines.append(_indent(_clip(record["output"], 800)))
+        elif kind == "candidate":
+            lines.append(f"{at} {record.get('message')}")
+            lines.append(_indent(_clip(record.get("diff", ""), 1500)))
+        elif kind == "validate":
+            lines.append(f"{at} tests of {record.get('message')}")
+            if not record.get("green"):
+                lines.append(_indent(_clip(record.get("output", ""), 800)))
         elif kind == "approval":
             lines.append(
                 f"{at} approval: {record.get('command')!r} ({record.get('reason')}): "

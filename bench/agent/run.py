@@ -1,10 +1,12 @@
-"""Agent benchmark: 12 small real tasks (bench/agent/tasks.py), for each model, the agent loop
-against a one-shot baseline (one prompt with every file, one edit, no tools), in the same run.
+"""Agent benchmark: 12 small real tasks (bench/agent/tasks.py), for each model, each agent
+strategy (the test-driven pipeline, the tool loop) against a one-shot baseline (one prompt with
+every file, one edit, no tools), in the same run.
 
-    python -m bench.agent.run [--models qwen2.5-coder-0.5b qwen2.5-coder-1.5b] [--effort low]
+    python -m bench.agent.run [--models ...] [--strategies pipeline loop] [--effort medium]
 
 Success means the task's check passes: its own tests, restored as they were, plus hidden ones.
-Reported: success rate, steps, tokens and wall time, and the agent's ratios to the baseline.
+Reported: success rate, p50 and p95 seconds per task, tokens, steps, candidates per task, and
+each strategy's ratios to the baseline.
 """
 
 from __future__ import annotations
@@ -58,13 +60,17 @@ def check(root: Path, task: Task) -> bool:
     return done.returncode == 0
 
 
-def run_agent(worker: Any, task: Task, work: Path, effort: str) -> dict[str, Any]:
-    root = make_repo(work / f"agent-{task.name}", task)
+def run_agent(
+    worker: Any, task: Task, work: Path, effort: str, strategy: str = "loop"
+) -> dict[str, Any]:
+    root = make_repo(work / f"{strategy}-{task.name}", task)
+    candidates: list[int] = []
     manager = TaskManager(
         root,
         lambda cancel: WorkerChatModel(worker, cancel),
-        AgentSettings(command_timeout_s=60),
+        AgentSettings(command_timeout_s=60, strategy=strategy),
         AllowAll(),
+        lambda state, event: candidates.append(1) if event.kind == "candidate" else None,
     )
     started = time.monotonic()
     state = manager.start(task.instruction, effort, "never")
@@ -82,6 +88,7 @@ def run_agent(worker: Any, task: Task, work: Path, effort: str) -> dict[str, Any
         "steps": state.step,
         "tokens": state.tokens,
         "seconds": round(seconds, 1),
+        "candidates": len(candidates),
         "summary": state.summary[:200],
     }
 
@@ -122,62 +129,70 @@ def run_one_shot(worker: Any, task: Task, work: Path) -> dict[str, Any]:
     }
 
 
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1)
+
+
 def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    seconds = [r["seconds"] for r in rows]
     return {
+        "solved": sum(r["passed"] for r in rows),
         "success_rate": round(sum(r["passed"] for r in rows) / len(rows), 3),
         "mean_steps": round(statistics.mean(r.get("steps", 1) for r in rows), 1),
         "mean_tokens": round(statistics.mean(r["tokens"] for r in rows)),
-        "mean_seconds": round(statistics.mean(r["seconds"] for r in rows), 1),
+        "mean_seconds": round(statistics.mean(seconds), 1),
+        "p50_seconds": percentile(seconds, 0.5),
+        "p95_seconds": percentile(seconds, 0.95),
+        "mean_candidates": round(statistics.mean(r.get("candidates", 1) for r in rows), 1),
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--models", nargs="+", default=["qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"])
-    parser.add_argument("--effort", default="low", choices=["low", "medium", "high"])
+    parser.add_argument("--strategies", nargs="+", default=["pipeline", "loop"])
+    parser.add_argument("--effort", default="medium", choices=["low", "medium", "high"])
     parser.add_argument("--tasks", type=int, default=len(TASKS))
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="treellama-bench-agent-"))
     os.environ.setdefault("TREELLAMA_AGENT_DIR", str(work / "agent"))
     tasks = TASKS[: args.tasks]
     results: dict[str, Any] = {"tasks": len(tasks), "effort": args.effort, "models": {}}
-    print(f"Agent benchmark: {len(tasks)} tasks, effort {args.effort}")
+    print(f"Agent benchmark: {len(tasks)} tasks, effort {args.effort}, {args.strategies}")
     for model in args.models:
         worker = start_worker(model)
-        agent_rows, shot_rows = [], []
+        rows: dict[str, list[dict[str, Any]]] = {s: [] for s in ("one_shot", *args.strategies)}
         model_work = work / model
         for task in tasks:
-            shot_rows.append(run_one_shot(worker, task, model_work))
-            agent_rows.append(run_agent(worker, task, model_work, args.effort))
-            a, s = agent_rows[-1], shot_rows[-1]
+            rows["one_shot"].append(run_one_shot(worker, task, model_work))
+            shot_mark = "PASS" if rows["one_shot"][-1]["passed"] else "fail"
+            line = f"  {model} {task.name:14} one-shot {shot_mark}"
+            for strategy in args.strategies:
+                row = run_agent(worker, task, model_work, args.effort, strategy)
+                rows[strategy].append(row)
+                line += f" | {strategy} {'PASS' if row['passed'] else 'fail'} ({row['seconds']} s)"
+            print(line, flush=True)
+        worker.stop()
+        shot = summarize(rows["one_shot"])
+        entry: dict[str, Any] = {"one_shot": shot, "rows": rows}
+        for strategy in args.strategies:
+            summary = summarize(rows[strategy])
+            summary["vs_one_shot"] = {
+                "success": round(summary["success_rate"] / shot["success_rate"], 2)
+                if shot["success_rate"]
+                else None,
+                "seconds": round(summary["mean_seconds"] / shot["mean_seconds"], 1),
+            }
+            entry[strategy] = summary
             print(
-                f"  {model} {task.name:14} agent {'PASS' if a['passed'] else 'fail'} "
-                f"({a['status']}, {a['steps']} steps, {a['tokens']} tokens, {a['seconds']} s)  "
-                f"one-shot {'PASS' if s['passed'] else 'fail'} ({s['seconds']} s)",
+                f"{model} {strategy}: {summary['solved']}/{len(tasks)} "
+                f"(one-shot {shot['solved']}/{len(tasks)}), p50 {summary['p50_seconds']} s, "
+                f"p95 {summary['p95_seconds']} s, {summary['mean_tokens']} tokens, "
+                f"{summary['mean_candidates']} candidates per task",
                 flush=True,
             )
-        worker.stop()
-        agent, shot = summarize(agent_rows), summarize(shot_rows)
-        ratio = {
-            "success": round(agent["success_rate"] / shot["success_rate"], 2)
-            if shot["success_rate"]
-            else None,
-            "seconds": round(agent["mean_seconds"] / shot["mean_seconds"], 1),
-            "tokens": round(agent["mean_tokens"] / shot["mean_tokens"], 1),
-        }
-        results["models"][model] = {
-            "agent": agent,
-            "one_shot": shot,
-            "agent_vs_one_shot": ratio,
-            "rows": {"agent": agent_rows, "one_shot": shot_rows},
-        }
-        print(
-            f"{model}: agent {agent['success_rate']:.0%} vs one-shot {shot['success_rate']:.0%} "
-            f"(ratio {ratio['success']}); agent {agent['mean_steps']} steps, "
-            f"{agent['mean_tokens']} tokens, {agent['mean_seconds']} s per task "
-            f"({ratio['seconds']}x the one-shot time)",
-            flush=True,
-        )
+        results["models"][model] = entry
     path = save("agent", results)
     print(f"saved {path}")
     shutil.rmtree(work, ignore_errors=True)

@@ -27,6 +27,7 @@ from tests.e2e.test_refactoring import apply
 pytestmark = pytest.mark.e2e
 
 PROJECT = make_repo(Path(tempfile.mkdtemp(prefix="treellama-agent-project-")) / "project")
+PIPELINE_PROJECT = make_repo(Path(tempfile.mkdtemp(prefix="treellama-agent-pipe-")) / "project")
 SMOKE_PROJECT = make_repo(Path(tempfile.mkdtemp(prefix="treellama-agent-smoke-")) / "project")
 SCRIPT = PROJECT.parent / "script.json"
 FIXED = "def add(a, b):\n    return a + b\n"
@@ -97,10 +98,22 @@ async def scripted(lsp_client: LanguageClient):
     await lsp_client.shutdown_session()
 
 
-@pytest_lsp.fixture(config=server_config(TREELLAMA_AGENT_MAX_STEPS="4"))
+@pytest_lsp.fixture(
+    config=server_config(TREELLAMA_AGENT_MAX_STEPS="4", TREELLAMA_AGENT_STRATEGY="loop")
+)
 async def real_model(lsp_client: LanguageClient):
     watch(lsp_client)
     await lsp_client.initialize_session(initialize_params("visual_studio_code", root=SMOKE_PROJECT))
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest_lsp.fixture(config=server_config())
+async def real_pipeline(lsp_client: LanguageClient):
+    watch(lsp_client)
+    await lsp_client.initialize_session(
+        initialize_params("visual_studio_code", root=PIPELINE_PROJECT)
+    )
     yield
     await lsp_client.shutdown_session()
 
@@ -284,3 +297,28 @@ async def test_real_model_makes_valid_tool_calls_within_limits(real_model: Langu
     models = [r for r in records if r["type"] == "model"]
     assert all(r["prompt_tokens"] > 0 and r["completion_tokens"] > 0 for r in models)
     assert (SMOKE_PROJECT / "calc.py").read_text() == CALC  # nothing applied without the user
+
+
+async def test_the_pipeline_solves_the_task_with_the_real_default_model(
+    real_pipeline: LanguageClient,
+) -> None:
+    """The default strategy on the default 0.5B: the tests fail, the program finds add(),
+    the model writes candidates, the tests choose one; the diff waits for the user."""
+    started = await command(
+        real_pipeline, "start", instruction="make the failing test pass", effort="low",
+        approvalPolicy="never",
+    )  # fmt: skip
+    status = await wait_until_settled(real_pipeline, started["taskId"], timeout=300)
+    assert status["status"] == "done", status
+    assert status["strategy"] == "pipeline" and status["verified"] is True
+    assert "return a + b" in status["diff"]
+    events = [e for e in real_pipeline.agent_events if e.taskId == started["taskId"]]  # type: ignore[attr-defined]
+    kinds = [e.kind for e in events]
+    assert kinds[:2] == ["reproduce", "localize"] and kinds[-2:] == ["chosen", "done"], kinds
+    assert "candidate" in kinds and "validate" in kinds
+    assert "calc.py" in events[1].message
+    records = read(Path(status["log"]))
+    assert [r["type"] for r in records].count("candidate") >= 1
+    log = await command(real_pipeline, "log", taskId=started["taskId"])
+    assert "tests of candidate" in log["text"] and "+    return a + b" in log["text"]
+    assert (PIPELINE_PROJECT / "calc.py").read_text() == CALC  # nothing applied yet
