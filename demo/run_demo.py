@@ -141,7 +141,20 @@ async def show_agent_task() -> None:
             return value.get(name) if isinstance(value, dict) else getattr(value, name, None)
 
         kind, step, message = get(params, "kind"), get(params, "step"), str(get(params, "message"))
-        if kind == "tool_call":
+        data = get(params, "data")
+        if kind in ("reproduce", "localize", "test_written"):
+            print(f"   [{step}] {kind}: {message[:100]}", flush=True)
+        elif kind == "candidate":
+            diff = str(get(data, "diff") or "")
+            changed = [ln for ln in diff.splitlines() if ln[:1] in "+-" and ln[:3] not in "+++---"]
+            print(f"   [{step}] {message[:90]}", flush=True)
+            for line in changed[:4]:
+                print(f"         {line[:90]}", flush=True)
+        elif kind == "validate":
+            print(f"       -> tests: {message.split(': ', 1)[-1][:80]}", flush=True)
+        elif kind == "chosen":
+            print(f"   chosen: {message[:120]}", flush=True)
+        elif kind == "tool_call":
             print(f"   [{step}] {message[:90]}", flush=True)
         elif kind == "tool_result":
             ok = "ok" if get(get(params, "data"), "ok") else "failed"
@@ -162,7 +175,7 @@ async def show_agent_task() -> None:
     )
     client.initialized(types.InitializedParams())
     instruction = "make the failing test in test_calc.py pass"
-    print(f"── agent task: {instruction!r} (sandboxed copy, low effort, at most 8 steps)")
+    print(f"── agent task: {instruction!r} (sandboxed copy; candidates, and the tests choose)")
     started = time.perf_counter()
     task = await client.workspace_execute_command_async(
         types.ExecuteCommandParams(

@@ -28,7 +28,8 @@ import numpy as np
 FIRST_EXTRA_SEQ = 2
 MAX_CANDIDATES = 8
 LOOKUP_NGRAM = 3  # the longest n-gram looked up in the draft
-LOOKUP_TOKENS = 10  # draft tokens verified per step
+LOOKUP_TOKENS = 16  # the most draft tokens verified in one step
+FIRST_DRAFT = 4  # the draft length to start with; it doubles while accepted, halves when not
 TOP_K = 40
 
 
@@ -53,6 +54,7 @@ class _Seq:
     text: bytearray = field(default_factory=bytearray)
     done: bool = False
     reason: str = "max_tokens"
+    draft_length: int = FIRST_DRAFT
 
 
 def lookup(context: Sequence[int], draft: Sequence[int], limit: int = LOOKUP_TOKENS) -> list[int]:
@@ -190,7 +192,11 @@ class BatchDecoder:
                     if seq.done:
                         continue
                     position = n_prompt + len(seq.out) - 1
-                    guesses = lookup(prompt[-8:] + seq.out, seq.draft) if seq.draft else []
+                    guesses = (
+                        lookup(prompt[-8:] + seq.out, seq.draft, seq.draft_length)
+                        if seq.draft
+                        else []
+                    )
                     guesses = guesses[: max(0, max_tokens - len(seq.out))]
                     spans.append((seq, len(entries), guesses))
                     entries.append((seq.out[-1], position, seq.seq_id))
@@ -208,6 +214,13 @@ class BatchDecoder:
                             break
                         kept += 1
                     accepted += kept
+                    # A verified token costs a little compute: draft long where the rewrite
+                    # copies the original, short where it departs from it.
+                    if guesses:
+                        if kept == len(guesses):
+                            seq.draft_length = min(LOOKUP_TOKENS, seq.draft_length * 2)
+                        elif kept < len(guesses) // 2:
+                            seq.draft_length = max(1, seq.draft_length // 2)
                     # Cells of draft tokens after the first mismatch hold a wrong future.
                     if kept < len(guesses):
                         position = n_prompt + len(seq.out) - 1

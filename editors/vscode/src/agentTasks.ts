@@ -28,6 +28,13 @@ export function stepLabel(event: AgentEvent): string | undefined {
       const tail = first(text).startsWith('$ (') && lines.length > 1 ? ` ${lines[lines.length - 1]}` : '';
       return `${event.data?.ok ? '✓' : '✗'} ${first(text)}${tail}`;
     }
+    case 'reproduce':
+    case 'localize':
+    case 'candidate':
+    case 'chosen':
+      return `[${event.step}/${event.maxSteps}] ${event.kind}: ${first(event.message)}`;
+    case 'validate':
+      return `${event.data?.green ? '✓' : '✗'} ${first(event.message)}`;
     case 'done':
     case 'failed':
       return `${event.kind}: ${event.message}`;

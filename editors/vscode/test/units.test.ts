@@ -55,3 +55,12 @@ test('agent events become steps of their task', () => {
   tasks.onEvent({ taskId: 't2', kind: 'failed', step: 2, maxSteps: 12, message: 'cancelled by the user' });
   assert.equal(tasks.list()[0].status, 'cancelled');
 });
+
+test('the pipeline stages of a task read as steps', () => {
+  const event = (kind: string, message: string, data?: { green?: boolean }) =>
+    stepLabel({ taskId: 't3', kind, step: 2, maxSteps: 9, message, data });
+  assert.equal(event('reproduce', 'pytest: 0 passed, 1 failed'), '[2/9] reproduce: pytest: 0 passed, 1 failed');
+  assert.equal(event('candidate', 'candidate 1/3\nmore'), '[2/9] candidate: candidate 1/3');
+  assert.equal(event('validate', 'candidate 1: 1 passed, 0 failed', { green: true }), '✓ candidate 1: 1 passed, 0 failed');
+  assert.equal(event('validate', 'candidate 2: 0 passed, 1 failed', { green: false }), '✗ candidate 2: 0 passed, 1 failed');
+});

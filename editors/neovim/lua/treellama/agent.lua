@@ -52,6 +52,12 @@ function M.on_event(_, event)
       summary = summary .. ' ' .. (lines[#lines] or '')
     end
     M.append({ ('    %s %s'):format(ok and '✓' or '✗', summary:sub(1, 160)) })
+  elseif kind == 'reproduce' or kind == 'localize' or kind == 'candidate' or kind == 'chosen' then
+    -- The pipeline's stages: what the tests say, where the change goes, each candidate.
+    M.append({ ('- [%d/%d] %s: %s'):format(step, event.maxSteps or 0, kind, first_line(event.message)) })
+  elseif kind == 'validate' then
+    local green = event.data and event.data.green
+    M.append({ ('    %s %s'):format(green and '✓' or '✗', first_line(event.message)) })
   elseif kind == 'diff' then
     M.append({ '    ' .. first_line(event.message) })
   elseif kind == 'done' or kind == 'failed' then
