@@ -122,3 +122,12 @@ def test_the_negotiated_encoding_is_resolved_once_into_the_enum(offered, expecte
     chosen = ServerCapabilitiesBuilder.choose_position_encoding(caps)
     assert resolve_client_features(caps, chosen).position_encoding is expected
     assert PositionEncoding.negotiated(None) is PositionEncoding.UTF16
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+def test_an_accepted_length_in_the_clients_units_becomes_characters(encoding):
+    """treellama/didAcceptCompletion's acceptedLength: Neovim counts bytes, VS Code UTF-16
+    units; the statistics count characters."""
+    suggestion = 'größe = "😀 €"\nreturn größe'
+    taken = 'größe = "😀'  # a partial accept, as the editor measures it
+    assert column_in_line(suggestion, units(taken, encoding.value), encoding) == len(taken)
