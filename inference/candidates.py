@@ -139,6 +139,53 @@ class BatchDecoder:
         for start in range(0, len(pending), 256):
             self._decode(pending[start : start + 256])
 
+    def _step(
+        self,
+        seqs: list[_Seq],
+        prompt: list[int],
+        max_tokens: int,
+        stop: Callable[[str], bool],
+    ) -> tuple[int, int]:
+        """One batched decode: each live candidate's pending token, plus the greedy one's
+        draft tokens to verify. Returns (drafted, accepted)."""
+        n_prompt = len(prompt)
+        entries: list[tuple[int, int, int]] = []
+        spans: list[tuple[_Seq, int, list[int]]] = []
+        for seq in seqs:
+            if seq.done:
+                continue
+            position = n_prompt + len(seq.out) - 1
+            guesses = (
+                lookup(prompt[-8:] + seq.out, seq.draft, seq.draft_length) if seq.draft else []
+            )
+            guesses = guesses[: max(0, max_tokens - len(seq.out))]
+            spans.append((seq, len(entries), guesses))
+            entries.append((seq.out[-1], position, seq.seq_id))
+            entries += [(t, position + 1 + j, seq.seq_id) for j, t in enumerate(guesses)]
+        self._decode(entries)
+        drafted = accepted = 0
+        for seq, index, guesses in spans:
+            drafted += len(guesses)
+            kept = 0
+            for j in range(len(guesses) + 1):
+                token = _choose(self._logits(index + j), seq)
+                matched = j < len(guesses) and token == guesses[j]
+                self._accept(seq, token, max_tokens, stop)
+                if not matched or seq.done:
+                    break
+                kept += 1
+            accepted += kept
+            if guesses:
+                # A verified token costs a little compute: draft long where the rewrite copies
+                # the original, short where it departs from it.
+                if kept == len(guesses):
+                    seq.draft_length = min(LOOKUP_TOKENS, seq.draft_length * 2)
+                elif kept < len(guesses) // 2:
+                    seq.draft_length = max(1, seq.draft_length // 2)
+            if kept < len(guesses):  # cells of draft tokens after a mismatch: a wrong future
+                self.ctx.kv_cache_seq_rm(seq.seq_id, n_prompt + len(seq.out) - 1, -1)
+        return drafted, accepted
+
     def run(
         self,
         prompt: list[int],
@@ -156,7 +203,7 @@ class BatchDecoder:
         """[(text, stop reason, tokens)] per candidate, in the order of `temperatures`."""
         n = min(len(temperatures), MAX_CANDIDATES)
         started = time.monotonic()
-        _, decoded, _ = self.engine._evaluate_prompt(prompt, is_cancelled, None)
+        self.engine._evaluate_prompt(prompt, is_cancelled, None)
         prompt_ms = (time.monotonic() - started) * 1000
         n_prompt = len(prompt)
         max_tokens = max(1, min(max_tokens, (self.engine.info.n_ctx - n_prompt) // max(1, n) - 1))
@@ -186,45 +233,10 @@ class BatchDecoder:
                 if should_yield():
                     on_yield()
                     self._rebuild(prompt, seqs, is_cancelled)
-                entries: list[tuple[int, int, int]] = []
-                spans: list[tuple[_Seq, int, list[int]]] = []
-                for seq in seqs:
-                    if seq.done:
-                        continue
-                    position = n_prompt + len(seq.out) - 1
-                    guesses = (
-                        lookup(prompt[-8:] + seq.out, seq.draft, seq.draft_length)
-                        if seq.draft
-                        else []
-                    )
-                    guesses = guesses[: max(0, max_tokens - len(seq.out))]
-                    spans.append((seq, len(entries), guesses))
-                    entries.append((seq.out[-1], position, seq.seq_id))
-                    entries += [(t, position + 1 + j, seq.seq_id) for j, t in enumerate(guesses)]
-                self._decode(entries)
+                step_drafted, step_accepted = self._step(seqs, prompt, max_tokens, stop)
                 steps += 1
-                for seq, index, guesses in spans:
-                    drafted += len(guesses)
-                    kept = 0
-                    for j in range(len(guesses) + 1):
-                        token = _choose(self._logits(index + j), seq)
-                        matched = j < len(guesses) and token == guesses[j]
-                        self._accept(seq, token, max_tokens, stop)
-                        if not matched or seq.done:
-                            break
-                        kept += 1
-                    accepted += kept
-                    # A verified token costs a little compute: draft long where the rewrite
-                    # copies the original, short where it departs from it.
-                    if guesses:
-                        if kept == len(guesses):
-                            seq.draft_length = min(LOOKUP_TOKENS, seq.draft_length * 2)
-                        elif kept < len(guesses) // 2:
-                            seq.draft_length = max(1, seq.draft_length // 2)
-                    # Cells of draft tokens after the first mismatch hold a wrong future.
-                    if kept < len(guesses):
-                        position = n_prompt + len(seq.out) - 1
-                        self.ctx.kv_cache_seq_rm(seq.seq_id, position, -1)
+                drafted += step_drafted
+                accepted += step_accepted
         finally:
             for seq in seqs:
                 if seq.seq_id != 0:
@@ -240,7 +252,6 @@ class BatchDecoder:
             prompt_ms=prompt_ms,
             generate_ms=(time.monotonic() - started) * 1000 - prompt_ms,
         )
-        del decoded
         return [
             (seq.text.decode("utf-8", errors="ignore"), seq.reason, len(seq.out)) for seq in seqs
         ], stats

@@ -48,3 +48,26 @@ def test_greedy_candidate_with_a_draft_equals_plain_decoding(engine):
     # The cache holds the prompt alone afterwards: a plain call reuses it and agrees.
     again = engine.generate(prompt, max_tokens=120, is_cancelled=lambda: False, should_stop=stop)
     assert again.text == plain.text and again.reused_tokens > 0
+
+
+def test_candidates_give_way_to_another_job_and_carry_on_unchanged(engine):
+    """A keystroke's completion runs in the middle (it overwrites the KV cache); the
+    candidates' cells are rebuilt from their tokens: the greedy answer is as without it (a
+    sampled one may differ, since rebuilt cells round differently and sampling is sensitive),
+    and the cache holds the prompt afterwards."""
+    prompt = engine.render_chat(MESSAGES) + "```python\n"
+    never = lambda: False  # noqa: E731
+    calm, _ = engine.candidates(
+        prompt, [0.0, 1.0], max_tokens=60, is_cancelled=never, should_stop=stop, seed=5
+    )
+    asked = iter([False, False, False, True])
+    interrupted, _ = engine.candidates(
+        prompt, [0.0, 1.0], max_tokens=60, is_cancelled=never, should_stop=stop, seed=5,
+        should_yield=lambda: next(asked, False),
+        on_yield=lambda: engine.generate("def other():\n    return", max_tokens=5,
+                                         is_cancelled=never),
+    )  # fmt: skip
+    assert interrupted[0].text == calm[0].text
+    assert interrupted[1].text.startswith("def last_n(")
+    again = engine.generate(prompt, max_tokens=60, is_cancelled=never, should_stop=stop)
+    assert again.text == calm[0].text
