@@ -18,6 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from agent.test_files import is_test_path
 from agent.test_report import TestReport
 from agent.worktree import files_under
 from indexing.languages import language_for
@@ -66,16 +67,6 @@ class _Place:
         self.score += points
         if reason not in self.reasons:
             self.reasons.append(reason)
-
-
-def is_test_path(path: str) -> bool:
-    pure = PurePosixPath(path)
-    name = pure.name
-    return (
-        name.startswith("test_")
-        or name.endswith(("_test.py", "_test.go", ".test.js", ".test.ts", ".spec.ts", ".spec.js"))
-        or any(part in ("tests", "test", "__tests__") for part in pure.parts[:-1])
-    )
 
 
 def stem(word: str) -> str:

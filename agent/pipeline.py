@@ -24,10 +24,11 @@ from typing import Any
 from agent.approvals import ApprovalRequest, Decision
 from agent.edits import EditRejected
 from agent.judge import Judged, best, diff_size, normalized, precheck, run_with, unified_diff
-from agent.localize import Region, ambiguous, is_test_path, localize
+from agent.localize import Region, ambiguous, localize
 from agent.loop import Event, TaskCancelled
 from agent.model import CandidateModel
 from agent.rewrite import Attempt, code_of, prompt, region_text, splice
+from agent.test_files import is_test_path
 from agent.test_report import TestReport, run_suite
 from agent.tools import ToolContext, detect_test_command
 from agent.trajectory import Trajectory

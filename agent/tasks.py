@@ -28,6 +28,7 @@ from agent.pipeline import PIPELINE_BUDGETS, Pipeline, PipelineOutcome
 from agent.safety import refusal
 from agent.sandbox import Sandbox, SandboxReport, probe
 from agent.settings import APPROVAL_POLICIES, EFFORTS, AgentSettings
+from agent.test_files import asks_for_test_changes
 from agent.tools import CodeSearch, ToolContext, first_test_run
 from agent.trajectory import Trajectory, agent_dir, log_path
 from agent.worktree import FileDiff, TaskTree, files_under
@@ -221,6 +222,7 @@ class TaskManager:
                 self.index,
                 running.cancel,
                 approved,
+                tests_editable=asks_for_test_changes(state.instruction),
             )
             trajectory.write(
                 "task",

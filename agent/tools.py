@@ -8,6 +8,7 @@ rules and the sandbox.
 
 from __future__ import annotations
 
+import difflib
 import re
 import shlex
 import subprocess
@@ -29,6 +30,7 @@ from agent.approvals import (
 from agent.edits import EditRejected, validate
 from agent.safety import redact, secret_path
 from agent.sandbox import CommandResult, Sandbox
+from agent.test_files import is_test_path
 from agent.worktree import TaskTree, files_under
 from indexing.languages import language_for
 
@@ -73,6 +75,8 @@ class ToolContext:
     index: CodeSearch | None = None
     cancel: threading.Event = field(default_factory=threading.Event)
     on_approval: Callable[[ApprovalRequest, Decision], None] = lambda request, decision: None
+    # False: existing test files may not be edited (the task does not ask for test changes).
+    tests_editable: bool = True
 
     @property
     def root(self) -> Path:
@@ -246,6 +250,31 @@ def _collapsed_replace(lines: list[str], old: str, new: str) -> str | None:
     return "\n".join([*lines[:start], *replaced, *lines[end:]])
 
 
+PROTECTED = (
+    "{path} is a test file, and the task does not ask to change tests: change the code the "
+    "test checks instead"
+)
+
+
+def did_you_mean(text: str, old: str) -> str:
+    """The lines of `text` closest to `old`, quoted with their numbers, for a missed edit."""
+    lines = text.split("\n")
+    wanted = [line.strip() for line in old.strip("\n").split("\n")]
+    size = max(1, len(wanted))
+    best, best_at = 0.0, -1
+    for start in range(0, max(1, len(lines) - size + 1)):
+        window = [line.strip() for line in lines[start : start + size]]
+        ratio = difflib.SequenceMatcher(None, "\n".join(window), "\n".join(wanted)).ratio()
+        if ratio > best:
+            best, best_at = ratio, start
+    if best < 0.5 or best_at < 0:
+        return " read_file shows its exact text."
+    quoted = "\n".join(
+        f"{best_at + i + 1:5}| {line}" for i, line in enumerate(lines[best_at : best_at + size])
+    )
+    return f" Did you mean these lines (copy them exactly into old)?\n{quoted}"
+
+
 def edit_file(context: ToolContext, path: str, old: str, new: str) -> ToolResult:
     if secret_path(path):
         return ToolResult(f"{path} holds secrets; treellama never edits it", ok=False)
@@ -258,6 +287,8 @@ def edit_file(context: ToolContext, path: str, old: str, new: str) -> ToolResult
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(new if new.endswith("\n") else new + "\n", encoding="utf-8")
         return ToolResult(f"created {relative}", changed_files=(relative,))
+    if is_test_path(relative) and not context.tests_editable:
+        return ToolResult(PROTECTED.format(path=relative), ok=False)
     original = target.read_text(encoding="utf-8")
     if not old:
         candidate = new if new.endswith("\n") else new + "\n"  # the whole file, rewritten
@@ -271,7 +302,7 @@ def edit_file(context: ToolContext, path: str, old: str, new: str) -> ToolResult
         loose = None if count == 1 else _loose_replace(original, old, new)
         if count == 0 and loose is None:
             return ToolResult(
-                f"old was not found in {relative}; read_file shows its exact text", ok=False
+                f"old was not found in {relative}.{did_you_mean(original, old)}", ok=False
             )
         candidate = original.replace(old, new, 1) if count == 1 else str(loose)
     try:
@@ -293,6 +324,12 @@ def apply_diff(context: ToolContext, diff: str) -> ToolResult:
         return ToolResult("no '+++ path' lines: not a unified diff", ok=False)
     if any(secret_path(t) for t in targets):
         return ToolResult("the diff touches a file that holds secrets", ok=False)
+    protected = [
+        t for t in targets
+        if is_test_path(t) and _resolve(context, t).exists() and not context.tests_editable
+    ]  # fmt: skip
+    if protected:
+        return ToolResult(PROTECTED.format(path=protected[0]), ok=False)
     originals = {}
     for relative in targets:
         path = _resolve(context, relative)

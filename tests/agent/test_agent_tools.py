@@ -104,3 +104,33 @@ def test_tool_call_grammar_and_parsing() -> None:
             assert message in str(exc)
         else:
             raise AssertionError(f"accepted {bad!r}")
+
+
+def test_test_files_are_protected_unless_the_task_asks_for_test_changes(context) -> None:
+    from agent.test_files import asks_for_test_changes
+    from agent.tools import apply_diff, edit_file
+
+    context.tests_editable = False
+    weakened = edit_file(context, "test_calc.py", "== 5", "== -1")
+    assert not weakened.ok and "test file" in weakened.text
+    diff = (
+        "--- a/test_calc.py\n+++ b/test_calc.py\n@@ -5 +5 @@\n"
+        "-    assert add(2, 3) == 5\n+    assert True\n"
+    )
+    assert not apply_diff(context, diff).ok
+    assert "== 5" in (context.root / "test_calc.py").read_text()
+    assert edit_file(context, "calc.py", "a - b", "a + b").ok  # the code itself: fine
+    context.tests_editable = True
+    assert edit_file(context, "test_calc.py", "== 5", "== 5  # checked").ok
+    assert asks_for_test_changes("add a test for parse_date")
+    assert asks_for_test_changes("update the tests for the new API")
+    assert not asks_for_test_changes("make the failing test in test_calc.py pass")
+    assert not asks_for_test_changes("last_n returns one too many; fix it so test_lists.py passes")
+
+
+def test_a_missed_edit_quotes_the_closest_lines(context) -> None:
+    from agent.tools import edit_file
+
+    missed = edit_file(context, "calc.py", "def add(a,b):\n    return a-b", "x")
+    assert not missed.ok and "Did you mean" in missed.text
+    assert "    1| def add(a, b):" in missed.text and "    2|     return a - b" in missed.text
