@@ -18,7 +18,7 @@ from pathlib import Path
 from agent.edits import syntax_errors
 from agent.test_report import TestReport
 from indexing.parsing import parse
-from indexing.symbols import definitions
+from indexing.symbols import definitions, flatten
 
 
 @dataclass
@@ -87,15 +87,7 @@ def defined_names(text: str, language: str | None) -> set[str]:
     if language is None:
         return set()
     tree = parse(text.encode("utf-8"), language)
-    found: set[str] = set()
-
-    def walk(symbols: list) -> None:
-        for symbol in symbols:
-            found.add(symbol.name)
-            walk(symbol.children)
-
-    walk(definitions(tree, language) if tree is not None else [])
-    return found
+    return {s.name for s in flatten(definitions(tree, language))} if tree is not None else set()
 
 
 def copied_tests(original: str, candidate: str, module: str) -> bool:

@@ -23,7 +23,7 @@ from agent.test_report import TestReport
 from agent.worktree import files_under
 from indexing.languages import language_for
 from indexing.parsing import parse
-from indexing.symbols import Symbol, definitions
+from indexing.symbols import Symbol, definitions, flatten
 
 SMALL_FILE_LINES = 80  # a file up to this size is rewritten whole
 TAIL_LINES = 30  # what is shown of a large file that gains a new definition
@@ -60,7 +60,6 @@ class _Place:
     words: Counter[str]
     score: float = 0.0
     reasons: list[str] = field(default_factory=list)
-    traced: bool = False
     missing: str = ""  # a name the tests import from this module and it lacks
 
     def add(self, points: float, reason: str) -> None:
@@ -104,18 +103,10 @@ def _places(root: Path) -> list[_Place]:
         tree = parse(text.encode("utf-8"), language)
         symbols = definitions(tree, language) if tree is not None else []
         places.append(_Place(relative, None, len(lines), Counter(words_of(text))))
-        for symbol in _flatten(symbols):
+        for symbol in flatten(symbols):
             body = "\n".join(lines[symbol.start[0] : symbol.end[0] + 1])
             places.append(_Place(relative, symbol, len(lines), Counter(words_of(body))))
     return places
-
-
-def _flatten(symbols: list[Symbol]) -> list[Symbol]:
-    out = []
-    for symbol in symbols:
-        out.append(symbol)
-        out += _flatten(symbol.children)
-    return out
 
 
 def _bm25(places: list[_Place], query: list[str]) -> list[float]:
@@ -161,13 +152,12 @@ def _score(places: list[_Place], instruction: str, report: TestReport | None, te
             if place is not None:
                 deepest = depth == len(frames) - 1
                 place.add(10 + 5 * deepest, f"in the traceback of {failure.name}")
-                place.traced = True
         for name, module in MISSING_NAME.findall(failure.text + failure.message):
             path = module.replace(".", "/") + ".py"
             target = _module(places, path)
             if target is not None and name not in names:
                 target.add(14, f"{name} is missing from {path}")
-                target.traced, target.missing = True, name
+                target.missing = name
         for name in NO_ATTRIBUTE.findall(failure.text + failure.message):
             if name not in names:  # a method to add: the class's file
                 for place in places:

@@ -34,7 +34,7 @@ from agent.tools import ToolContext, detect_test_command
 from agent.trajectory import Trajectory
 from indexing.languages import language_for
 from indexing.parsing import parse
-from indexing.symbols import definitions
+from indexing.symbols import definitions, flatten
 
 
 @dataclass(frozen=True)
@@ -395,17 +395,10 @@ def _tests_source(root: Any, report: TestReport) -> str:
         name = failure.name.split("[")[0]
         tree = parse(text.encode("utf-8"), language_for(None, failure.file) or "python")
         lines = text.split("\n")
-        for symbol in _all(definitions(tree, "python") if tree is not None else []):
+        for symbol in flatten(definitions(tree, "python") if tree is not None else []):
             if symbol.name == name:
                 head = "\n".join(line for line in lines[:30] if line.startswith(("import", "from")))
                 body = "\n".join(lines[symbol.start[0] : symbol.end[0] + 1])
                 parts.append(f"# {failure.file}\n{head}\n\n{body}")
                 break
     return "\n\n".join(dict.fromkeys(parts))
-
-
-def _all(symbols: list[Any]) -> list[Any]:
-    out = []
-    for symbol in symbols:
-        out += [symbol, *_all(symbol.children)]
-    return out

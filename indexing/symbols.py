@@ -71,3 +71,11 @@ def document_symbols(tree: Any, language: str) -> list[Symbol]:
             roots.append(symbol)
         stack.append(symbol)
     return roots
+
+
+def flatten(symbols: list[Symbol]) -> list[Symbol]:
+    """Every symbol of a tree of them, parents before their children."""
+    out = []
+    for symbol in symbols:
+        out += [symbol, *flatten(symbol.children)]
+    return out

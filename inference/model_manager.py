@@ -127,18 +127,18 @@ class ModelStatus:
     info: Any = None  # engine.ModelInfo once loaded
 
     def problem(self) -> str:
-        """Why the model cannot be used now, and what to do about it; for any state but READY.
-        Every state has words here, so no error reaches the user as an empty "Fix:"."""
+        """Why the model cannot be used now, and what to do about it. Every state has words
+        here, so no error reaches the user as an empty "Fix:"."""
         message, fix = self.message, self.fix
+        model = f"the model {self.name}" if self.name else "the model"
         if self.state is ModelState.NOT_LOADED:
             message = message or "no model has been loaded yet"
             fix = fix or "set model.name or model.path in the configuration, then reload it"
         elif self.state is ModelState.LOADING:
-            message = message or f"the model {self.name} is still loading".replace("  ", " ")
+            message = message or f"{model} is still loading"
             fix = fix or "wait a moment and try again (see `treellama.status`)"
-        elif self.state is ModelState.READY:
-            message = message or f"the model {self.name} is ready".replace("  ", " ")
-            fix = fix or "nothing to fix"
+        elif self.state is ModelState.READY:  # asked anyway: say so rather than nothing
+            message, fix = message or f"{model} is ready", fix or "nothing to fix"
         message = message or "the model cannot be used"
         fix = fix or "run `treellama doctor` to see what is wrong"
         return f"{message}. Fix: {fix}"

@@ -82,6 +82,12 @@ def offset_at(text: str, line: int, character: int, encoding: PositionEncoding) 
     return start + column_in_line(text[start:end], character, encoding)
 
 
+def line_text(text: str, line: int) -> str:
+    """The text of `line` without its newline; "" past the end."""
+    bounds = _line_bounds(text, max(0, line))
+    return text[bounds[0] : bounds[1]] if bounds is not None else ""
+
+
 def column_at(text: str, line: int, character: int, encoding: PositionEncoding) -> int:
     """The code-point column on `line` of an LSP position (clamped like `offset_at`)."""
     bounds = _line_bounds(text, max(0, line))

@@ -24,7 +24,7 @@ from indexing.navigation import Place, read_disk
 from indexing.service import CodeIndex, IndexContextSource
 from inference.paths import index_dir
 from lsp_server.features.symbols import SYMBOL_KINDS
-from lsp_server.positions import LineIndex, column_at
+from lsp_server.positions import LineIndex, column_in_line, line_text
 from lsp_server.server import REQUEST_FAILED, TreellamaServer
 
 log = logging.getLogger(__name__)
@@ -264,15 +264,11 @@ def register(server: TreellamaServer) -> None:
             raise ValueError(
                 "treellama.showContext takes {uri, position: {line, character}}"
             ) from None
-        column = column_at(document.text, line, character, document.encoding)
-        line_text = document.text.split("\n")[line] if line < document.text.count("\n") + 1 else ""
+        text = line_text(document.text, line)
+        column = column_in_line(text, character, document.encoding)
         # Where the prompt splits at this position: the text before and after the cursor.
-        cursor = {
-            "line": line,
-            "column": column,
-            "lineBefore": line_text[:column],
-            "lineAfter": line_text[column:],
-        }
+        cursor = {"line": line, "column": column, "lineBefore": text[:column],
+                  "lineAfter": text[column:]}  # fmt: skip
         recent = recent_paths(ls)(uri, line)
         index = ls.code_index
         window_start = max(0, line - ls.session.config.completion.prefix_lines)

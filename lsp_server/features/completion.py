@@ -11,7 +11,7 @@ import re
 
 from lsprotocol import types
 
-from lsp_server.features.inline_completion import completion_request
+from lsp_server.features.inline_completion import request_at
 from lsp_server.positions import PositionEncoding
 from lsp_server.server import TreellamaServer
 
@@ -50,7 +50,7 @@ def register(server: TreellamaServer) -> None:
         empty = types.CompletionList(is_incomplete=True, items=[])
         if ls.session.client.inline_completion:
             return empty  # the client shows our suggestions as ghost text instead
-        request = completion_request(ls, params.text_document.uri, params.position)
+        request = await request_at(ls, params.text_document.uri, params.position)
         result = await ls.complete(request)
         if result is None or not result.text:
             return empty

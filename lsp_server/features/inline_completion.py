@@ -7,6 +7,7 @@ accepts and views come as the notifications in lsp_server.features.feedback.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from lsprotocol import types
@@ -15,6 +16,7 @@ from pygls.uris import to_fs_path
 from inference.completion import CompletionRequest
 from lsp_server.positions import column_at
 from lsp_server.server import TreellamaServer
+from lsp_server.session import DocumentSnapshot
 
 ACCEPTED_COMMAND = "treellama.acceptedCompletion"
 
@@ -33,19 +35,26 @@ def relative_path(ls: TreellamaServer, uri: str) -> str:
 
 
 def completion_request(
-    ls: TreellamaServer, uri: str, position: types.Position
+    document: DocumentSnapshot, position: types.Position, path: str, repo: str
 ) -> CompletionRequest:
-    document = ls.snapshot(uri)
-    root = ls.session.workspace_root
+    """The service's request for an LSP position: the column in code points. Walks the text
+    up to the cursor's line, so it runs off the event loop."""
     return CompletionRequest(
-        key=uri,
+        key=document.uri,
         text=document.text,
         line=position.line,
         column=column_at(document.text, position.line, position.character, document.encoding),
-        path=relative_path(ls, uri),
-        repo=root.name if root else "",
+        path=path,
+        repo=repo,
         language=document.language_id or "",
     )
+
+
+async def request_at(ls: TreellamaServer, uri: str, position: types.Position) -> CompletionRequest:
+    document = ls.snapshot(uri)  # on the loop: the text as of this request
+    root = ls.session.workspace_root
+    path, repo = relative_path(ls, uri), root.name if root else ""
+    return await asyncio.to_thread(completion_request, document, position, path, repo)
 
 
 def register(server: TreellamaServer) -> None:
@@ -53,7 +62,7 @@ def register(server: TreellamaServer) -> None:
     async def inline_completion(
         ls: TreellamaServer, params: types.InlineCompletionParams
     ) -> types.InlineCompletionList:
-        request = completion_request(ls, params.text_document.uri, params.position)
+        request = await request_at(ls, params.text_document.uri, params.position)
         completion = await ls.complete(request)
         if completion is None or not completion.text:
             return types.InlineCompletionList(items=[])

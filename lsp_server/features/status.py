@@ -36,14 +36,16 @@ def index_status(ls: TreellamaServer) -> dict[str, Any]:
 
 async def document_state(ls: TreellamaServer, uri: str) -> dict[str, Any]:
     document = ls.snapshot(uri)
-    source = document.text.encode("utf-8", errors="surrogatepass")
     kept = await asyncio.wrap_future(ls.open_trees.source(uri))
+    # Hashing a large document takes a while: off the event loop.
+    source = await asyncio.to_thread(document.text.encode, "utf-8", "surrogatepass")
+    digest = await asyncio.to_thread(lambda: hashlib.sha256(source).hexdigest())
     return {
         "uri": uri,
         "version": document.version,
         "characters": len(document.text),
         "lines": document.text.count("\n") + 1,
-        "sha256": hashlib.sha256(source).hexdigest(),
+        "sha256": digest,
         "positionEncoding": document.encoding.value,
         # None: the language has no syntax tree here.
         "treeMatches": None if kept is None else kept == (source, document.version),
