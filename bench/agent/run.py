@@ -24,9 +24,13 @@ from pathlib import Path
 from typing import Any
 
 from agent.approvals import AllowAll
-from agent.model import WorkerChatModel
+from agent.localize import Region
+from agent.model import CandidateModel, WorkerChatModel
+from agent.rewrite import prompt, splice
 from agent.settings import AgentSettings
 from agent.tasks import TaskManager
+from bench.agent import real_repos
+from bench.agent.real_repos import REAL_TASKS, RealTask
 from bench.agent.tasks import TASKS, Task
 from bench.common import save, start_worker
 
@@ -61,9 +65,10 @@ def check(root: Path, task: Task) -> bool:
 
 
 def run_agent(
-    worker: Any, task: Task, work: Path, effort: str, strategy: str = "loop"
+    worker: Any, task: Task | RealTask, work: Path, effort: str, strategy: str = "loop"
 ) -> dict[str, Any]:
-    root = make_repo(work / f"{strategy}-{task.name}", task)
+    where = work / f"{strategy}-{task.name}"
+    root = real_repos.build(task, where) if isinstance(task, RealTask) else make_repo(where, task)
     candidates: list[int] = []
     manager = TaskManager(
         root,
@@ -79,7 +84,11 @@ def run_agent(
     passed = False
     if state.status == "done" and state.changes:
         _, tree = manager.finished(state.id)
-        passed = check(tree.root, task)
+        passed = (
+            real_repos.check(tree.root, task)
+            if isinstance(task, RealTask)
+            else check(tree.root, task)
+        )
     manager.close()
     return {
         "task": task.name,
@@ -129,6 +138,40 @@ def run_one_shot(worker: Any, task: Task, work: Path) -> dict[str, Any]:
     }
 
 
+def run_oracle(worker: Any, task: RealTask, work: Path, samples: int = 4) -> dict[str, Any]:
+    """The calibration row: the model is given the buggy function itself (oracle localization)
+    and answers in one shot, `samples` times (one greedy); solved when any sample passes."""
+    root = real_repos.build(task, work / f"oracle-{task.name}")
+    first, last, name = real_repos.buggy_function(task)
+    text = (root / task.path).read_text(encoding="utf-8")
+    region = Region(task.path, first, last, name, "function", 1.0)
+    code = "\n".join(text.split("\n")[first : last + 1])
+    messages, prefix = prompt(task.instruction, region, code, "python")
+    model: CandidateModel = WorkerChatModel(worker)
+    started = time.monotonic()
+    reply = model.candidates(
+        messages, reply_prefix=prefix, temperatures=[0.0] + [0.8] * (samples - 1),
+        stop=["```"], max_tokens=1024, draft=code, seed=1,
+    )  # fmt: skip
+    seconds = time.monotonic() - started
+    passed = False
+    for answer in dict.fromkeys(reply.texts):
+        try:
+            (root / task.path).write_text(splice(text, region, answer), encoding="utf-8")
+        except Exception:
+            continue
+        if real_repos.check(root, task):
+            passed = True
+            break
+    return {
+        "task": task.name,
+        "passed": passed,
+        "tokens": reply.prompt_tokens + reply.generated_tokens,
+        "seconds": round(seconds, 1),
+        "candidates": samples,
+    }
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1)
@@ -148,52 +191,90 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def run_suite(
+    worker: Any,
+    model: str,
+    suite: str,
+    tasks: list[Any],
+    strategies: list[str],
+    effort: str,
+    work: Path,
+) -> dict[str, Any]:
+    """One model on one suite: its baseline (one-shot; on the real suite, the oracle row) and
+    each strategy, task by task."""
+    baseline = "oracle" if suite == "real" else "one_shot"
+    rows: dict[str, list[dict[str, Any]]] = {s: [] for s in (baseline, *strategies)}
+    for task in tasks:
+        if suite == "real":
+            rows[baseline].append(run_oracle(worker, task, work))
+        else:
+            rows[baseline].append(run_one_shot(worker, task, work))
+        mark = "PASS" if rows[baseline][-1]["passed"] else "fail"
+        line = f"  {model} {task.name:24} {baseline} {mark}"
+        for strategy in strategies:
+            row = run_agent(worker, task, work, effort, strategy)
+            rows[strategy].append(row)
+            line += f" | {strategy} {'PASS' if row['passed'] else 'fail'} ({row['seconds']} s)"
+        print(line, flush=True)
+    base = summarize(rows[baseline])
+    entry: dict[str, Any] = {baseline: base, "rows": rows}
+    for strategy in strategies:
+        summary = summarize(rows[strategy])
+        summary[f"vs_{baseline}"] = {
+            "success": round(summary["success_rate"] / base["success_rate"], 2)
+            if base["success_rate"]
+            else None,
+            "seconds": round(summary["mean_seconds"] / base["mean_seconds"], 1),
+        }
+        if suite == "real":
+            summary["by_kind"] = {
+                kind: f"{sum(r['passed'] for r, t in pairs if t.kind == kind)}"
+                f"/{sum(t.kind == kind for t in tasks)}"
+                for pairs in [list(zip(rows[strategy], tasks, strict=True))]
+                for kind in ("report", "tests", "body")
+            }
+        entry[strategy] = summary
+        print(
+            f"{model} {suite} {strategy}: {summary['solved']}/{len(tasks)} "
+            f"({baseline} {base['solved']}/{len(tasks)}), p50 {summary['p50_seconds']} s, "
+            f"p95 {summary['p95_seconds']} s, {summary['mean_tokens']} tokens, "
+            f"{summary['mean_candidates']} candidates per task",
+            flush=True,
+        )
+    return entry
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--models", nargs="+", default=["qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"])
     parser.add_argument("--strategies", nargs="+", default=["pipeline", "loop"])
+    parser.add_argument("--suites", nargs="+", default=["small", "real"], choices=["small", "real"])
     parser.add_argument("--effort", default="medium", choices=["low", "medium", "high"])
-    parser.add_argument("--tasks", type=int, default=len(TASKS))
+    parser.add_argument("--tasks", type=int, default=0, help="the first N tasks of each suite")
+    parser.add_argument("--only", nargs="*", default=[], help="task names")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="treellama-bench-agent-"))
     os.environ.setdefault("TREELLAMA_AGENT_DIR", str(work / "agent"))
-    tasks = TASKS[: args.tasks]
-    results: dict[str, Any] = {"tasks": len(tasks), "effort": args.effort, "models": {}}
-    print(f"Agent benchmark: {len(tasks)} tasks, effort {args.effort}, {args.strategies}")
+    suites: dict[str, list[Any]] = {"small": list(TASKS), "real": list(REAL_TASKS)}
+    for name in suites:
+        if args.only:
+            suites[name] = [t for t in suites[name] if t.name in args.only]
+        if args.tasks:
+            suites[name] = suites[name][: args.tasks]
+    results: dict[str, Any] = {"effort": args.effort, "suites": {}}
     for model in args.models:
         worker = start_worker(model)
-        rows: dict[str, list[dict[str, Any]]] = {s: [] for s in ("one_shot", *args.strategies)}
-        model_work = work / model
-        for task in tasks:
-            rows["one_shot"].append(run_one_shot(worker, task, model_work))
-            shot_mark = "PASS" if rows["one_shot"][-1]["passed"] else "fail"
-            line = f"  {model} {task.name:14} one-shot {shot_mark}"
-            for strategy in args.strategies:
-                row = run_agent(worker, task, model_work, args.effort, strategy)
-                rows[strategy].append(row)
-                line += f" | {strategy} {'PASS' if row['passed'] else 'fail'} ({row['seconds']} s)"
-            print(line, flush=True)
-        worker.stop()
-        shot = summarize(rows["one_shot"])
-        entry: dict[str, Any] = {"one_shot": shot, "rows": rows}
-        for strategy in args.strategies:
-            summary = summarize(rows[strategy])
-            summary["vs_one_shot"] = {
-                "success": round(summary["success_rate"] / shot["success_rate"], 2)
-                if shot["success_rate"]
-                else None,
-                "seconds": round(summary["mean_seconds"] / shot["mean_seconds"], 1),
-            }
-            entry[strategy] = summary
-            print(
-                f"{model} {strategy}: {summary['solved']}/{len(tasks)} "
-                f"(one-shot {shot['solved']}/{len(tasks)}), p50 {summary['p50_seconds']} s, "
-                f"p95 {summary['p95_seconds']} s, {summary['mean_tokens']} tokens, "
-                f"{summary['mean_candidates']} candidates per task",
-                flush=True,
+        for suite in args.suites:
+            tasks = suites[suite]
+            print(f"{model}, {suite}: {len(tasks)} tasks, effort {args.effort}, {args.strategies}")
+            entry = run_suite(
+                worker, model, suite, tasks, args.strategies, args.effort, work / model / suite
             )
-        results["models"][model] = entry
-    path = save("agent", results)
+            results["suites"].setdefault(suite, {"tasks": len(tasks), "models": {}})
+            results["suites"][suite]["models"][model] = entry
+        worker.stop()
+    name = "agent" if set(args.suites) == {"small", "real"} else f"agent-{args.suites[0]}"
+    path = save(name, results)
     print(f"saved {path}")
     shutil.rmtree(work, ignore_errors=True)
 
