@@ -82,6 +82,14 @@ Reply with exactly one JSON object and nothing else:
 {{"thought": "<one short sentence: what you do next and why>", "tool": "<tool>", "args": {{...}}}}
 For example:
 {{"thought": "Look at the function the failing test calls.", "tool": "find_symbol", "args": {{"name": "parse_date"}}}}
+Code never goes inside the JSON. An edit names the file in the JSON, then gives the lines to replace and their replacement in two fenced blocks:
+{{"thought": "Subtract instead of adding.", "tool": "edit_file", "args": {{"path": "calc.py"}}}}
+```old
+    return a + b
+```
+```new
+    return a - b
+```
 
 Tools:
 {tools}
@@ -89,7 +97,7 @@ Tools:
 How to work:
 - Start from the test results below, or read the files the task names.
 - Look before you change: read the files involved (read_file) and find definitions (find_symbol).
-- Change code with edit_file: `old` must be text copied exactly from the file, a few whole lines.
+- Change code with edit_file: the old block must be lines copied exactly from the file, a few whole lines.
 - After changing code, run the tests (run_tests) and fix what fails.
 - Make the smallest change that does the task. Keep the project's style.
 - Never weaken or delete a test to make it pass: fix the code it tests.
@@ -264,7 +272,8 @@ class AgentLoop:
                     "role": "user",
                     "content": (
                         f"That was not a valid tool call: {exc}. Reply with one JSON object: "
-                        '{"thought": ..., "tool": ..., "args": {...}}.'
+                        '{"thought": ..., "tool": ..., "args": {...}}, followed by the code '
+                        "blocks for edit_file (```old, ```new) or apply_diff (```diff)."
                     ),
                 },
             ]
@@ -301,7 +310,7 @@ class AgentLoop:
             self._emit("repeat", f"{call.tool} repeated with the same result")
         self.last_signature = signature
         self.messages += [
-            {"role": "assistant", "content": call.to_json()},
+            {"role": "assistant", "content": call.render()},
             {"role": "user", "content": feedback},
         ]
 

@@ -27,7 +27,7 @@ from agent.judge import Judged, best, diff_size, normalized, precheck, run_with,
 from agent.localize import Region, ambiguous, localize
 from agent.loop import Event, TaskCancelled
 from agent.model import CandidateModel
-from agent.rewrite import Attempt, code_of, prompt, region_text, splice
+from agent.rewrite import Attempt, code_of, docstring_lines, prompt, region_text, splice
 from agent.test_files import is_test_path
 from agent.test_report import TestReport, run_suite
 from agent.tools import ToolContext, detect_test_command
@@ -93,6 +93,7 @@ class Pipeline:
     steering: queue.SimpleQueue[str] = field(default_factory=queue.SimpleQueue)
     notes: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)  # why candidates were not tested
+    scope: str = "body"  # what a located Python function's rewrite covers (AgentSettings)
 
     @property
     def max_steps(self) -> int:
@@ -241,9 +242,15 @@ class Pipeline:
         original = (root / region.path).read_text(encoding="utf-8")
         language = language_for(None, region.path) or "python"
         code = region_text(original, region)
+        docstring = self._docstring(region, code, language)
+        if docstring:
+            a, b = docstring_lines(code) or (0, -1)
+            lines = code.split("\n")
+            code = "\n".join(lines[:a] + lines[b + 1 :])
         messages, prefix = prompt(
-            self._task(), region, code, language, tests.source, tests.output, attempts
-        )
+            self._task(), region, code, language, tests.source, tests.output, attempts,
+            "\n".join(docstring),
+        )  # fmt: skip
         temperatures = [0.0] + [self.budget.temperature] * (self.budget.candidates - 1)
         reply = self.model.candidates(
             messages, reply_prefix=prefix, temperatures=temperatures, stop=["```"],
@@ -259,7 +266,7 @@ class Pipeline:
         for index, text in enumerate(reply.texts):
             self._checkpoint()
             try:
-                candidate = splice(original, region, text)
+                candidate = splice(original, region, text, docstring)
             except EditRejected as exc:
                 candidate, problem = original, str(exc)
             else:
@@ -293,6 +300,13 @@ class Pipeline:
             if problem:
                 self.rejected.append(problem)
         return list(judged.values())
+
+    def _docstring(self, region: Region, code: str, language: str) -> list[str]:
+        """The docstring's lines, when the model is to be shown the function without it."""
+        if self.scope != "body" or region.kind != "function" or language != "python":
+            return []
+        where = docstring_lines(code)
+        return code.split("\n")[where[0] : where[1] + 1] if where else []
 
     def run(self) -> PipelineOutcome:
         started = time.monotonic()

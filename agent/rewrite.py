@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass
+from typing import Any
 
 from agent.edits import EditRejected
 from agent.localize import Region
+from indexing.parsing import parse
 
 FENCE = {"python": "python", "javascript": "javascript", "typescript": "typescript",
          "tsx": "tsx", "rust": "rust", "go": "go"}  # fmt: skip
@@ -37,6 +39,61 @@ def region_text(text: str, region: Region) -> str:
     return "\n".join(text.split("\n")[region.first : region.last + 1])
 
 
+def _function_node(code: str) -> Any | None:
+    """The first function definition of a (dedented) Python snippet."""
+    tree = parse(textwrap.dedent(code).encode(), "python")
+    if tree is None:
+        return None
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop(0)
+        if node.type == "function_definition":
+            return node
+        stack[:0] = list(node.named_children)
+    return None
+
+
+def _is_string(statement: Any) -> bool:
+    # Grammars differ: the docstring is a bare string, or an expression statement holding one.
+    if statement.type == "expression_statement" and statement.named_children:
+        statement = statement.named_children[0]
+    return bool(statement.type in ("string", "concatenated_string"))
+
+
+def docstring_lines(code: str) -> tuple[int, int] | None:
+    """(first, last) lines, 0-based, of a Python function's docstring within its code."""
+    node = _function_node(code)
+    body = node.child_by_field_name("body") if node is not None else None
+    if body is None or not body.named_children:
+        return None
+    first = body.named_children[0]
+    if _is_string(first):
+        if len(body.named_children) == 1:
+            return None  # the docstring is all there is: nothing left to rewrite without it
+        return first.start_point[0], first.end_point[0]
+    return None
+
+
+def put_back_docstring(code: str, docstring: list[str]) -> str:
+    """The model's function with the original docstring put back at the top of its body; as
+    it is when it already has one or does not parse (then the checks judge it)."""
+    node = _function_node(code)
+    body = node.child_by_field_name("body") if node is not None else None
+    if node is None or body is None or not body.named_children:
+        return code
+    first = body.named_children[0]
+    if _is_string(first):
+        return code
+    lines = code.split("\n")
+    row = first.start_point[0]
+    if body.start_point[0] == node.start_point[0]:
+        return code  # a one-line body after the colon
+    wanted = _indent(lines[row])
+    given = _indent(next(line for line in docstring if line.strip()))
+    shifted = [wanted + line[len(given) :] if line.strip() else "" for line in docstring]
+    return "\n".join(lines[:row] + shifted + lines[row:])
+
+
 def prompt(
     instruction: str,
     region: Region,
@@ -45,8 +102,10 @@ def prompt(
     tests: str = "",
     failures: str = "",
     attempts: tuple[Attempt, ...] = (),
+    docstring: str = "",
 ) -> tuple[list[dict[str, str]], str]:
-    """(messages, the reply's forced start)."""
+    """(messages, the reply's forced start). With a docstring, `code` is the function without
+    it: the docstring is shown apart and put back by the caller."""
     fence = FENCE.get(language, language)
     what = {
         "file": f"the file {region.path}",
@@ -58,7 +117,13 @@ def prompt(
         parts.append(f"The tests that must pass:\n```{fence}\n{tests[:MAX_TEST_CHARS]}\n```")
     if failures:
         parts.append(f"They fail now:\n```\n{failures[:MAX_OUTPUT_CHARS]}\n```")
-    parts.append(f"Here is {what}:\n```{fence}\n{code}\n```")
+    if docstring:
+        parts.append(f"The docstring of `{region.name}`, which stays as it is:\n```\n"
+                     f"{textwrap.dedent(docstring).strip()}\n```")  # fmt: skip
+        what_code = f"the code of `{region.name}` from {region.path}, without its docstring"
+        parts.append(f"Here is {what_code}:\n```{fence}\n{code}\n```")
+    else:
+        parts.append(f"Here is {what}:\n```{fence}\n{code}\n```")
     for attempt in attempts:
         parts.append(
             f"An earlier rewrite was wrong:\n```{fence}\n{attempt.code}\n```\n"
@@ -72,6 +137,7 @@ def prompt(
         )
     else:
         keep = " Keep every existing definition." if region.kind == "file" else ""
+        keep += " Leave the docstring out." if docstring else ""
         parts.append(
             f"Rewrite {what} so that the task is done.{keep} Reply with the complete new version "
             f"in one ```{fence} block, and nothing else."
@@ -93,8 +159,9 @@ def code_of(reply: str) -> str:
     return code.strip("\n")
 
 
-def splice(text: str, region: Region, reply: str) -> str:
-    """The file with the region's lines replaced by the reply's code."""
+def splice(text: str, region: Region, reply: str, docstring: list[str] | None = None) -> str:
+    """The file with the region's lines replaced by the reply's code (with the region's
+    docstring put back, when the model was shown the function without it)."""
     code = code_of(reply)
     if not code.strip():
         raise EditRejected("the reply has no code")
@@ -109,6 +176,8 @@ def splice(text: str, region: Region, reply: str) -> str:
     if region.kind == "function" and len(given) < len(wanted):
         new = textwrap.indent(textwrap.dedent(code), wanted).split("\n")
         new = [line if line.strip() else "" for line in new]
+    if docstring:
+        new = put_back_docstring("\n".join(new), docstring).split("\n")
     ends_with_newline = region.last == len(lines) - 1 and text.endswith("\n")
     body = lines[: region.first] + new + lines[region.last + 1 :]
     result = "\n".join(body)

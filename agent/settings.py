@@ -23,6 +23,9 @@ class AgentSettings:
     # "loop": the model drives a tool loop; "auto": the pipeline, then the loop where the
     # model can use one (7B or more, or over HTTP) and budget remains.
     strategy: str = field(default="auto", metadata={"choices": STRATEGIES})
+    # What the pipeline's candidates rewrite of a located Python function: "body", the code
+    # without its docstring (shown apart and kept as it is), or "function", all of it.
+    rewrite_scope: str = field(default="body", metadata={"choices": ("body", "function")})
     # A cap on steps below the effort's own (low 12, medium 25, high 50); 0: the effort's.
     max_steps: int = field(default=0, metadata={"min": 0, "max": 1000})
     # The command `run_tests` runs; empty: detected from the project (pytest, npm, cargo, go).

@@ -277,7 +277,8 @@ class TaskManager:
         result: PipelineOutcome | None = None
         if strategy != "loop" and hasattr(model, "candidates"):
             pipeline = Pipeline(model, context, state.instruction, PIPELINE_BUDGETS[state.effort],
-                                trajectory, event)  # fmt: skip
+                                trajectory, event,
+                                scope=self.settings.rewrite_scope)  # fmt: skip
             state.strategy, state.max_steps = "pipeline", pipeline.max_steps
             trajectory.write("strategy", strategy="pipeline", setting=strategy)
             self._start(running, pipeline)

@@ -1,13 +1,24 @@
-"""The agent's tool-call format: one JSON object per step, checked by a schema.
+"""The agent's tool-call format: one JSON header per step, checked by a schema, and for the
+tools that carry code, the code in fenced blocks after it:
 
-`{"thought": "...", "tool": "<name>", "args": {...}}`. The same schema, turned into a llama.cpp
-grammar, constrains decoding, so even a small model emits a well-formed call; anything that
-still does not parse becomes a FormatError, which the loop feeds back to the model.
+    {"thought": "...", "tool": "edit_file", "args": {"path": "calc.py"}}
+    ```old
+        return a - b
+    ```
+    ```new
+        return a + b
+    ```
+
+Code inside a JSON string costs even strong models accuracy (escapes, lost newlines), so it
+never goes there. The header's schema and the blocks, turned into one llama.cpp grammar,
+constrain decoding, so even a small model emits a well-formed call; anything that still does
+not parse becomes a FormatError, which the loop feeds back to the model.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -29,13 +40,20 @@ class ToolSpec:
     description: str
     properties: dict[str, dict[str, Any]]
     required: tuple[str, ...]
+    blocks: tuple[str, ...] = ()  # string arguments sent as fenced blocks after the header
+
+    @property
+    def header(self) -> dict[str, dict[str, Any]]:
+        return {k: v for k, v in self.properties.items() if k not in self.blocks}
 
     def usage(self) -> str:
         fields = ", ".join(
             f'"{key}": <{value.get("type", "string")}{_optional(key not in self.required)}>'
-            for key, value in self.properties.items()
+            for key, value in self.header.items()
         )
-        return f"- {self.name} {{{fields}}}: {self.description}"
+        blocks = "".join(f" ```{name}" for name in self.blocks)
+        after = f", then the blocks{blocks}" if self.blocks else ""
+        return f"- {self.name} {{{fields}}}{after}: {self.description}"
 
 
 _STR = {"type": "string"}
@@ -63,12 +81,20 @@ TOOLS: tuple[ToolSpec, ...] = (
     ),
     ToolSpec(
         "edit_file",
-        "replace the exact text `old` with `new` in a file (old must occur "
-        'once); with old "", `new` becomes the whole file (a new file, or a rewrite)',
+        "replace the lines in the old block with the new block's in a file (the old "
+        "lines must occur once); with an empty old block, the new block becomes the whole file "
+        "(a new file, or a rewrite)",
         {"path": _STR, "old": _STR, "new": _STR},
         ("path", "old", "new"),
+        blocks=("old", "new"),
     ),
-    ToolSpec("apply_diff", "apply a unified diff to one or more files", {"diff": _STR}, ("diff",)),
+    ToolSpec(
+        "apply_diff",
+        "apply the unified diff in the diff block to one or more files",
+        {"diff": _STR},
+        ("diff",),
+        blocks=("diff",),
+    ),
     ToolSpec(
         "run_command",
         "run a shell command in the project (sandboxed); set escalate to "
@@ -95,8 +121,22 @@ class ToolCall:
     tool: str
     args: dict[str, Any]
 
-    def to_json(self) -> str:
-        return json.dumps({"thought": self.thought, "tool": self.tool, "args": self.args})
+    def render(self) -> str:
+        """The call as the model writes it: the JSON header, then the code blocks."""
+        blocks = SPECS[self.tool].blocks if self.tool in SPECS else ()
+        header = {k: v for k, v in self.args.items() if k not in blocks}
+        text = json.dumps({"thought": self.thought, "tool": self.tool, "args": header})
+        for name in blocks:
+            body = str(self.args.get(name, ""))
+            text += f"\n```{name}\n{body}{'' if not body or body.endswith(chr(10)) else chr(10)}```"
+        return text
+
+
+SPECS = {spec.name: spec for spec in TOOLS}
+# A block's body: anything up to the closing fence (three backticks).
+_BLOCK_RULES = """
+block-body ::= ([^`] | "`" [^`] | "``" [^`])*
+"""
 
 
 def call_schema(tools: tuple[ToolSpec, ...] = TOOLS, escalate: bool = True) -> dict[str, Any]:
@@ -104,11 +144,11 @@ def call_schema(tools: tuple[ToolSpec, ...] = TOOLS, escalate: bool = True) -> d
     every flag they are offered, and only the on-request policy acts on it."""
 
     def one(tool: ToolSpec) -> dict[str, Any]:
-        properties = {k: v for k, v in tool.properties.items() if escalate or k != "escalate"}
+        properties = {k: v for k, v in tool.header.items() if escalate or k != "escalate"}
         args = {
             "type": "object",
             "properties": properties,
-            "required": list(tool.required),
+            "required": [k for k in tool.required if k in properties],
             "additionalProperties": False,
         }
         return {
@@ -125,7 +165,19 @@ def call_schema(tools: tuple[ToolSpec, ...] = TOOLS, escalate: bool = True) -> d
 def call_grammar(escalate: bool = True, without: str = "") -> str:
     """The GBNF grammar llama.cpp decodes tool calls under; `without` leaves one tool out."""
     tools = tuple(tool for tool in TOOLS if tool.name != without)
-    return json_schema_to_gbnf(json.dumps(call_schema(tools, escalate=escalate)))
+    grammar = json_schema_to_gbnf(json.dumps(call_schema(tools, escalate=escalate)))
+    # The schema's alternatives are the tools in order; those that carry code get their
+    # blocks after the header.
+    alternatives = " | ".join(
+        f"alternative-{index}"
+        + "".join(f' "\\n```{name}\\n" block-body "```"' for name in tool.blocks)
+        for index, tool in enumerate(tools)
+    )
+    root = f"root ::= {alternatives}"
+    grammar, replaced = re.subn(r"^root ::= .*$", lambda _: root, grammar, flags=re.M)
+    if replaced != 1:
+        raise RuntimeError("unexpected grammar layout from json_schema_to_gbnf")
+    return grammar + _BLOCK_RULES
 
 
 def _first_object(text: str) -> str:
@@ -153,10 +205,23 @@ def _first_object(text: str) -> str:
     raise FormatError("the JSON object is not closed")
 
 
+_BLOCK = re.compile(r"```([\w-]+)\n(.*?)```", re.S)
+
+
+def _blocks(text: str) -> dict[str, str]:
+    """The fenced blocks after the header, by name (the first of each name)."""
+    found: dict[str, str] = {}
+    for match in _BLOCK.finditer(text):
+        found.setdefault(match.group(1), match.group(2))
+    return found
+
+
 def parse_call(text: str) -> ToolCall:
-    """The tool call in a reply; FormatError says what is wrong with it."""
+    """The tool call in a reply; FormatError says what is wrong with it. A tool's code comes
+    from the blocks after the header (as a JSON string in the header, it is accepted too)."""
     try:
-        raw = json.loads(_first_object(text), strict=False)
+        header = _first_object(text)
+        raw = json.loads(header, strict=False)
     except json.JSONDecodeError as exc:
         raise FormatError(
             f"the reply is not valid JSON ({exc.msg} at column {exc.colno})"
@@ -171,6 +236,13 @@ def parse_call(text: str) -> ToolCall:
     if not isinstance(args, dict):
         raise FormatError('"args" must be an object')
     spec = specs[tool]
+    blocks = _blocks(text[text.index(header) + len(header) :])
+    for name in spec.blocks:
+        if name in blocks:
+            args[name] = blocks[name]
+        elif name not in args and name in spec.required:
+            fences = " then ".join(f"```{b} block" for b in spec.blocks)
+            raise FormatError(f"{tool} needs a ```{name} block after the JSON: {fences}")
     missing = [key for key in spec.required if key not in args]
     if missing:
         raise FormatError(f"{tool} needs {', '.join(missing)}")

@@ -211,7 +211,7 @@ def _loose_replace(text: str, old: str, new: str) -> str | None:
         if [line.strip() for line in lines[i : i + len(wanted)]] == wanted
     ]
     if len(starts) != 1:
-        return _collapsed_replace(lines, old, new)
+        return _elided_replace(lines, old, new) or _collapsed_replace(lines, old, new)
     start = starts[0]
     # How the model's indentation maps to the file's, level by level, from the matched lines.
     levels: dict[int, int] = {}
@@ -227,6 +227,54 @@ def _loose_replace(text: str, old: str, new: str) -> str | None:
             line = " " * max(0, levels[base] + width - base) + line.lstrip()
         replaced.append(line)
     return "\n".join([*lines[:start], *replaced, *lines[start + len(wanted) :]])
+
+
+ELISION = re.compile(r"^\s*(#|//)?\s*(\.\.\.|…)(\s.*)?$")
+
+
+def _split_elision(text: str) -> tuple[list[str], list[str]] | None:
+    lines = text.strip("\n").split("\n")
+    marks = [i for i, line in enumerate(lines) if ELISION.match(line)]
+    if len(marks) != 1:
+        return None
+    return lines[: marks[0]], lines[marks[0] + 1 :]
+
+
+def _elided_replace(lines: list[str], old: str, new: str) -> str | None:
+    """`old` with one elided stretch ("..." or "# ... rest unchanged" on a line of its own):
+    its lines before and after it must match, once, around the stretch. When `new` elides
+    too, the stretch is kept between its two parts."""
+    parts = _split_elision(old)
+    if parts is None or not any(line.strip() for line in parts[0]):
+        return None
+    head = [line.strip() for line in parts[0]]
+    tail = [line.strip() for line in parts[1]]
+
+    def matches(at: int, wanted: list[str]) -> bool:
+        return [line.strip() for line in lines[at : at + len(wanted)]] == wanted
+
+    spans = []
+    for start in range(len(lines) - len(head) + 1):
+        if not matches(start, head):
+            continue
+        after = start + len(head)
+        ends = [e for e in range(after, len(lines) - len(tail) + 1) if matches(e, tail)]
+        if ends:
+            spans.append((start, after, ends[0], ends[0] + len(tail)))
+    if len(spans) != 1:
+        return None
+    start, head_end, tail_start, end = spans[0]
+    shift = _indent(lines[start]) - _indent(parts[0][0])
+
+    def shifted(block: list[str]) -> list[str]:
+        return [" " * max(0, _indent(x) + shift) + x.lstrip() if x.strip() else "" for x in block]
+
+    new_parts = _split_elision(new)
+    if new_parts is None:
+        middle = shifted(new.strip("\n").split("\n"))
+    else:
+        middle = shifted(new_parts[0]) + lines[head_end:tail_start] + shifted(new_parts[1])
+    return "\n".join([*lines[:start], *middle, *lines[end:]])
 
 
 def _collapsed_replace(lines: list[str], old: str, new: str) -> str | None:

@@ -12,6 +12,7 @@ import pytest
 from agent.approvals import AllowAll, ApprovalRules
 from agent.sandbox import Sandbox, probe
 from agent.settings import AgentSettings
+from agent.tool_calls import ToolCall
 from agent.tools import ToolContext
 from agent.worktree import TaskTree
 
@@ -24,12 +25,12 @@ def write_fix_add_script(path: Path) -> Path:
     """The replies of a scripted agent model (for editor tests, where its words don't matter)
     that fixes make_repo's add(), runs the tests and finishes."""
     replies = [
-        {"thought": "", "tool": "edit_file",
-         "args": {"path": "calc.py", "old": "return a - b", "new": "return a + b"}},
-        {"thought": "", "tool": "run_tests", "args": {}},
-        {"thought": "", "tool": "finish", "args": {"summary": "add() adds"}},
+        ToolCall("", "edit_file",
+                 {"path": "calc.py", "old": "return a - b", "new": "return a + b"}),
+        ToolCall("", "run_tests", {}),
+        ToolCall("", "finish", {"summary": "add() adds"}),
     ]  # fmt: skip
-    path.write_text(json.dumps([json.dumps(reply) for reply in replies]))
+    path.write_text(json.dumps([reply.render() for reply in replies]))
     return path
 
 

@@ -84,11 +84,65 @@ def test_read_search_find_and_secrets(context: ToolContext) -> None:
     assert "abcdefgh12345" not in output
 
 
+def test_edit_with_an_elided_stretch(context: ToolContext) -> None:
+    """Small models shorten the old text with "..."; the lines around it must match once, and
+    an elision in new keeps the stretch."""
+    path = context.root / "calc.py"
+    path.write_text(
+        "def add(a, b):\n    x = a\n    y = b\n    z = x + y\n    return z - 0\n\n\n"
+        "def mul(a, b):\n    return a * b\n"
+    )
+    kept = run_tool(context, "edit_file", {
+        "path": "calc.py",
+        "old": "def add(a, b):\n    ...\n    return z - 0",
+        "new": "def add(a, b):\n    # ...\n    return z",
+    })  # fmt: skip
+    assert kept.ok, kept.text
+    assert path.read_text().startswith(
+        "def add(a, b):\n    x = a\n    y = b\n    z = x + y\n    return z\n"
+    )
+    replaced = run_tool(context, "edit_file", {
+        "path": "calc.py",
+        "old": "def add(a, b):\n# ... rest unchanged\nreturn z",
+        "new": "def add(a, b):\n    return a + b",
+    })  # fmt: skip
+    assert replaced.ok, replaced.text
+    assert (
+        path.read_text()
+        == "def add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    return a * b\n"
+    )
+    ambiguous = run_tool(context, "edit_file", {
+        "path": "calc.py", "old": "def ...\n...\nreturn a", "new": "x = 1",
+    })  # fmt: skip
+    assert not ambiguous.ok
+
+
 def test_tool_call_grammar_and_parsing() -> None:
     LlamaGrammar.from_string(call_grammar(), verbose=False)  # llama.cpp accepts it
     call = parse_call('Here: {"thought": "t", "tool": "run_tests", "args": {}} trailing')
     assert call.tool == "run_tests" and call.args == {}
-    # Raw newlines inside strings (which the grammar allows) still parse.
+    # Code travels in fenced blocks after the JSON header, and renders back the same way.
+    text = (
+        '{"thought": "fix", "tool": "edit_file", "args": {"path": "calc.py"}}\n'
+        "```old\n    return a - b\n```\n```new\n    return a + b\n```"
+    )
+    edit = parse_call(text)
+    assert edit.args == {"path": "calc.py", "old": "    return a - b\n",
+                         "new": "    return a + b\n"}  # fmt: skip
+    assert edit.render() == text and parse_call(edit.render()) == edit
+    diff = parse_call('{"thought": "", "tool": "apply_diff", "args": {}}\n```diff\n--- a/x\n```')
+    assert diff.args == {"diff": "--- a/x\n"}
+    try:
+        parse_call('{"thought": "", "tool": "edit_file", "args": {"path": "calc.py"}}')
+    except FormatError as exc:
+        assert "```old block" in str(exc)
+    else:
+        raise AssertionError("an edit without its blocks parsed")
+    # The header's grammar asks no code of edit_file; the blocks follow it.
+    grammar = call_grammar()
+    assert '"\\n```old\\n" block-body "```" "\\n```new\\n" block-body "```"' in grammar
+    assert '"\\n```diff\\n" block-body "```"' in grammar
+    # A JSON string is still accepted (older transcripts); raw newlines inside it parse.
     raw = '{"thought": "", "tool": "edit_file", "args": {"path": "a", "old": "x\n", "new": "y\n"}}'
     assert parse_call(raw).args["old"] == "x\n"
     for bad, message in [
