@@ -25,6 +25,7 @@ from agent.edits import (
     validate,
 )
 from agent.model import ChatModel
+from agent.verify import SuiteVerdict
 from indexing.parsing import parse
 from indexing.symbols import Symbol, definitions
 
@@ -67,6 +68,10 @@ class Refactoring:
     attempts: int = 1
     # Set when the model kept the code as it is: nothing to change, and the user is told so.
     up_to_date: str = ""
+    # What the project's tests said of the change: "pass", "fail", "unchecked" (tests_detail
+    # says why), or "" when the action does not run them.
+    tests: str = ""
+    tests_detail: str = ""
 
 
 class _Unchanged(Exception):
@@ -309,6 +314,9 @@ def add_docstring(
 # -- rewrite and fix -------------------------------------------------------------------------
 
 
+Verify = Callable[[dict[str, str], dict[str, str]], SuiteVerdict]
+
+
 def _replace_target(
     model: ChatModel,
     path: str,
@@ -318,6 +326,7 @@ def _replace_target(
     request: str,
     title: str,
     context: str,
+    verify: Verify | None = None,
 ) -> Refactoring:
     code = _lines(text, target)
     messages = [
@@ -340,15 +349,41 @@ def _replace_target(
         edits = validate(text, candidate, language, (target.first, target.last))
         return FileChange(path, text, candidate, edits)
 
-    change, attempts = _retrying(
-        model,
-        messages,
-        attempt,
-        reply_prefix=f"```{_fence(language)}\n",
-        stop=["```"],
-        max_tokens=max(256, 2 * len(code) // 3),
-    )
-    return Refactoring(title, [change], attempts)
+    ask: dict[str, Any] = {
+        "reply_prefix": f"```{_fence(language)}\n",
+        "stop": ["```"],
+        "max_tokens": max(256, 2 * len(code) // 3),
+    }
+    change, attempts = _retrying(model, messages, attempt, **ask)
+    if verify is None:
+        return Refactoring(title, [change], attempts)
+    verdict = verify({path: text}, {path: change.new_text})
+    if verdict.red:  # once more, with what the tests said; a red result is never passed off
+        feedback = [
+            *messages,
+            {"role": "assistant",
+             "content": _code_block(_replaced(text, change, target), language)},
+            {"role": "user", "content": f"The project's tests fail with that code:\n"
+             f"{verdict.detail[:1500]}\nPlease fix it."},
+        ]  # fmt: skip
+        try:
+            second, more = _retrying(model, feedback, attempt, **ask)
+        except EditRejected:
+            second, more = None, 2
+        attempts += more
+        if second is not None:
+            second_verdict = verify({path: text}, {path: second.new_text})
+            if not second_verdict.red:
+                change, verdict = second, second_verdict
+    if verdict.red:
+        title += " (tests fail)"
+    return Refactoring(title, [change], attempts, tests=verdict.status, tests_detail=verdict.detail)
+
+
+def _replaced(text: str, change: FileChange, target: Target) -> str:
+    """The lines that replaced the target in the change's text."""
+    grown = len(change.new_text.split("\n")) - len(text.split("\n"))
+    return "\n".join(change.new_text.split("\n")[target.first : target.last + 1 + grown])
 
 
 def rewrite(
@@ -360,6 +395,7 @@ def rewrite(
     last: int,
     instruction: str,
     context: str = "",
+    verify: Verify | None = None,
 ) -> Refactoring:
     if not instruction.strip():
         raise EditRejected("a rewrite needs an instruction")
@@ -372,6 +408,7 @@ def rewrite(
         f"Rewrite this {language} code: {instruction.strip()}",
         f"Rewrite: {instruction.strip()}",
         context,
+        verify,
     )
 
 
@@ -383,6 +420,7 @@ def fix_diagnostic(
     line: int,
     message: str,
     context: str = "",
+    verify: Verify | None = None,
 ) -> Refactoring:
     symbol = enclosing_definition(text, language, line, functions_only=True)
     lines = text.split("\n")
@@ -403,6 +441,7 @@ def fix_diagnostic(
         f"Fix the problem a checker reported at {where}: {message}",
         f"Fix: {message}",
         context,
+        verify,
     )
 
 

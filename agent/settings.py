@@ -26,6 +26,9 @@ class AgentSettings:
     # What the pipeline's candidates rewrite of a located Python function: "body", the code
     # without its docstring (shown apart and kept as it is), or "function", all of it.
     rewrite_scope: str = field(default="body", metadata={"choices": ("body", "function")})
+    # The "rewrite" and "fix" refactorings run the project's tests on their change (in the
+    # sandbox) when the tests finish within this many seconds; 0: never.
+    refactor_test_cap_s: int = field(default=60, metadata={"min": 0, "max": 3600})
     # A cap on steps below the effort's own (low 12, medium 25, high 50); 0: the effort's.
     max_steps: int = field(default=0, metadata={"min": 0, "max": 1000})
     # The command `run_tests` runs; empty: detected from the project (pytest, npm, cargo, go).

@@ -13,7 +13,13 @@ Rates per action: applied (the pipeline accepted a result, possibly after its on
 manual fix was needed), parses (the applied file parses), tests green (the project's tests pass
 on the applied file). The unmodified file passes the tests first, in the same run.
 
-    python -m bench.refactoring [--models qwen2.5-coder-0.5b qwen2.5-coder-1.5b] [--functions 30]
+With --verify, "rewrite" and "fix" check their change with the project's tests as the product
+does (agent.verify, in the sandbox; a red change is resampled once with the failure, then
+labelled "tests fail"). Then also: first_green (the first change was green: what the actions
+gave without the check), labelled_fail (offered, labelled "tests fail"), and offered_red (offered
+as fine although this benchmark's own test run is red: what the check must keep at 0).
+
+    python -m bench.refactoring [--models ...] [--functions 30] [--actions ...] [--verify]
 """
 
 from __future__ import annotations
@@ -26,10 +32,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from agent import refactor
 from agent.edits import EditRejected, syntax_errors
 from agent.model import WorkerChatModel
+from agent.settings import AgentSettings
+from agent.verify import SuiteVerdict, SuiteVerifier, sandbox_report
 from bench.common import save, start_worker
 from bench.indexing import fetch_sdist
 from indexing.parsing import parse
@@ -108,8 +117,10 @@ def misspell(text: str, name: str) -> tuple[str, int, str] | None:
     return None
 
 
-def run_action(model: WorkerChatModel, action: str, text: str, name: str) -> tuple[str, str]:
-    """(text to test, outcome); outcome is "applied", "rejected" (the text is then the
+def run_action(
+    model: WorkerChatModel, action: str, text: str, name: str, verify: Any = None
+) -> tuple[str, str, refactor.Refactoring | None]:
+    """(text to test, outcome, result); outcome is "applied", "rejected" (the text is then the
     reason) or "skipped"."""
     first, last = span(text, name)
     try:
@@ -117,20 +128,38 @@ def run_action(model: WorkerChatModel, action: str, text: str, name: str) -> tup
             start = without_docstring(text, name)
             result = refactor.add_docstring(model, SOURCE, start, "python", span(start, name)[0])
         elif action == "rewrite":
-            result = refactor.rewrite(model, SOURCE, text, "python", first, last, INSTRUCTION)
+            result = refactor.rewrite(
+                model, SOURCE, text, "python", first, last, INSTRUCTION, verify=verify
+            )
         else:
             broken = misspell(text, name)
             if broken is None:
-                return text, "skipped"
+                return text, "skipped", None
             broken_text, row, message = broken
-            result = refactor.fix_diagnostic(model, SOURCE, broken_text, "python", row, message)
+            result = refactor.fix_diagnostic(
+                model, SOURCE, broken_text, "python", row, message, verify=verify
+            )
     except EditRejected as exc:
-        return str(exc), "rejected"
-    return result.changes[0].new_text, "applied"
+        return str(exc), "rejected", None
+    return result.changes[0].new_text, "applied", result
 
 
-def evaluate(model_name: str, root: Path, names: list[str]) -> dict:
+def evaluate(
+    model_name: str, root: Path, names: list[str], actions: list[str], check: bool
+) -> dict:
     worker = start_worker(model_name)
+    verdicts: list[SuiteVerdict] = []
+    verifier = SuiteVerifier(
+        root,
+        AgentSettings(test_command=f"{sys.executable} -m pytest -q -x -p no:cacheprovider {TESTS}"),
+        sandbox_report("auto"),
+        cap_s=120,
+    )
+
+    def verify(base: dict[str, str], changed: dict[str, str]) -> SuiteVerdict:
+        verdicts.append(verifier.check(base, changed))
+        return verdicts[-1]
+
     model = WorkerChatModel(worker)
     source = root / SOURCE
     original = source.read_text()
@@ -138,9 +167,11 @@ def evaluate(model_name: str, root: Path, names: list[str]) -> dict:
     started = time.monotonic()
     try:
         for number, name in enumerate(names, 1):
-            for action in ACTIONS:
-                text, outcome = run_action(model, action, original, name)
-                row = {"function": name, "action": action, "outcome": outcome}
+            for action in actions:
+                verdicts.clear()
+                checked = verify if check and action != "docstring" else None
+                text, outcome, result = run_action(model, action, original, name, checked)
+                row: dict[str, Any] = {"function": name, "action": action, "outcome": outcome}
                 if outcome == "rejected":
                     row["reason"] = text
                 if outcome == "applied":
@@ -148,6 +179,9 @@ def evaluate(model_name: str, root: Path, names: list[str]) -> dict:
                     source.write_text(text)
                     row["tests_green"] = tests_pass(root)
                     source.write_text(original)
+                if checked is not None and result is not None:
+                    row["checked"] = result.tests
+                    row["verdicts"] = [v.status for v in verdicts]
                 rows.append(row)
             if number % 5 == 0:
                 print(
@@ -157,15 +191,31 @@ def evaluate(model_name: str, root: Path, names: list[str]) -> dict:
         source.write_text(original)
         worker.stop()
     summary: dict = {}
-    for action in ACTIONS:
+    for action in actions:
         subset = [r for r in rows if r["action"] == action and r["outcome"] != "skipped"]
         total = len(subset) or 1
+
+        def rate(test: Any, rows: list[dict[str, Any]] = subset, total: int = total) -> float:
+            return round(sum(bool(test(r)) for r in rows) / total, 3)
+
         summary[action] = {
             "functions": len(subset),
-            "applied": round(sum(r["outcome"] == "applied" for r in subset) / total, 3),
-            "parses": round(sum(r.get("parses", False) for r in subset) / total, 3),
-            "tests_green": round(sum(r.get("tests_green", False) for r in subset) / total, 3),
+            "applied": rate(lambda r: r["outcome"] == "applied"),
+            "parses": rate(lambda r: r.get("parses")),
+            "tests_green": rate(lambda r: r.get("tests_green")),
         }
+        if any("checked" in r for r in subset):
+            summary[action] |= {
+                "first_green": rate(lambda r: r.get("verdicts", [""])[0] == "pass"),
+                "labelled_fail": rate(lambda r: r.get("checked") == "fail"),
+                "offered_red": rate(
+                    lambda r: (
+                        r.get("checked") != "fail"
+                        and r["outcome"] == "applied"
+                        and not r.get("tests_green")
+                    )
+                ),
+            }
     summary["seconds"] = round(time.monotonic() - started)
     return {"summary": summary, "rows": rows}
 
@@ -174,6 +224,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--models", nargs="+", default=["qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"])
     parser.add_argument("--functions", type=int, default=30)
+    parser.add_argument("--actions", nargs="+", default=list(ACTIONS), choices=ACTIONS)
+    parser.add_argument("--verify", action="store_true", help="rewrite and fix run the tests")
     args = parser.parse_args()
     pristine = fetch_sdist("more-itertools", "10.5.0")
     work = Path(tempfile.mkdtemp(prefix="treellama-bench-refactor-")) / "more-itertools"
@@ -187,13 +239,18 @@ def main() -> None:
         )
         results = {}
         for model in args.models:
-            results[model] = evaluate(model, work, names)
-            for action in ACTIONS:
+            results[model] = evaluate(model, work, names, args.actions, args.verify)
+            for action in args.actions:
                 row = results[model]["summary"][action]
+                checked = "".join(
+                    f"  {key} {row[key]:6.1%}"
+                    for key in ("first_green", "labelled_fail", "offered_red")
+                    if key in row
+                )
                 print(f"  {model:20} {action:9} applied {row['applied']:6.1%}  parses "
-                      f"{row['parses']:6.1%}  tests green {row['tests_green']:6.1%}"
+                      f"{row['parses']:6.1%}  tests green {row['tests_green']:6.1%}{checked}"
                       f"  ({row['functions']} functions)")  # fmt: skip
-        out = save("refactoring", {
+        out = save("refactoring-verified" if args.verify else "refactoring", {
             "functions": names, "models": {m: r["summary"] for m, r in results.items()},
             "rows": {m: r["rows"] for m, r in results.items()},
         })  # fmt: skip

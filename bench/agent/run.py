@@ -65,15 +65,20 @@ def check(root: Path, task: Task) -> bool:
 
 
 def run_agent(
-    worker: Any, task: Task | RealTask, work: Path, effort: str, strategy: str = "loop"
+    worker: Any,
+    task: Task | RealTask,
+    work: Path,
+    effort: str,
+    strategy: str = "loop",
+    scope: str = "body",
 ) -> dict[str, Any]:
-    where = work / f"{strategy}-{task.name}"
+    where = work / f"{strategy}-{scope}-{task.name}"
     root = real_repos.build(task, where) if isinstance(task, RealTask) else make_repo(where, task)
     candidates: list[int] = []
     manager = TaskManager(
         root,
         lambda cancel: WorkerChatModel(worker, cancel),
-        AgentSettings(command_timeout_s=60, strategy=strategy),
+        AgentSettings(command_timeout_s=60, strategy=strategy, rewrite_scope=scope),
         AllowAll(),
         lambda state, event: candidates.append(1) if event.kind == "candidate" else None,
     )
@@ -212,7 +217,9 @@ def run_suite(
         mark = "PASS" if rows[baseline][-1]["passed"] else "fail"
         line = f"  {model} {task.name:24} {baseline} {mark}"
         for strategy in strategies:
-            row = run_agent(worker, task, work, effort, strategy)
+            # "pipeline:function": the pipeline, rewriting whole functions (docstring included)
+            name, _, scope = strategy.partition(":")
+            row = run_agent(worker, task, work, effort, name, scope or "body")
             rows[strategy].append(row)
             line += f" | {strategy} {'PASS' if row['passed'] else 'fail'} ({row['seconds']} s)"
         print(line, flush=True)
@@ -252,6 +259,7 @@ def main() -> None:
     parser.add_argument("--effort", default="medium", choices=["low", "medium", "high"])
     parser.add_argument("--tasks", type=int, default=0, help="the first N tasks of each suite")
     parser.add_argument("--only", nargs="*", default=[], help="task names")
+    parser.add_argument("--save", default="", help="the results' name (default: by suite)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="treellama-bench-agent-"))
     os.environ.setdefault("TREELLAMA_AGENT_DIR", str(work / "agent"))
@@ -273,7 +281,9 @@ def main() -> None:
             results["suites"].setdefault(suite, {"tasks": len(tasks), "models": {}})
             results["suites"][suite]["models"][model] = entry
         worker.stop()
-    name = "agent" if set(args.suites) == {"small", "real"} else f"agent-{args.suites[0]}"
+    name = args.save or (
+        "agent" if set(args.suites) == {"small", "real"} else f"agent-{args.suites[0]}"
+    )
     path = save(name, results)
     print(f"saved {path}")
     shutil.rmtree(work, ignore_errors=True)

@@ -24,6 +24,7 @@ from pygls.uris import to_fs_path
 from agent import refactor
 from agent.edits import EditRejected
 from agent.model import WorkerChatModel
+from agent.verify import SuiteVerifier, sandbox_report
 from indexing.languages import language_for
 from indexing.service import CodeIndex
 from lsp_server.server import REQUEST_FAILED, TreellamaServer
@@ -88,6 +89,13 @@ def compute(ls: TreellamaServer, data: dict[str, Any], where: Where) -> refactor
     line = int(data.get("line", 0))
     context = related_code(ls.code_index, where, line)
     model = WorkerChatModel(ls.worker)
+    settings = ls.session.config.agent
+    verify = SuiteVerifier(
+        ls.session.workspace_root or where.path.parent,
+        settings,
+        sandbox_report(settings.sandbox),
+        settings.refactor_test_cap_s,
+    ).check
     if action == "docstring":
         return refactor.add_docstring(model, relative, text, language, line, context)
     if action == "tests":
@@ -95,7 +103,7 @@ def compute(ls: TreellamaServer, data: dict[str, Any], where: Where) -> refactor
         return refactor.generate_tests(model, root, relative, text, language, line, context)
     if action == "fix":
         return refactor.fix_diagnostic(
-            model, relative, text, language, line, str(data.get("message", "")), context
+            model, relative, text, language, line, str(data.get("message", "")), context, verify
         )
     if action == "rewrite":
         return refactor.rewrite(
@@ -107,6 +115,7 @@ def compute(ls: TreellamaServer, data: dict[str, Any], where: Where) -> refactor
             int(data.get("lastLine", line)),
             str(data.get("instruction", "")),
             context,
+            verify,
         )
     raise RefactoringFailed(f"treellama: unknown action {action!r}")
 
@@ -226,6 +235,14 @@ def _range_arg(args: tuple[Any, ...], command: str) -> tuple[str, int, int, dict
     return uri, first, max(first, last), params
 
 
+def _tell_tests(ls: TreellamaServer, result: refactor.Refactoring) -> None:
+    """A change the tests fail on is offered only with a warning, never as if it were fine."""
+    if result.tests == "fail":
+        first = result.tests_detail.split("\n", 1)[0]
+        ls.show_message(f"treellama: the project's tests fail with this change: {first}",
+                        types.MessageType.Warning)  # fmt: skip
+
+
 def register(server: TreellamaServer) -> None:
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
@@ -256,6 +273,7 @@ def register(server: TreellamaServer) -> None:
         action.edit = to_edit(ls, where, result)
         if result.up_to_date:  # nothing to change is an answer, not an error
             ls.show_message(f"treellama: {result.up_to_date}", types.MessageType.Info)
+        _tell_tests(ls, result)
         return action
 
     @server.command(EXPLAIN)
@@ -287,11 +305,14 @@ def register(server: TreellamaServer) -> None:
         }
         where, result = await compute_current(ls, data)
         edit = to_edit(ls, where, result)
+        _tell_tests(ls, result)
+        tests = {"tests": result.tests, "testsDetail": result.tests_detail}
         if not params.get("apply", True) or not ls.session.client.apply_edit:
             return {
                 "title": result.title,
                 "applied": False,
                 "edit": ls.protocol._converter.unstructure(edit),
+                **tests,
             }
         response = await ls.workspace_apply_edit_async(
             types.ApplyWorkspaceEditParams(edit=edit, label=result.title)
@@ -300,4 +321,5 @@ def register(server: TreellamaServer) -> None:
             "title": result.title,
             "applied": response.applied,
             "failureReason": response.failure_reason,
+            **tests,
         }

@@ -3,14 +3,23 @@ model into versioned, annotated edits that parse; explain and rewrite commands; 
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
 import pytest
+import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from agent.edits import syntax_errors
 from tests.e2e.conftest import (
     INDEX_PROJECT,
+    initialize_params,
     open_document,
+    server_config,
     wait_for_index,
     wait_for_messages,
     wait_for_model,
@@ -205,3 +214,59 @@ async def test_the_docstring_action_on_a_documented_function_refreshes_it(
     else:  # the model kept it: the user is told it is up to date
         infos = await wait_for_messages(vscode, types.MessageType.Info)
         assert "treellama: the docstring of apply_discount is up to date" in infos
+
+
+# A project with tests, for the rewrite that the project's tests check.
+TESTED_PROJECT = Path(tempfile.mkdtemp(prefix="treellama-tested-project-")) / "tested"
+TESTED_PROJECT.mkdir()
+(TESTED_PROJECT / "mathx.py").write_text(
+    "def double(x):\n    return x * 2\n\n\ndef half(x):\n    return x / 2\n"
+)
+(TESTED_PROJECT / "test_mathx.py").write_text(
+    "from mathx import double, half\n\n\ndef test_double():\n    assert double(4) == 8\n\n\n"
+    "def test_half():\n    assert half(4) == 2\n"
+)
+
+
+@pytest_lsp.fixture(config=server_config())
+async def tested(lsp_client: LanguageClient):
+    params = initialize_params("visual_studio_code", root=TESTED_PROJECT)
+    await lsp_client.initialize_session(params)
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_a_rewrite_is_checked_by_the_projects_tests(tested: LanguageClient) -> None:
+    """An instruction that breaks the tested behaviour: whatever the model writes, a result
+    called green really passes the project's tests, and a red one is labelled and warned of."""
+    await wait_for_model(tested)
+    path = TESTED_PROJECT / "mathx.py"
+    text = path.read_text()
+    uri = open_document(tested, path)
+    selection = {"start": {"line": 4, "character": 0}, "end": {"line": 5, "character": 16}}
+    rewritten = await tested.workspace_execute_command_async(
+        types.ExecuteCommandParams(
+            command="treellama.rewrite",
+            arguments=[{"uri": uri, "range": selection, "instruction": "divide by 3 instead",
+                        "apply": False}],
+        )
+    )  # fmt: skip
+    assert rewritten["tests"] in ("pass", "fail"), rewritten
+    (change,) = rewritten["edit"]["documentChanges"]
+    edits = [types.TextEdit(types.Range(types.Position(**e["range"]["start"]),
+                                        types.Position(**e["range"]["end"])), e["newText"])
+             for e in change["edits"]]  # fmt: skip
+    copy = Path(tempfile.mkdtemp()) / "copy"
+    shutil.copytree(TESTED_PROJECT, copy)
+    (copy / "mathx.py").write_text(apply(text, edits))
+    green = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=copy
+    ).returncode == 0  # fmt: skip
+    if rewritten["tests"] == "pass":
+        assert green and rewritten["title"] == "Rewrite: divide by 3 instead"
+    else:
+        assert not green and rewritten["title"] == "Rewrite: divide by 3 instead (tests fail)"
+        assert "test_mathx.py::test_half" in rewritten["testsDetail"]
+        warnings = await wait_for_messages(tested, types.MessageType.Warning)
+        assert any("the project's tests fail with this change" in w for w in warnings)
+    assert path.read_text() == text  # the user's file changes only through an applied edit
