@@ -150,10 +150,12 @@ class WorkerChatModel:
                     on_yield=lambda: self.worker.run_waiting(Priority.BACKGROUND), seed=seed,
                 )  # fmt: skip
                 drafted, accepted = stats.drafted, stats.accepted
-            else:
+            else:  # an HTTP backend: one request per candidate, sampled where asked
                 generations = [
                     generate_yielding(self.worker, engine, cancelled, prompt,
-                                      max_tokens=max_tokens, should_stop=stops)
+                                      max_tokens=max_tokens, should_stop=stops,
+                                      **_sampling(t, seed + i))
+                    for i, t in enumerate(temperatures)
                 ]  # fmt: skip
                 drafted = accepted = 0
             return Candidates(
@@ -198,6 +200,10 @@ class WorkerChatModel:
             )
 
         return self.worker.submit(job, Priority.BACKGROUND, self.cancel).result()
+
+
+def _sampling(temperature: float, seed: int) -> dict[str, Any]:
+    return {"temperature": temperature, "seed": seed} if temperature > 0 else {}
 
 
 @dataclass

@@ -179,10 +179,18 @@ class HttpEngine:
         background: bool = False,
         grammar: str | None = None,
         grammar_accepted: str = "",
+        temperature: float = 0.0,
+        seed: int | None = None,
     ) -> Generation:
+        """`temperature` and `seed` sample (the agent's candidates); greedy by default."""
         if is_cancelled():
             raise GenerationCancelled
         path, payload = self._payload(prompt_text, fim, max_tokens)
+        if temperature > 0:
+            # top_k as the in-process candidates use; servers that do not know it ignore it.
+            payload |= {"temperature": temperature, "top_k": 40}
+            if seed is not None:
+                payload["seed"] = seed
         if grammar and not grammar_accepted and path in ("/completion", "/v1/completions"):
             payload["grammar"] = grammar  # llama-server decodes under it; others ignore it
         request = urllib.request.Request(

@@ -82,3 +82,28 @@ async def test_the_language_server_completes_through_llama_server_infill(server_
     text, status = await complete_over_lsp(server_url, "infill")
     assert text.strip()
     assert status["model"]["name"] == server_url
+
+
+def test_agent_candidates_over_http_are_greedy_then_sampled(server_url, engine):
+    """Through an HTTP backend the pipeline's candidates come one request each: the first
+    greedy (as the local engine decodes it), the others sampled with their own seeds."""
+    from agent.model import WorkerChatModel
+    from inference.worker import ModelWorker, Priority
+
+    worker = ModelWorker()
+    remote = http(server_url, "completion")
+    worker.submit(lambda _engine, _cancel: worker.set_engine(remote), Priority.COMPLETION).result()
+    try:
+        messages = [{"role": "user", "content": "Write a Python function that adds two numbers."}]
+        got = WorkerChatModel(worker).candidates(
+            messages, reply_prefix="```python\n", temperatures=[0.0, 1.0, 1.0], stop=["```"],
+            max_tokens=40, seed=7,
+        )  # fmt: skip
+        local = engine.generate(
+            engine.render_chat(messages) + "```python\n", max_tokens=40, is_cancelled=lambda: False
+        )
+    finally:
+        worker.stop()
+    assert len(got.texts) == 3 and all(t.strip() for t in got.texts)
+    assert got.texts[0] == local.text.split("```")[0]
+    assert len(set(got.texts)) > 1  # sampling, not three greedy copies
