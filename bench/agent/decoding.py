@@ -2,10 +2,11 @@
 N sequential generations, and the greedy rewrite with the original as a speculative draft
 against plain greedy decoding (tokens per second), on the same prompts, in the same run.
 
-    python -m bench.agent.decoding [--models ...] [--candidates 4]
+    python -m bench.agent.decoding [--models ...] [--candidates 4] [--suite small|real]
 
 The prompts are the pipeline's own first-round prompts for the 12 agent tasks (the whole file
-of each task's located region), so the draft is the code the model rewrites.
+of each task's located region), so the draft is the code the model rewrites; with --suite real,
+the real-repository tasks' buggy functions (docstrings included: real library code).
 """
 
 from __future__ import annotations
@@ -36,22 +37,41 @@ def prompts(count: int) -> list[tuple[str, list[dict[str, str]], str, str]]:
     return found
 
 
+def real_prompts(count: int) -> list[tuple[str, list[dict[str, str]], str, str]]:
+    import tempfile
+    from pathlib import Path
+
+    from bench.agent import real_repos
+
+    found = []
+    work = Path(tempfile.mkdtemp(prefix="treellama-bench-decoding-"))
+    for task in real_repos.REAL_TASKS[:count]:
+        root = real_repos.build(task, work / task.name)
+        first, last, name = real_repos.buggy_function(task)
+        lines = (root / task.path).read_text(encoding="utf-8").split("\n")
+        code = "\n".join(lines[first : last + 1])
+        region = Region(task.path, first, last, name, "function", 1.0)
+        messages, prefix = prompt(task.instruction, region, code, "python")
+        found.append((task.name, messages, prefix, code))
+    return found
+
+
 def stop(text: str) -> bool:
     return "```" in text
 
 
-def measure(engine: LlamaEngine, n: int, count: int) -> dict[str, Any]:
+def measure(engine: LlamaEngine, n: int, count: int, suite: str = "small") -> dict[str, Any]:
     rows = []
-    for name, messages, prefix, code in prompts(count):
+    for name, messages, prefix, code in (real_prompts if suite == "real" else prompts)(count):
         text = engine.render_chat(messages) + prefix
         never = lambda: False  # noqa: E731
         engine.generate(text, max_tokens=1, is_cancelled=never)  # the prompt, cached for all
         started = time.monotonic()
-        plain = engine.generate(text, max_tokens=400, is_cancelled=never, should_stop=stop)
+        plain = engine.generate(text, max_tokens=600, is_cancelled=never, should_stop=stop)
         plain_s = time.monotonic() - started
         started = time.monotonic()
         (spec,), stats = engine.candidates(
-            text, [0.0], max_tokens=400, is_cancelled=never, should_stop=stop, draft=code
+            text, [0.0], max_tokens=600, is_cancelled=never, should_stop=stop, draft=code
         )
         spec_s = time.monotonic() - started
         temperatures = [0.0] + [0.8] * (n - 1)
@@ -93,18 +113,20 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=["qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"])
     parser.add_argument("--candidates", type=int, default=4)
     parser.add_argument("--tasks", type=int, default=len(TASKS))
+    parser.add_argument("--suite", default="small", choices=["small", "real"])
     args = parser.parse_args()
     results: dict[str, Any] = {}
     for model in args.models:
         path = resolve_model(ModelSettings(name=model)).path
         engine = LlamaEngine(path, ModelSettings(name=model))
         print(f"{model}:")
-        results[model] = measure(engine, args.candidates, args.tasks)
+        results[model] = measure(engine, args.candidates, args.tasks, args.suite)
         r = results[model]
         print(f"{model}: speculative {r['speculative_vs_plain']}x plain (median), "
               f"{args.candidates} batched candidates {r['batched_vs_sequential']}x sequential, "
               f"greedy identical {r['greedy_identical']}/{len(r['rows'])}", flush=True)  # fmt: skip
-    print(f"saved {save('agent-decoding', results)}")
+    name = "agent-decoding" if args.suite == "small" else "agent-decoding-real"
+    print(f"saved {save(name, results)}")
 
 
 if __name__ == "__main__":
