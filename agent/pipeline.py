@@ -93,7 +93,7 @@ class Pipeline:
     steering: queue.SimpleQueue[str] = field(default_factory=queue.SimpleQueue)
     notes: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)  # why candidates were not tested
-    scope: str = "body"  # what a located Python function's rewrite covers (AgentSettings)
+    scope: str = "function"  # what a located Python function's rewrite covers (AgentSettings)
 
     @property
     def max_steps(self) -> int:

@@ -70,7 +70,7 @@ def run_agent(
     work: Path,
     effort: str,
     strategy: str = "loop",
-    scope: str = "body",
+    scope: str = "function",
 ) -> dict[str, Any]:
     where = work / f"{strategy}-{scope}-{task.name}"
     root = real_repos.build(task, where) if isinstance(task, RealTask) else make_repo(where, task)
@@ -217,9 +217,9 @@ def run_suite(
         mark = "PASS" if rows[baseline][-1]["passed"] else "fail"
         line = f"  {model} {task.name:24} {baseline} {mark}"
         for strategy in strategies:
-            # "pipeline:function": the pipeline, rewriting whole functions (docstring included)
+            # "pipeline:body": the pipeline, rewriting functions without their docstrings
             name, _, scope = strategy.partition(":")
-            row = run_agent(worker, task, work, effort, name, scope or "body")
+            row = run_agent(worker, task, work, effort, name, scope or "function")
             rows[strategy].append(row)
             line += f" | {strategy} {'PASS' if row['passed'] else 'fail'} ({row['seconds']} s)"
         print(line, flush=True)
