@@ -14,7 +14,7 @@ Refactorings and the agent's `edit_file` tool share it.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from indexing.parsing import parse
@@ -31,6 +31,17 @@ class LineEdit:
     start_line: int
     end_line: int
     new_lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One file's change, as the front ends turn it into their edits (a WorkspaceEdit, a write
+    in the terminal): the validated minimal edits and the whole new text."""
+
+    path: str  # relative to the workspace root
+    original: str | None  # None: a new file
+    new_text: str
+    edits: list[LineEdit] = field(default_factory=list)
 
 
 def _error_nodes(tree: Any) -> list[Any]:

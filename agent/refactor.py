@@ -12,12 +12,13 @@ from __future__ import annotations
 import re
 import textwrap
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from agent.edits import (
     EditRejected,
+    FileChange,
     LineEdit,
     minimal_edits,
     replace_lines,
@@ -51,14 +52,6 @@ class Target:
     last: int
     name: str = ""
     kind: str = ""
-
-
-@dataclass(frozen=True)
-class FileChange:
-    path: str  # relative to the workspace root
-    original: str | None  # None: a new file
-    new_text: str
-    edits: list[LineEdit] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ from indexing.retrieval import Retrieved, Retriever
 from indexing.settings import IndexSettings
 from indexing.watcher import DiskWatcher
 from indexing.workspace import Progress, ScanResult, WorkspaceIndex, index_db_path
-from inference.fim import ContextChunk
 
 log = logging.getLogger(__name__)
 
@@ -137,27 +136,3 @@ class CodeIndex:
                 timer.cancel()
             self._timers.clear()
         self.workspace.close()
-
-
-class IndexContextSource:
-    """Plugs retrieval into the completion engine (inference.context.ContextSource). Chunks
-    come best last, so they sit next to the file and survive packing into the budget."""
-
-    def __init__(
-        self,
-        index: CodeIndex,
-        enabled: Callable[[], bool],
-        recent_paths: Callable[[str, int], Sequence[str]] = lambda uri, line: (),
-    ) -> None:
-        self.index = index
-        self.enabled = enabled
-        self.recent_paths = recent_paths
-
-    def chunks_for(
-        self, uri: str, path: str, text: str, line: int, window_start: int
-    ) -> Sequence[ContextChunk]:
-        if not self.enabled():
-            return ()
-        recent = self.recent_paths(uri, line)
-        found = self.index.retrieve(uri, text, line, window_start, recent)
-        return [ContextChunk(s.path, s.text, "index") for s in reversed(found.snippets)]

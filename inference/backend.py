@@ -4,9 +4,25 @@ the in-process LlamaEngine and the HttpEngine both implement it, and tests use s
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-from inference.engine import Generation
+
+@dataclass(frozen=True)
+class Generation:
+    text: str
+    prompt_tokens: int
+    generated_tokens: int
+    stop_reason: str  # "eog", "stop", "max_tokens", "deadline", "cancelled"
+    prompt_ms: float
+    generate_ms: float
+    reused_tokens: int = 0  # prompt tokens whose KV cells were kept from the previous call
+    evaluated_tokens: int = 0  # prompt tokens that had to be evaluated
+    yields: int = 0  # times a background generation gave way to a more urgent job
+
+
+class GenerationCancelled(Exception):
+    """Raised when a generation was cancelled before it produced anything worth returning."""
 
 
 class EngineInfo(Protocol):

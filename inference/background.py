@@ -13,7 +13,7 @@ from concurrent.futures import Future
 from dataclasses import replace
 from typing import Any
 
-from inference.engine import Generation
+from inference.backend import Generation
 from inference.worker import ModelWorker, Priority
 
 

@@ -22,9 +22,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 
-from inference.backend import CompletionEngine
+from inference.backend import CompletionEngine, Generation
 from inference.context import SIMILAR, ContextRing, ContextSource, jaccard, line_set, pack_chunks
-from inference.engine import Generation
 from inference.fim import (
     INSTRUCT,
     INSTRUCT_STOPS,

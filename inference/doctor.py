@@ -103,20 +103,3 @@ def check_model(settings: ModelSettings) -> list[Check]:
         )
     )
     return checks
-
-
-def check_grammars() -> list[Check]:
-    from indexing.grammars import grammar_status
-
-    status = grammar_status()
-    missing = {language: why for language, why in status.items() if why}
-    if not missing:
-        return [Check("grammars", True, f"{len(status)} available: {', '.join(status)}")]
-    return [
-        Check(
-            "grammars",
-            False,
-            "missing: " + "; ".join(f"{lang} ({why})" for lang, why in missing.items()),
-            "reinstall tree-sitter-language-pack 0.13.x",
-        )
-    ]

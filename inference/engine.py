@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from inference import llama_log, vocab
+from inference.backend import Generation, GenerationCancelled
 from inference.candidates import MAX_CANDIDATES, BatchDecoder, CandidateStats
 from inference.fim import INSTRUCT, bare_after
 from inference.grammar import GrammarChooser
@@ -57,23 +58,6 @@ class ModelInfo:
     def has_fim(self) -> bool:
         # Not from fim_tokens: llama.cpp does not know every family's markers (Codestral's).
         return self.family != INSTRUCT
-
-
-@dataclass(frozen=True)
-class Generation:
-    text: str
-    prompt_tokens: int
-    generated_tokens: int
-    stop_reason: str  # "eog", "stop", "max_tokens", "deadline", "cancelled"
-    prompt_ms: float
-    generate_ms: float
-    reused_tokens: int = 0  # prompt tokens whose KV cells were kept from the previous call
-    evaluated_tokens: int = 0  # prompt tokens that had to be evaluated
-    yields: int = 0  # times a background generation gave way to a more urgent job
-
-
-class GenerationCancelled(Exception):
-    """Raised when a generation was cancelled before it produced anything worth returning."""
 
 
 def gpu_offload_supported() -> bool:

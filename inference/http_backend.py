@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from inference.engine import Generation, GenerationCancelled
+from inference.backend import Generation, GenerationCancelled
 from inference.fim import FimInput, hole_messages
 from inference.settings import BackendSettings
 

@@ -10,8 +10,12 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lsp_server import __version__
+
+if TYPE_CHECKING:
+    from inference.doctor import Check
 
 log = logging.getLogger("treellama")
 
@@ -132,9 +136,28 @@ def cmd_model_install(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_grammars() -> list[Check]:
+    """The index's grammars (a front end's check: inference does not know indexing)."""
+    from indexing.grammars import grammar_status
+    from inference.doctor import Check
+
+    status = grammar_status()
+    missing = {language: why for language, why in status.items() if why}
+    if not missing:
+        return [Check("grammars", True, f"{len(status)} available: {', '.join(status)}")]
+    return [
+        Check(
+            "grammars",
+            False,
+            "missing: " + "; ".join(f"{lang} ({why})" for lang, why in missing.items()),
+            "reinstall tree-sitter-language-pack 0.13.x",
+        )
+    ]
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     from agent.doctor import check_sandbox, check_strategy
-    from inference.doctor import check_grammars, check_model, check_runtime
+    from inference.doctor import check_model, check_runtime
     from lsp_server.config import load_config
 
     config, problems = load_config(workspace_root=args.workspace)

@@ -11,8 +11,7 @@ from pathlib import Path
 
 from lsprotocol import types
 
-from agent.edits import LineEdit
-from agent.refactor import FileChange
+from agent.edits import FileChange, LineEdit
 from lsp_server.client_features import ClientFeatures
 from lsp_server.positions import PositionEncoding, position_at
 

@@ -22,10 +22,9 @@ from pygls.exceptions import JsonRpcException
 
 from agent import trajectory
 from agent.approvals import ApprovalRequest, Decision
-from agent.edits import minimal_edits
+from agent.edits import FileChange, minimal_edits
 from agent.loop import Event
 from agent.model import AgentModel, ScriptedAgentModel, WorkerChatModel
-from agent.refactor import FileChange
 from agent.tasks import TaskError, TaskManager, TaskState, apply_label
 from agent.worktree import TaskTree, text_digest
 from lsp_server.server import REQUEST_FAILED, TreellamaServer

@@ -21,9 +21,10 @@ from pygls.uris import from_fs_path, to_fs_path
 from indexing import rename as rename_module
 from indexing.languages import language_for
 from indexing.navigation import Place, read_disk
-from indexing.service import CodeIndex, IndexContextSource
+from indexing.service import CodeIndex
 from inference.paths import index_dir
 from lsp_server.features.symbols import SYMBOL_KINDS
+from lsp_server.index_context import IndexContextSource
 from lsp_server.positions import LineIndex, column_in_line, line_text
 from lsp_server.server import REQUEST_FAILED, TreellamaServer
 

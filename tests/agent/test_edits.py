@@ -102,7 +102,7 @@ def test_a_replacement_starting_with_a_blank_line_stays_inside_its_range() -> No
 def test_an_agent_tasks_workspace_edit_counts_the_clients_units(encoding, tmp_path) -> None:
     """The WorkspaceEdit an applied agent task sends (agent_tasks.edit_for builds it with
     workspace_edit), on a file whose last line has non-ASCII text and no final newline."""
-    from agent.refactor import FileChange
+    from agent.edits import FileChange
     from lsp_server.client_features import ClientFeatures
     from lsp_server.workspace_edits import workspace_edit
 

@@ -11,9 +11,10 @@ import pytest
 
 from indexing.graph import build_file_graph, personalized_pagerank
 from indexing.retrieval import Retriever, names_near
-from indexing.service import CodeIndex, IndexContextSource
+from indexing.service import CodeIndex
 from indexing.settings import IndexSettings
 from indexing.workspace import WorkspaceIndex
+from lsp_server.index_context import IndexContextSource
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "index_project"
 

@@ -8,8 +8,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from inference.backend import Generation
 from inference.completion import CompletionRequest, CompletionService, ModelNotReady
-from inference.engine import Generation
 from inference.settings import CompletionSettings
 from inference.worker import JobCancelled, ModelWorker, Priority
 
