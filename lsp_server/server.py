@@ -25,7 +25,10 @@ log = logging.getLogger(__name__)
 REQUEST_FAILED = -32803
 
 
-class ModelUnavailableError(JsonRpcException):
+class RequestFailed(JsonRpcException):
+    """The one error a treellama request answers with when it cannot do what was asked; the
+    message says why, in words for the user."""
+
     CODE = REQUEST_FAILED
 
 
@@ -78,7 +81,7 @@ class TreellamaServer(LanguageServer):
                 log.exception("the model load failed")
         status = self.models.status
         if status.state is not ModelState.READY:
-            raise ModelUnavailableError(f"treellama: {status.problem()}")
+            raise RequestFailed(f"treellama: {status.problem()}")
         return status.info
 
     async def complete(self, request: CompletionRequest) -> Completion | None:
@@ -98,7 +101,7 @@ class TreellamaServer(LanguageServer):
         except JobCancelled:
             return None
         except ModelNotReady as exc:
-            raise ModelUnavailableError(f"treellama: {exc}") from None
+            raise RequestFailed(f"treellama: {exc}") from None
         generation = completion.generation
         if generation is not None and generation.stop_reason == "cancelled":
             return None

@@ -14,7 +14,7 @@ from typing import Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
-from pygls.uris import to_fs_path
+from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace import Workspace
 
 from lsp_server.client_features import ClientFeatures
@@ -49,6 +49,24 @@ def snapshot_document(
     if document is None:
         raise UnknownDocumentError(uri)
     return DocumentSnapshot(uri, document.version, document.source, document.language_id, encoding)
+
+
+def buffer_or_disk(
+    workspace: Workspace, path: Path, *, strict: bool = False
+) -> tuple[str | None, int | None]:
+    """An open document's text and version, else the file on disk (version None); None for
+    a missing file, or with `strict`, one that is not UTF-8."""
+    document = workspace.text_documents.get(from_fs_path(str(path)) or "")
+    if document is not None:
+        return document.source, document.version
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None, None
+    try:
+        return data.decode("utf-8", errors="strict" if strict else "replace"), None
+    except UnicodeDecodeError:
+        return None, None
 
 
 @dataclass

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException
 
 from agent import trajectory
 from agent.approvals import ApprovalRequest, Decision
@@ -27,7 +26,9 @@ from agent.loop import Event
 from agent.model import AgentModel, ScriptedAgentModel, WorkerChatModel
 from agent.tasks import TaskError, TaskManager, TaskState, apply_label
 from agent.worktree import TaskTree, text_digest
-from lsp_server.server import REQUEST_FAILED, TreellamaServer
+from lsp_server.progress import WorkDone
+from lsp_server.server import RequestFailed, TreellamaServer
+from lsp_server.session import buffer_or_disk
 from lsp_server.workspace_edits import workspace_edit
 
 log = logging.getLogger(__name__)
@@ -35,10 +36,6 @@ log = logging.getLogger(__name__)
 EVENT = "treellama/agentEvent"
 PREFIX = "treellama.agent."
 ALLOW, DENY = "Allow once", "Deny"
-
-
-class AgentCommandFailed(JsonRpcException):
-    CODE = REQUEST_FAILED
 
 
 class LspApprover:
@@ -96,7 +93,7 @@ class AgentFrontend:
         self.approver = LspApprover(ls, loop)
         root = ls.session.workspace_root
         if root is None or not root.is_dir():
-            raise AgentCommandFailed("treellama: agent tasks need a workspace folder")
+            raise RequestFailed("treellama: agent tasks need a workspace folder")
         retriever = ls.code_index.retriever if ls.code_index is not None else None
         self.manager = TaskManager(
             root,
@@ -106,7 +103,7 @@ class AgentFrontend:
             self._on_event,
             retriever,
         )
-        self.progress: dict[str, str] = {}
+        self.progress: dict[str, WorkDone] = {}
 
     def _on_event(self, state: TaskState, event: Event) -> None:  # on a task's thread
         self.loop.call_soon_threadsafe(self._send, state, event)
@@ -126,25 +123,20 @@ class AgentFrontend:
                 "data": data,
             },
         )
-        token = self.progress.get(state.id)
-        if token is None:
+        progress = self.progress.get(state.id)
+        if progress is None:
             return
         if event.kind in ("done", "failed"):
-            self.ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=event.message))
+            progress.end(event.message)
             self.progress.pop(state.id, None)
         else:
             percentage = min(99, int(100 * event.step / max(1, state.max_steps)))
-            self.ls.work_done_progress.report(
-                token,
-                types.WorkDoneProgressReport(
-                    message=f"step {event.step}: {event.message[:80]}", percentage=percentage
-                ),
-            )
+            progress.report(f"step {event.step}: {event.message[:80]}", percentage)
 
     async def start(self, params: dict[str, Any]) -> dict[str, Any]:
         instruction = params.get("instruction")
         if not isinstance(instruction, str) or not instruction.strip():
-            raise AgentCommandFailed(
+            raise RequestFailed(
                 "treellama.agent.start takes {instruction, effort?, approvalPolicy?}"
             )
         if self.ls.agent_model_for is None:
@@ -157,34 +149,12 @@ class AgentFrontend:
             policy if isinstance(policy, str) else None,
         )
         self.approver.cancels[state.id] = self.manager.cancel_event(state.id)
-        if self.ls.session.client.work_done_progress and state.status != "refused":
-            token = f"treellama-agent-{state.id}"
-            try:
-                await self.ls.work_done_progress.create_async(token)
-                self.ls.work_done_progress.begin(
-                    token,
-                    types.WorkDoneProgressBegin(
-                        title="treellama agent",
-                        message=state.instruction[:80],
-                        percentage=0,
-                        cancellable=False,
-                    ),
-                )
-                self.progress[state.id] = token
-            except Exception as exc:
-                log.info("no work-done progress for the agent: %s", exc)
+        if state.status != "refused":
+            self.progress[state.id] = await WorkDone.begin(
+                self.ls, "treellama agent", state.instruction[:80], percentage=0,
+                token=f"treellama-agent-{state.id}",
+            )  # fmt: skip
         return {"taskId": state.id, "status": state.status, "message": state.message}
-
-    def _current_text(self, root: Path, relative: str) -> str | None:
-        uri = (root / relative).as_uri()
-        document = self.ls.workspace.text_documents.get(uri)
-        if document is not None:
-            return document.source
-        path = root / relative
-        try:
-            return path.read_bytes().decode("utf-8") if path.exists() else None
-        except (OSError, UnicodeDecodeError):
-            return None
 
     def edit_for(self, state: TaskState, tree: TaskTree) -> tuple[types.WorkspaceEdit, list[str]]:
         """The task's diff as a WorkspaceEdit, against the text the user has now; files the
@@ -194,7 +164,7 @@ class AgentFrontend:
         deletions, skipped = [], []
         versions: dict[str, int | None] = {}
         for change in state.changes:
-            current = self._current_text(root, change.path)
+            current, version = buffer_or_disk(self.ls.workspace, root / change.path, strict=True)
             base = tree.base.get(change.path)
             now = None if current is None else text_digest(current)
             if change.binary or now != base:
@@ -207,8 +177,7 @@ class AgentFrontend:
             original = current
             edits = minimal_edits(original or "", change.after)
             changes.append(FileChange(change.path, original, change.after, edits))
-            document = self.ls.workspace.text_documents.get((root / change.path).as_uri())
-            versions[change.path] = document.version if document is not None else None
+            versions[change.path] = version
         client = self.ls.session.client
         label = apply_label(state.instruction, state.status, state.verified)
         edit = workspace_edit(root, changes, versions, client, label)
@@ -235,7 +204,7 @@ class AgentFrontend:
         state, tree = self.manager.finished(task_id)
         edit, skipped = await asyncio.to_thread(self.edit_for, state, tree)
         if not edit.changes and not edit.document_changes:
-            raise AgentCommandFailed(f"treellama: nothing to apply: {'; '.join(skipped)}")
+            raise RequestFailed(f"treellama: nothing to apply: {'; '.join(skipped)}")
         if not self.ls.session.client.apply_edit:
             return {
                 "applied": False,
@@ -264,7 +233,7 @@ def _params(args: tuple[Any, ...]) -> dict[str, Any]:
 def _task_id(params: dict[str, Any], command: str) -> str:
     task_id = params.get("taskId")
     if not isinstance(task_id, str):
-        raise AgentCommandFailed(f"{command} takes {{taskId, ...}}")
+        raise RequestFailed(f"{command} takes {{taskId, ...}}")
     return task_id
 
 
@@ -294,7 +263,7 @@ def register(server: TreellamaServer) -> None:
             try:
                 return await handler(frontend(ls), _params(args))
             except TaskError as exc:
-                raise AgentCommandFailed(f"treellama: {exc}") from None
+                raise RequestFailed(f"treellama: {exc}") from None
 
         server.command(PREFIX + name)(command)
 
@@ -304,7 +273,7 @@ def register(server: TreellamaServer) -> None:
     async def steer(agent: AgentFrontend, params: dict[str, Any]) -> Any:
         message = params.get("message")
         if not isinstance(message, str) or not message.strip():
-            raise AgentCommandFailed("treellama.agent.steer takes {taskId, message}")
+            raise RequestFailed("treellama.agent.steer takes {taskId, message}")
         agent.manager.steer(_task_id(params, "treellama.agent.steer"), message)
         return {"ok": True}
 

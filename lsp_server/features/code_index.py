@@ -10,23 +10,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException
 from pygls.uris import from_fs_path, to_fs_path
 
 from indexing import rename as rename_module
 from indexing.languages import language_for
-from indexing.navigation import Place, read_disk
+from indexing.navigation import Place
 from indexing.service import CodeIndex
 from inference.paths import index_dir
 from lsp_server.features.symbols import SYMBOL_KINDS
 from lsp_server.index_context import IndexContextSource
 from lsp_server.positions import LineIndex, column_in_line, line_text
-from lsp_server.server import REQUEST_FAILED, TreellamaServer
+from lsp_server.progress import WorkDone
+from lsp_server.server import RequestFailed, TreellamaServer
+from lsp_server.session import buffer_or_disk
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +36,7 @@ PROGRESS_EVERY_S = 0.25
 
 def open_text(ls: TreellamaServer, path: Path) -> str | None:
     """An open document's current text, else the file on disk."""
-    document = ls.workspace.text_documents.get(from_fs_path(str(path)) or "")
-    if document is not None:
-        return document.source
-    return read_disk(path)
+    return buffer_or_disk(ls.workspace, path)[0]
 
 
 def retrieval_enabled(ls: TreellamaServer) -> bool:
@@ -81,35 +78,18 @@ async def start_index(ls: TreellamaServer) -> None:
     ls.completions.sources.append(
         IndexContextSource(index, lambda: retrieval_enabled(ls), recent_paths(ls))
     )
-    token = f"treellama-index-{uuid.uuid4()}"
-    progress = ls.session.client.work_done_progress
-    if progress:
-        try:
-            await ls.work_done_progress.create_async(token)
-            ls.work_done_progress.begin(
-                token,
-                types.WorkDoneProgressBegin(
-                    title="treellama", message="indexing the workspace", percentage=0
-                ),
-            )
-        except Exception as exc:
-            log.info("no work-done progress for indexing: %s", exc)
-            progress = False
+    progress = await WorkDone.begin(ls, "treellama", "indexing the workspace", percentage=0)
     loop = asyncio.get_running_loop()
     last = [0.0]
 
     def report(done: int, total: int) -> None:  # on the indexer thread
         now = time.monotonic()
-        if not progress or (now - last[0] < PROGRESS_EVERY_S and done != total):
+        if progress.token is None or (now - last[0] < PROGRESS_EVERY_S and done != total):
             return
         last[0] = now
         percentage = int(100 * done / total) if total else 100
         message = f"indexing {done}/{total} files"
-        loop.call_soon_threadsafe(
-            ls.work_done_progress.report,
-            token,
-            types.WorkDoneProgressReport(message=message, percentage=percentage),
-        )
+        loop.call_soon_threadsafe(progress.report, message, percentage)
 
     try:
         result: Any = await asyncio.wrap_future(index.start(report))
@@ -117,8 +97,7 @@ async def start_index(ls: TreellamaServer) -> None:
     except Exception as exc:
         log.exception("the workspace scan failed")
         message = f"indexing failed: {exc}"
-    if progress:
-        ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))
+    progress.end(message)
     ls.window_log_message(types.LogMessageParams(type=types.MessageType.Info, message=message))
 
 
@@ -137,10 +116,6 @@ def _locations(ls: TreellamaServer, places: list[Place]) -> list[types.Location]
             )
         )
     return found
-
-
-class RenameFailed(JsonRpcException):
-    CODE = REQUEST_FAILED
 
 
 def _rename_edit(
@@ -227,11 +202,11 @@ def register(server: TreellamaServer) -> None:
         index = ls.code_index
         cursor = _cursor(ls, params.text_document.uri, params.position)
         if index is None or cursor is None:
-            raise RenameFailed("treellama: rename needs the workspace index and a known language")
+            raise RequestFailed("treellama: rename needs the workspace index and a known language")
         try:
             place = await asyncio.to_thread(rename_module.prepare, index.navigator, *cursor)
         except rename_module.RenameRefused as exc:
-            raise RenameFailed(f"treellama: cannot rename: {exc}") from None
+            raise RequestFailed(f"treellama: cannot rename: {exc}") from None
         (location,) = _locations(ls, [place])
         return location.range
 
@@ -240,13 +215,13 @@ def register(server: TreellamaServer) -> None:
         index = ls.code_index
         cursor = _cursor(ls, params.text_document.uri, params.position)
         if index is None or cursor is None:
-            raise RenameFailed("treellama: rename needs the workspace index and a known language")
+            raise RequestFailed("treellama: rename needs the workspace index and a known language")
         try:
             renaming = await asyncio.to_thread(
                 rename_module.rename, index.navigator, *cursor, params.new_name
             )
         except rename_module.RenameRefused as exc:
-            raise RenameFailed(f"treellama: cannot rename: {exc}") from None
+            raise RequestFailed(f"treellama: cannot rename: {exc}") from None
         return await asyncio.to_thread(_rename_edit, ls, renaming, params.new_name)
 
     @server.command(SHOW_CONTEXT)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import uuid
 from concurrent.futures import Future
 
 from lsprotocol import types
@@ -16,6 +15,7 @@ from lsp_server.client_features import resolve_client_features
 from lsp_server.config import ConfigProblem
 from lsp_server.features.code_index import start_index
 from lsp_server.parent_watch import exit_when_gone
+from lsp_server.progress import WorkDone
 from lsp_server.server import TreellamaServer
 from lsp_server.session import workspace_root_of
 
@@ -39,22 +39,9 @@ async def report_model_load(ls: TreellamaServer, load: Future[ModelStatus]) -> N
     settings = ls.session.config.model
     backend = ls.session.config.backend
     what = backend.url if backend.kind == "http" else settings.path or settings.name
-    token = f"treellama-model-{uuid.uuid4()}"
-    progress = ls.session.client.work_done_progress
-    if progress:
-        try:
-            await ls.work_done_progress.create_async(token)
-        except Exception as exc:  # the client refused: carry on without a progress bar
-            log.info("no work-done progress: %s", exc)
-            progress = False
-    if progress:
-        ls.work_done_progress.begin(
-            token,
-            types.WorkDoneProgressBegin(title="treellama", message=f"loading model {what}"),
-        )
+    progress = await WorkDone.begin(ls, "treellama", f"loading model {what}")
     status = await asyncio.wrap_future(load)
-    if progress:
-        ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=status.message))
+    progress.end(status.message)
     if status.info is not None:
         ls.window_log_message(
             types.LogMessageParams(

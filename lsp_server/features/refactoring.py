@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException
 from pygls.uris import to_fs_path
 
 from agent import refactor
@@ -27,7 +26,7 @@ from agent.model import WorkerChatModel
 from agent.verify import SuiteVerifier, sandbox_report
 from indexing.languages import language_for
 from indexing.service import CodeIndex
-from lsp_server.server import REQUEST_FAILED, TreellamaServer
+from lsp_server.server import RequestFailed, TreellamaServer
 from lsp_server.session import DocumentSnapshot
 from lsp_server.workspace_edits import workspace_edit
 
@@ -37,10 +36,6 @@ EXPLAIN = "treellama.explain"
 REWRITE = "treellama.rewrite"
 CONTEXT_CHARS = 1500
 SUPPORTED = {"python", "javascript", "typescript", "tsx", "rust"}
-
-
-class RefactoringFailed(JsonRpcException):
-    CODE = REQUEST_FAILED
 
 
 @dataclass(frozen=True)
@@ -56,7 +51,7 @@ def _where(ls: TreellamaServer, uri: str) -> Where:
     path = Path(to_fs_path(uri) or uri)
     language = language_for(document.language_id, str(path))
     if language is None:
-        raise RefactoringFailed(f"treellama: no refactorings for this file type ({path.name})")
+        raise RequestFailed(f"treellama: no refactorings for this file type ({path.name})")
     root = ls.session.workspace_root or path.parent
     try:
         relative = path.relative_to(root).as_posix()
@@ -117,7 +112,7 @@ def compute(ls: TreellamaServer, data: dict[str, Any], where: Where) -> refactor
             context,
             verify,
         )
-    raise RefactoringFailed(f"treellama: unknown action {action!r}")
+    raise RequestFailed(f"treellama: unknown action {action!r}")
 
 
 async def compute_current(
@@ -133,11 +128,11 @@ async def compute_current(
             result = await asyncio.to_thread(compute, ls, data, where)
         except EditRejected as exc:
             ls.show_message(f"treellama: no edit: {exc}", types.MessageType.Warning)
-            raise RefactoringFailed(f"treellama: no edit: {exc}") from None
+            raise RequestFailed(f"treellama: no edit: {exc}") from None
         if _where(ls, uri).document.version == where.document.version:
             return where, result
         log.info("document %s changed during a refactoring: recomputing", uri)
-    raise RefactoringFailed("treellama: the document keeps changing; try again when it settles")
+    raise RequestFailed("treellama: the document keeps changing; try again when it settles")
 
 
 def to_edit(ls: TreellamaServer, where: Where, result: refactor.Refactoring) -> types.WorkspaceEdit:
@@ -229,9 +224,9 @@ def _range_arg(args: tuple[Any, ...], command: str) -> tuple[str, int, int, dict
         first = int(selection["start"]["line"])
         last = int(selection["end"]["line"])
     except (KeyError, TypeError, ValueError):
-        raise RefactoringFailed(f"{command} takes {{uri, range, ...}}") from None
+        raise RequestFailed(f"{command} takes {{uri, range, ...}}") from None
     if not isinstance(uri, str):
-        raise RefactoringFailed(f"{command} takes {{uri, range, ...}}")
+        raise RequestFailed(f"{command} takes {{uri, range, ...}}")
     return uri, first, max(first, last), params
 
 
@@ -293,7 +288,7 @@ def register(server: TreellamaServer) -> None:
         uri, first, last, params = _range_arg(args, REWRITE)
         instruction = params.get("instruction")
         if not isinstance(instruction, str) or not instruction.strip():
-            raise RefactoringFailed(
+            raise RequestFailed(
                 "treellama.rewrite needs an instruction, e.g. from the editor plugin's prompt"
             )
         data = {

@@ -11,7 +11,7 @@ import pytest
 from inference.model_manager import ModelManager, ModelState, ModelStatus
 from inference.settings import ModelSettings
 from inference.worker import ModelWorker
-from lsp_server.server import ModelUnavailableError, TreellamaServer
+from lsp_server.server import RequestFailed, TreellamaServer
 from tests.support.message_guard import empty_messages
 
 
@@ -74,7 +74,7 @@ def test_the_model_ready_check_waits_for_a_load_in_progress():
 def test_no_model_at_all_is_a_clear_error():
     async def scenario():
         server = TreellamaServer()
-        with pytest.raises(ModelUnavailableError) as raised:
+        with pytest.raises(RequestFailed) as raised:
             await server.model_ready()
         return str(raised.value)
 
