@@ -26,6 +26,7 @@ from agent.loop import Event
 from agent.model import AgentModel, ScriptedAgentModel, WorkerChatModel
 from agent.tasks import TaskError, TaskManager, TaskState, apply_label
 from agent.worktree import TaskTree, text_digest
+from lsp_server.command_args import params_of
 from lsp_server.progress import WorkDone
 from lsp_server.server import RequestFailed, TreellamaServer
 from lsp_server.session import buffer_or_disk
@@ -226,10 +227,6 @@ class AgentFrontend:
         }
 
 
-def _params(args: tuple[Any, ...]) -> dict[str, Any]:
-    return args[0] if args and isinstance(args[0], dict) else {}
-
-
 def _task_id(params: dict[str, Any], command: str) -> str:
     task_id = params.get("taskId")
     if not isinstance(task_id, str):
@@ -261,7 +258,7 @@ def register(server: TreellamaServer) -> None:
     def guarded(name: str, handler: Any) -> None:
         async def command(ls: TreellamaServer, *args: Any) -> Any:
             try:
-                return await handler(frontend(ls), _params(args))
+                return await handler(frontend(ls), params_of(args))
             except TaskError as exc:
                 raise RequestFailed(f"treellama: {exc}") from None
 

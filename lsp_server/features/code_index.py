@@ -21,6 +21,7 @@ from indexing.languages import language_for
 from indexing.navigation import Place
 from indexing.service import CodeIndex
 from inference.paths import index_dir
+from lsp_server.command_args import params_of, position_of, uri_of
 from lsp_server.features.symbols import SYMBOL_KINDS
 from lsp_server.index_context import IndexContextSource
 from lsp_server.positions import LineIndex, column_in_line, line_text
@@ -227,19 +228,11 @@ def register(server: TreellamaServer) -> None:
     @server.command(SHOW_CONTEXT)
     async def show_context(ls: TreellamaServer, *args: Any) -> dict[str, Any]:
         """{uri, position}: the snippets retrieval ranks for that cursor, and why."""
-        params = args[0] if args and isinstance(args[0], dict) else {}
-        uri = params.get("uri")
-        position = params.get("position") or {}
-        if not isinstance(uri, str) or not isinstance(position, dict):
-            raise ValueError("treellama.showContext takes {uri, position: {line, character}}")
+        params = params_of(args)
+        usage = "treellama.showContext takes {uri, position: {line, character}}"
+        uri = uri_of(params, usage)
+        line, character = position_of(params, usage)
         document = ls.snapshot(uri)
-        try:
-            line = max(0, int(position.get("line", 0)))
-            character = max(0, int(position.get("character", 0)))
-        except (TypeError, ValueError):
-            raise ValueError(
-                "treellama.showContext takes {uri, position: {line, character}}"
-            ) from None
         text = line_text(document.text, line)
         column = column_in_line(text, character, document.encoding)
         # Where the prompt splits at this position: the text before and after the cursor.

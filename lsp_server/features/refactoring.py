@@ -26,6 +26,7 @@ from agent.model import WorkerChatModel
 from agent.verify import SuiteVerifier, sandbox_report
 from indexing.languages import language_for
 from indexing.service import CodeIndex
+from lsp_server.command_args import lines_of, params_of, uri_of
 from lsp_server.server import RequestFailed, TreellamaServer
 from lsp_server.session import DocumentSnapshot
 from lsp_server.workspace_edits import workspace_edit
@@ -217,17 +218,9 @@ def list_actions(
 
 
 def _range_arg(args: tuple[Any, ...], command: str) -> tuple[str, int, int, dict[str, Any]]:
-    params = args[0] if args and isinstance(args[0], dict) else {}
-    uri = params.get("uri")
-    selection = params.get("range") or {}
-    try:
-        first = int(selection["start"]["line"])
-        last = int(selection["end"]["line"])
-    except (KeyError, TypeError, ValueError):
-        raise RequestFailed(f"{command} takes {{uri, range, ...}}") from None
-    if not isinstance(uri, str):
-        raise RequestFailed(f"{command} takes {{uri, range, ...}}")
-    return uri, first, max(first, last), params
+    params, usage = params_of(args), f"{command} takes {{uri, range, ...}}"
+    first, last = lines_of(params, usage)
+    return uri_of(params, usage), first, last, params
 
 
 def _tell_tests(ls: TreellamaServer, result: refactor.Refactoring) -> None:

@@ -13,6 +13,7 @@ import hashlib
 from typing import Any
 
 from lsp_server import __version__
+from lsp_server.command_args import params_of, uri_of
 from lsp_server.server import TreellamaServer
 
 STATUS_COMMAND = "treellama.status"
@@ -75,8 +76,5 @@ def register(server: TreellamaServer) -> None:
 
     @server.command(DOCUMENT_STATE)
     async def state_of_document(ls: TreellamaServer, *args: Any) -> dict[str, Any]:
-        params = args[0] if args and isinstance(args[0], dict) else {}
-        uri = params.get("uri")
-        if not isinstance(uri, str):
-            raise ValueError(f"{DOCUMENT_STATE} takes {{uri}}")
+        uri = uri_of(params_of(args), f"{DOCUMENT_STATE} takes {{uri}}")
         return await document_state(ls, uri)
