@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TextIO
 
 from agent import trajectory
+from agent.apply_plan import plan_apply, read_disk_strict
 from agent.approvals import ApprovalRequest, Decision
 from agent.loop import Event
 from agent.tasks import TaskManager, TaskState
@@ -60,20 +61,16 @@ def print_event(state: TaskState, event: Event, out: TextIO = sys.stdout) -> Non
 
 def write_changes(tree: TaskTree, changes: list[FileDiff], out: TextIO) -> int:
     """Writes the task's result into the user's files, skipping any the user changed since."""
-    written = 0
-    for change in changes:
+    plan = plan_apply(changes, tree, read_disk_strict(tree))
+    for skipped in plan.skipped:
+        out.write(f"  skipped {skipped}\n")
+    for change in plan.changes:
         target = tree.workspace / change.path
-        if change.binary or tree.user_changed(change.path):
-            why = "binary" if change.binary else "you changed it since the task started"
-            out.write(f"  skipped {change.path} ({why})\n")
-            continue
-        if change.after is None:
-            target.unlink(missing_ok=True)
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(change.after, encoding="utf-8")
-        written += 1
-    return written
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(change.new_text, encoding="utf-8")
+    for path in plan.deletions:
+        (tree.workspace / path).unlink(missing_ok=True)
+    return len(plan.changes) + len(plan.deletions)
 
 
 def run_in_terminal(manager: TaskManager, instruction: str, effort: str | None, policy: str | None,

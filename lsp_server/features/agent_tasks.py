@@ -20,12 +20,12 @@ from typing import Any
 from lsprotocol import types
 
 from agent import trajectory
+from agent.apply_plan import plan_apply
 from agent.approvals import ApprovalRequest, Decision
-from agent.edits import FileChange, minimal_edits
 from agent.loop import Event
 from agent.model import AgentModel, ScriptedAgentModel, WorkerChatModel
 from agent.tasks import TaskError, TaskManager, TaskState, apply_label
-from agent.worktree import TaskTree, text_digest
+from agent.worktree import TaskTree
 from lsp_server.command_args import params_of
 from lsp_server.progress import WorkDone
 from lsp_server.server import RequestFailed, TreellamaServer
@@ -161,27 +161,13 @@ class AgentFrontend:
         """The task's diff as a WorkspaceEdit, against the text the user has now; files the
         user changed since the task started are left out and named."""
         root = tree.workspace
-        changes: list[FileChange] = []
-        deletions, skipped = [], []
-        versions: dict[str, int | None] = {}
-        for change in state.changes:
-            current, version = buffer_or_disk(self.ls.workspace, root / change.path, strict=True)
-            base = tree.base.get(change.path)
-            now = None if current is None else text_digest(current)
-            if change.binary or now != base:
-                why = "binary" if change.binary else "changed since the task started"
-                skipped.append(f"{change.path} ({why})")
-                continue
-            if change.after is None:
-                deletions.append(change.path)
-                continue
-            original = current
-            edits = minimal_edits(original or "", change.after)
-            changes.append(FileChange(change.path, original, change.after, edits))
-            versions[change.path] = version
+        plan = plan_apply(
+            state.changes, tree, lambda p: buffer_or_disk(self.ls.workspace, root / p, strict=True)
+        )
+        deletions, skipped = plan.deletions, plan.skipped
         client = self.ls.session.client
         label = apply_label(state.instruction, state.status, state.verified)
-        edit = workspace_edit(root, changes, versions, client, label)
+        edit = workspace_edit(root, plan.changes, plan.versions, client, label)
         if deletions and client.document_changes:
             annotation = "treellama" if client.change_annotations else None
             edit.document_changes = [

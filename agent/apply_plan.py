@@ -1,0 +1,57 @@
+"""Which of an agent task's changes may reach the user's files, decided once for every front
+end (the editor's WorkspaceEdit, the terminal's writes, the HTTP API): a file the user changed
+since the task started is left out and named, never overwritten; so is a binary file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from agent.edits import FileChange, minimal_edits
+from agent.worktree import FileDiff, TaskTree, text_digest
+
+# The user's current text of a file (an open buffer, else the disk; None: no such file, or
+# not UTF-8) and its editor version (None: not open).
+CurrentText = Callable[[str], tuple[str | None, int | None]]
+
+
+@dataclass
+class ApplyPlan:
+    changes: list[FileChange] = field(default_factory=list)  # minimal edits on the current text
+    versions: dict[str, int | None] = field(default_factory=dict)
+    deletions: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # "path (why)"
+
+    @property
+    def empty(self) -> bool:
+        return not self.changes and not self.deletions
+
+
+def plan_apply(diffs: list[FileDiff], tree: TaskTree, current: CurrentText) -> ApplyPlan:
+    plan = ApplyPlan()
+    for diff in diffs:
+        text, version = current(diff.path)
+        now = None if text is None else text_digest(text)
+        if diff.binary or now != tree.base.get(diff.path):
+            why = "binary" if diff.binary else "changed since the task started"
+            plan.skipped.append(f"{diff.path} ({why})")
+        elif diff.after is None:
+            plan.deletions.append(diff.path)
+        else:
+            edits = minimal_edits(text or "", diff.after)
+            plan.changes.append(FileChange(diff.path, text, diff.after, edits))
+            plan.versions[diff.path] = version
+    return plan
+
+
+def read_disk_strict(tree: TaskTree) -> CurrentText:
+    """The files as they are on disk (the terminal has no buffers)."""
+
+    def current(relative: str) -> tuple[str | None, int | None]:
+        path = tree.workspace / relative
+        try:
+            return path.read_bytes().decode("utf-8"), None
+        except (OSError, UnicodeDecodeError):
+            return None, None
+
+    return current
