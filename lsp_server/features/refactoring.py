@@ -23,7 +23,7 @@ from pygls.uris import to_fs_path
 from agent import refactor
 from agent.edits import EditRejected
 from agent.model import WorkerChatModel
-from agent.verify import SuiteVerifier, sandbox_report
+from agent.refactor_actions import ActionRequest, UnknownAction, offers, run_action, verifier
 from indexing.languages import language_for
 from indexing.service import CodeIndex
 from lsp_server.command_args import lines_of, params_of, uri_of
@@ -80,40 +80,19 @@ def related_code(index: CodeIndex | None, where: Where, line: int) -> str:
 
 def compute(ls: TreellamaServer, data: dict[str, Any], where: Where) -> refactor.Refactoring:
     """Runs one action on a document snapshot (off the event loop; the model call blocks)."""
-    action = data.get("action")
-    text, language, relative = where.document.text, where.language, where.relative
     line = int(data.get("line", 0))
+    request = ActionRequest(
+        str(data.get("action")), where.relative, where.document.text, where.language, line,
+        int(data.get("lastLine", line)), str(data.get("message", "")),
+        str(data.get("instruction", "")),
+    )  # fmt: skip
+    root = ls.session.workspace_root or where.path.parent
     context = related_code(ls.code_index, where, line)
-    model = WorkerChatModel(ls.worker)
-    settings = ls.session.config.agent
-    verify = SuiteVerifier(
-        ls.session.workspace_root or where.path.parent,
-        settings,
-        sandbox_report(settings.sandbox),
-        settings.refactor_test_cap_s,
-    ).check
-    if action == "docstring":
-        return refactor.add_docstring(model, relative, text, language, line, context)
-    if action == "tests":
-        root = ls.session.workspace_root or where.path.parent
-        return refactor.generate_tests(model, root, relative, text, language, line, context)
-    if action == "fix":
-        return refactor.fix_diagnostic(
-            model, relative, text, language, line, str(data.get("message", "")), context, verify
-        )
-    if action == "rewrite":
-        return refactor.rewrite(
-            model,
-            relative,
-            text,
-            language,
-            line,
-            int(data.get("lastLine", line)),
-            str(data.get("instruction", "")),
-            context,
-            verify,
-        )
-    raise RequestFailed(f"treellama: unknown action {action!r}")
+    try:
+        return run_action(WorkerChatModel(ls.worker), request, root, context,
+                          verifier(root, ls.session.config.agent))  # fmt: skip
+    except UnknownAction as exc:
+        raise RequestFailed(f"treellama: {exc}") from None
 
 
 async def compute_current(
@@ -144,6 +123,13 @@ def to_edit(ls: TreellamaServer, where: Where, result: refactor.Refactoring) -> 
     return workspace_edit(root, result.changes, versions, ls.session.client, result.title)
 
 
+KINDS = {
+    "rewrite": types.CodeActionKind.RefactorRewrite,
+    "extract": types.CodeActionKind.RefactorExtract,
+    "quickfix": types.CodeActionKind.QuickFix,
+}
+
+
 def _action(
     title: str, kind: str, data: dict[str, Any], diagnostics: list | None = None
 ) -> types.CodeAction:
@@ -161,36 +147,15 @@ def list_actions(
     if params.range.end.character == 0 and end > start:
         end -= 1
     base = {"uri": uri, "version": document.version, "line": start}
+    diagnostics = list(params.context.diagnostics)
+    found = [(d.range.start.line, d.message) for d in diagnostics]
     actions: list[types.CodeAction] = []
-    symbol = refactor.enclosing_definition(document.text, language, start)
-    if symbol is not None:
-        documented = refactor.has_docstring(document.text, language, symbol)
-        actions.append(
-            _action(
-                f"{'Refresh' if documented else 'Add'} docstring "
-                f"{'of' if documented else 'to'} {symbol.name}",
-                types.CodeActionKind.RefactorRewrite,
-                {**base, "action": "docstring"},
-            )
-        )
-        if symbol.kind in refactor.FUNCTION_KINDS:
-            actions.append(
-                _action(
-                    f"Generate tests for {symbol.name}",
-                    types.CodeActionKind.RefactorExtract,
-                    {**base, "action": "tests"},
-                )
-            )
-    for diagnostic in params.context.diagnostics:
-        message = diagnostic.message.split("\n")[0]
-        actions.append(
-            _action(
-                f"Fix: {message[:80]}",
-                types.CodeActionKind.QuickFix,
-                {**base, "action": "fix", "line": diagnostic.range.start.line, "message": message},
-                [diagnostic],
-            )
-        )
+    for offer in offers(document.text, language, start, found):
+        data = {**base, "action": offer.action}
+        if offer.action == "fix":
+            data |= {"line": offer.line, "message": offer.message}
+        answered = [diagnostics[offer.diagnostic]] if offer.diagnostic >= 0 else None
+        actions.append(_action(offer.title, KINDS[offer.kind], data, answered))
     selection = {
         "uri": uri,
         "range": {"start": {"line": start, "character": 0}, "end": {"line": end, "character": 0}},
