@@ -20,6 +20,7 @@ from indexing import rename as rename_module
 from indexing.languages import language_for
 from indexing.navigation import Place
 from indexing.service import CodeIndex
+from inference.context import retrieval_helps
 from inference.paths import index_dir
 from lsp_server.command_args import params_of, position_of, uri_of
 from lsp_server.features.symbols import SYMBOL_KINDS
@@ -41,17 +42,9 @@ def open_text(ls: TreellamaServer, path: Path) -> str | None:
 
 
 def retrieval_enabled(ls: TreellamaServer) -> bool:
-    """`auto`: only for models that the retrieval benchmark showed gain from it."""
-    setting = ls.session.config.index.retrieval
-    if setting != "auto":
-        return setting == "on"
     info = ls.models.status.info
-    if info is None:
-        return False
-    # Measured (bench.retrieval_value): no gain for the 0.5B or the 1.5B, so models below 3B
-    # go without. Larger and remote (size unknown: 0) models get it; that part is unmeasured.
-    n_params = getattr(info, "n_params", 0)
-    return n_params == 0 or n_params >= 3_000_000_000
+    n_params = None if info is None else int(getattr(info, "n_params", 0) or 0)
+    return retrieval_helps(ls.session.config.index.retrieval, n_params)
 
 
 def recent_paths(ls: TreellamaServer) -> Any:

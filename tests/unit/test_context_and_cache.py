@@ -117,3 +117,12 @@ def test_suffix_is_capped_to_whole_lines_within_its_token_budget():
     # The rest of the cursor's line is always kept, cut down if it alone is too long.
     assert cap_suffix(" a b c d e f g h i j\nk\n", 2, words) == " a b\n"
     assert cap_suffix(suffix, 0, words) == ""
+
+
+def test_retrieval_goes_into_prompts_as_measured() -> None:
+    from inference.context import retrieval_helps
+
+    assert not retrieval_helps("auto", 494_000_000) and not retrieval_helps("auto", 1_540_000_000)
+    assert retrieval_helps("auto", 7_000_000_000) and retrieval_helps("auto", 0)  # 0: remote
+    assert not retrieval_helps("auto", None)  # no model loaded
+    assert retrieval_helps("on", 494_000_000) and not retrieval_helps("off", 7_000_000_000)
