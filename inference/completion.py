@@ -84,6 +84,15 @@ class _Prepared:
     chunks: tuple[ContextChunk, ...]
     settings: CompletionSettings
     started: float
+    window_start: int  # the first line the prefix window is meant to show (sources skip it)
+
+
+@dataclass(frozen=True)
+class PromptContext:
+    window_start: int
+    line_before: str  # the cursor's line up to the cursor, as the prompt splits it
+    line_after: str
+    chunks: tuple[ContextChunk, ...]  # the other code the prompt would carry, in order
 
 
 def _new_id() -> str:
@@ -222,18 +231,31 @@ class CompletionService:
         self.last: Completion | None = None  # what the model saw last: treellama.showLastPrompt
         self._last_request: tuple[CompletionRequest, CompletionSettings] | None = None
 
-    def _prepare(self, request: CompletionRequest, settings: CompletionSettings) -> _Prepared:
+    def prompt_context(
+        self, request: CompletionRequest, settings: CompletionSettings
+    ) -> PromptContext:
+        """What a completion at this place would put in the prompt, built by the same code
+        (treellama.showContext), without noting the cursor in the context ring."""
+        prepared = self._prepare(request, settings, note_cursor=False)
+        line_before = prepared.window.prefix.rsplit("\n", 1)[-1]
+        line_after = prepared.window.suffix.split("\n", 1)[0]
+        return PromptContext(prepared.window_start, line_before, line_after, prepared.chunks)
+
+    def _prepare(
+        self, request: CompletionRequest, settings: CompletionSettings, note_cursor: bool = True
+    ) -> _Prepared:
         started = time.monotonic()
         offset = cursor_offset(request.text, request.line, request.column)
         window = fim_window(
             request.text, offset, settings.prefix_lines, settings.suffix_lines, request.line
         )
         chunks: tuple[ContextChunk, ...] = ()
+        window_start = max(0, request.line - settings.prefix_lines)
         if settings.context_tokens > 0:
-            self.ring.note_cursor(request.key, request.path, request.text, request.line)
+            if note_cursor:
+                self.ring.note_cursor(request.key, request.path, request.text, request.line)
             chunks = self.ring.chunks_for(request.key, request.line, settings.prefix_lines,
                                           settings.suffix_lines)  # fmt: skip
-            window_start = max(0, request.line - settings.prefix_lines)
             seen = [line_set(chunk.text) for chunk in chunks]
             for source in self.sources:
                 try:
@@ -248,7 +270,7 @@ class CompletionService:
                     if all(jaccard(lines, other) <= SIMILAR for other in seen):
                         chunks += (chunk,)
                         seen.append(lines)
-        return _Prepared(request, offset, window, chunks, settings, started)
+        return _Prepared(request, offset, window, chunks, settings, started, window_start)
 
     def _claim(self, key: str, background: bool = False) -> threading.Event:
         cancel = threading.Event()

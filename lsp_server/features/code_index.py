@@ -23,9 +23,10 @@ from indexing.service import CodeIndex
 from inference.context import retrieval_helps
 from inference.paths import index_dir
 from lsp_server.command_args import params_of, position_of, uri_of
+from lsp_server.features.inline_completion import request_at
 from lsp_server.features.symbols import SYMBOL_KINDS
 from lsp_server.index_context import IndexContextSource
-from lsp_server.positions import LineIndex, column_in_line, line_text
+from lsp_server.positions import LineIndex
 from lsp_server.progress import WorkDone
 from lsp_server.server import RequestFailed, TreellamaServer
 from lsp_server.session import buffer_or_disk
@@ -226,16 +227,17 @@ def register(server: TreellamaServer) -> None:
         uri = uri_of(params, usage)
         line, character = position_of(params, usage)
         document = ls.snapshot(uri)
-        text = line_text(document.text, line)
-        column = column_in_line(text, character, document.encoding)
-        # Where the prompt splits at this position: the text before and after the cursor.
-        cursor = {"line": line, "column": column, "lineBefore": text[:column],
-                  "lineAfter": text[column:]}  # fmt: skip
+        request = await request_at(ls, uri, types.Position(line, character))
+        settings = ls.session.config.completion
+        prompt = await asyncio.to_thread(ls.completions.prompt_context, request, settings)
+        cursor = {"line": line, "column": request.column, "lineBefore": prompt.line_before,
+                  "lineAfter": prompt.line_after}  # fmt: skip
         recent = recent_paths(ls)(uri, line)
         index = ls.code_index
-        window_start = max(0, line - ls.session.config.completion.prefix_lines)
         found = (
-            await asyncio.to_thread(index.retrieve, uri, document.text, line, window_start, recent)
+            await asyncio.to_thread(
+                index.retrieve, uri, document.text, line, prompt.window_start, recent
+            )
             if index is not None
             else None
         )
@@ -256,4 +258,5 @@ def register(server: TreellamaServer) -> None:
                 {"path": c.path, "source": c.source, "text": c.text}
                 for c in ls.completions.ring.chunks_for(uri, line)
             ],
+            "inPrompt": [{"path": c.path, "source": c.source} for c in prompt.chunks],
         }  # fmt: skip
