@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,8 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-file", help="write logs to this file instead of stderr")
     parser.add_argument(
         "--log-level",
-        default=os.environ.get("TREELLAMA_LOG_LEVEL", "info"),
         choices=["debug", "info", "warning", "error"],
+        help="overrides the configuration's [log] level (default info)",
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -258,9 +257,14 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from lsp_server.logging_setup import configure_logging
+    from lsp_server import logging_setup
+    from lsp_server.config import load_config
 
-    configure_logging(args.log_level, args.log_file)
+    if args.log_level:
+        logging_setup.PINNED.append(args.log_level)
+    workspace = getattr(args, "workspace", None)
+    level = load_config(workspace_root=Path(workspace) if workspace else None)[0].log.level
+    logging_setup.configure_logging(level, args.log_file)
     if args.command == "serve":
         return cmd_serve(args)
     if args.command == "doctor":

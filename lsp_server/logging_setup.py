@@ -26,6 +26,16 @@ def configure_logging(level: str = "info", log_file: str | None = None) -> None:
     handler.setFormatter(logging.Formatter(FORMAT))
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level.upper())
+    set_level(level)
+
+
+PINNED: list[str] = []  # the level given on the command line, which the configuration keeps
+
+
+def set_level(level: str) -> None:
+    """The log level, from the command line at start, else from the configuration ([log]
+    level, or TREELLAMA_LOG_LEVEL) once it is read."""
+    root = logging.getLogger()
+    root.setLevel((PINNED[0] if PINNED else level).upper())
     # pygls logs every message body at INFO.
     logging.getLogger("pygls").setLevel(max(root.level, logging.WARNING))

@@ -19,6 +19,7 @@ from pygls.workspace import Workspace
 
 from lsp_server.client_features import ClientFeatures
 from lsp_server.config import Config, ConfigProblem, load_config
+from lsp_server.logging_setup import set_level
 from lsp_server.positions import PositionEncoding, offset_at
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,7 @@ class Session:
         self.config, problems = load_config(
             workspace_root=self.workspace_root, editor=self.editor_settings
         )
+        set_level(self.config.log.level)
         return problems
 
 

@@ -75,3 +75,27 @@ def test_an_unknown_model_name_falls_back_to_the_default_model(tmp_path):
         config, problems = load_config(workspace_root=tmp_path, editor=editor, environ={})
         assert config.model == Config().model
         assert [problem.key for problem in problems] == ["model.name"]
+
+
+def test_the_log_level_comes_from_the_configuration_unless_pinned(tmp_path, monkeypatch) -> None:
+    import logging
+
+    from lsp_server import logging_setup
+    from lsp_server.session import Session
+
+    (tmp_path / "treellama.toml").write_text('[log]\nlevel = "warning"\n')
+    monkeypatch.delenv("TREELLAMA_LOG_LEVEL", raising=False)
+    before = logging.getLogger().level
+    session = Session(workspace_root=tmp_path)
+    try:
+        session.reload_config()
+        assert logging.getLogger().level == logging.WARNING
+        monkeypatch.setenv("TREELLAMA_LOG_LEVEL", "debug")
+        session.reload_config()
+        assert logging.getLogger().level == logging.DEBUG
+        logging_setup.PINNED.append("error")  # treellama --log-level error
+        session.reload_config()
+        assert logging.getLogger().level == logging.ERROR
+    finally:
+        logging_setup.PINNED.clear()
+        logging.getLogger().setLevel(before)
