@@ -99,3 +99,14 @@ def test_the_log_level_comes_from_the_configuration_unless_pinned(tmp_path, monk
     finally:
         logging_setup.PINNED.clear()
         logging.getLogger().setLevel(before)
+
+
+def test_the_configuration_reference_is_current() -> None:
+    from pathlib import Path
+
+    from lsp_server.config_docs import render
+
+    reference = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
+    assert reference.read_text(encoding="utf-8") == render(), (
+        "docs/configuration.md is stale: python -m lsp_server.config_docs > docs/configuration.md"
+    )
