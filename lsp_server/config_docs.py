@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import re
+import sys
 from typing import Any, get_type_hints
 
 from lsp_server.config import CONFIG_FILE, ENV_PREFIX, Config
@@ -80,7 +81,8 @@ def render() -> str:
         comments = field_comments(cls)
         hints = get_type_hints(cls)
         lines += ["", f"## [{section.name}]", ""]
-        lines += ["| key | type | default | allowed | editor key, environment |", "|---|---|---|---|---|"]
+        lines += ["| key | type | default | allowed | editor key, environment |",
+                  "|---|---|---|---|---|"]  # fmt: skip
         for setting in dataclasses.fields(cls):
             kind = getattr(hints[setting.name], "__name__", str(hints[setting.name]))
             names = (
@@ -99,4 +101,4 @@ def render() -> str:
 
 
 if __name__ == "__main__":
-    print(render(), end="")
+    sys.stdout.write(render())
