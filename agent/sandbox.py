@@ -2,7 +2,7 @@
 
 Layers, strongest first; `probe` tries each for real at startup and `doctor` reports them:
 - bubblewrap: user, network and PID namespaces, all capabilities dropped (without
-  `--cap-drop ALL`, root inside can remount `/` read-write: tests/agent/test_sandbox.py shows
+  `--cap-drop ALL`, root inside can remount `/` read-write: tests/unit/agent/test_sandbox.py shows
   it), read-only `/`, only the task's worktree writable, a private `/tmp`, and the user's
   credential folders hidden;
 - Landlock and seccomp, applied in agent.spawner: writes only beneath the worktree, no TCP and

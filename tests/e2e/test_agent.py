@@ -20,9 +20,9 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from agent.trajectory import read
-from tests.agent.conftest import CALC, git, make_repo
-from tests.e2e.conftest import EMPTY_CACHE, initialize_params, server_config
-from tests.e2e.test_refactoring import apply
+from tests.support.lsp_client import EMPTY_CACHE, initialize_params, server_config
+from tests.support.lsp_text import apply_edits
+from tests.support.projects import CALC, git, make_repo
 
 pytestmark = pytest.mark.e2e
 
@@ -51,7 +51,7 @@ def apply_to_disk(edit: types.WorkspaceEdit) -> None:
             Path(change.uri.removeprefix("file://")).unlink()
         else:
             path = Path(change.text_document.uri.removeprefix("file://"))
-            path.write_text(apply(path.read_text(), change.edits))
+            path.write_text(apply_edits(path.read_text(), change.edits))
 
 
 def watch(client: LanguageClient) -> None:

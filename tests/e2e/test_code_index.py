@@ -10,7 +10,7 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from tests.e2e.conftest import INDEX_PROJECT, open_document, wait_for_index, wait_for_model
+from tests.support.lsp_client import INDEX_PROJECT, open_document, wait_for_index, wait_for_model
 
 pytestmark = pytest.mark.e2e
 

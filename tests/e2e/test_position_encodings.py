@@ -19,7 +19,7 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from agent.edits import syntax_errors
-from tests.e2e.conftest import (
+from tests.support.lsp_client import (
     FIXTURES,
     editor_capabilities,
     server_config,

@@ -15,7 +15,7 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from agent.edits import syntax_errors
-from tests.e2e.conftest import (
+from tests.support.lsp_client import (
     INDEX_PROJECT,
     initialize_params,
     open_document,
@@ -24,23 +24,11 @@ from tests.e2e.conftest import (
     wait_for_messages,
     wait_for_model,
 )
+from tests.support.lsp_text import apply_edits
 
 pytestmark = pytest.mark.e2e
 
 PRICING = INDEX_PROJECT / "shop" / "pricing.py"
-
-
-def apply(text: str, edits: list) -> str:
-    lines = text.split("\n")
-
-    def offset(position: types.Position) -> int:
-        return sum(len(line) + 1 for line in lines[: position.line]) + position.character
-
-    for edit in sorted(
-        edits, key=lambda e: (e.range.start.line, e.range.start.character), reverse=True
-    ):
-        text = text[: offset(edit.range.start)] + edit.new_text + text[offset(edit.range.end) :]
-    return text
 
 
 def actions_params(
@@ -114,7 +102,7 @@ async def test_each_kind_of_action_with_the_real_model(indexed_with_model: Langu
     assert change.text_document.version == 1
     assert resolved.edit.change_annotations["treellama"].needs_confirmation
     assert all(edit.annotation_id == "treellama" for edit in change.edits)
-    documented = apply(text, change.edits)
+    documented = apply_edits(text, change.edits)
     assert syntax_errors(documented, "python") == []
     assert documented.count('"""') == text.count('"""') + 2
     assert documented.replace("\n", "").count("def with_tax") == 1
@@ -124,7 +112,7 @@ async def test_each_kind_of_action_with_the_real_model(indexed_with_model: Langu
     resolved = await client.code_action_resolve_async(tests)
     create, fill = resolved.edit.document_changes
     assert isinstance(create, types.CreateFile) and create.uri.endswith("shop/test_pricing.py")
-    test_text = apply("", fill.edits)
+    test_text = apply_edits("", fill.edits)
     assert "from shop.pricing import with_tax\n" in test_text  # unittest: no pytest config
     assert syntax_errors(test_text, "python") == [] and "with_tax(" in test_text
 
@@ -149,7 +137,7 @@ async def test_each_kind_of_action_with_the_real_model(indexed_with_model: Langu
     resolved = await client.code_action_resolve_async(fix)
     (change,) = resolved.edit.document_changes
     assert change.text_document.version == 2
-    fixed = apply(broken, change.edits)
+    fixed = apply_edits(broken, change.edits)
     assert syntax_errors(fixed, "python") == []
     assert "TAX_RAT)" not in fixed and "TAX_RATE" in fixed.split("\n")[with_tax + 1]
     changed_lines = {e.range.start.line for e in change.edits} | {
@@ -189,7 +177,7 @@ async def test_resolve_sent_right_after_start_waits_for_the_model(vscode: Langua
     docstring = next(a for a in actions if a.title == "treellama: Add docstring to with_tax")
     resolved = await vscode.code_action_resolve_async(docstring)
     (change,) = resolved.edit.document_changes
-    assert apply(text, change.edits).count('"""') == text.count('"""') + 2
+    assert apply_edits(text, change.edits).count('"""') == text.count('"""') + 2
 
 
 async def test_the_docstring_action_on_a_documented_function_refreshes_it(
@@ -207,7 +195,7 @@ async def test_the_docstring_action_on_a_documented_function_refreshes_it(
     resolved = await vscode.code_action_resolve_async(refresh)  # never an error
     edits = [e for change in resolved.edit.document_changes or [] for e in change.edits]
     if edits:  # the model corrected it: still one docstring, and the code is untouched
-        refreshed = apply(text, edits)
+        refreshed = apply_edits(text, edits)
         assert refreshed.count('"""') == text.count('"""')
         assert syntax_errors(refreshed, "python") == []
         assert "    return round(price * (1 - percent / 100), 2)" in refreshed
@@ -258,7 +246,7 @@ async def test_a_rewrite_is_checked_by_the_projects_tests(tested: LanguageClient
              for e in change["edits"]]  # fmt: skip
     copy = Path(tempfile.mkdtemp()) / "copy"
     shutil.copytree(TESTED_PROJECT, copy)
-    (copy / "mathx.py").write_text(apply(text, edits))
+    (copy / "mathx.py").write_text(apply_edits(text, edits))
     green = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=copy
     ).returncode == 0  # fmt: skip

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tests.e2e.raw_client import RawClient
+from tests.support.raw_client import RawClient
 
 pytestmark = pytest.mark.e2e
 

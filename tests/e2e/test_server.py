@@ -10,7 +10,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcRequestCancelled
 from pytest_lsp import LanguageClient
 
-from tests.e2e.conftest import SAMPLE, open_document, wait_for_messages, wait_for_model
+from tests.support.lsp_client import SAMPLE, open_document, wait_for_messages, wait_for_model
 
 pytestmark = pytest.mark.e2e
 

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.agent.conftest import git
+from tests.support.projects import git
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
+
 DRIVER = Path(__file__).with_name("emacs_eglot.el")
 
 pytestmark = pytest.mark.editor

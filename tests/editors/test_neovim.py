@@ -11,8 +11,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
+
 DRIVER = Path(__file__).with_name("nvim_inline_completion.lua")
 FIXTURE = ROOT / "tests" / "fixtures" / "sample_project" / "mathutils.py"
 
@@ -104,7 +105,7 @@ def test_plugin_navigates_renames_and_shows_context_without_a_model(tmp_path: Pa
 def test_plugin_runs_reviews_applies_and_cancels_an_agent_task(tmp_path: Path):
     """With a scripted agent model (its words don't matter here): the live steps, the diff in
     diff mode, apply through Neovim's workspace/applyEdit, and cancel."""
-    from tests.agent.conftest import make_repo, write_fix_add_script
+    from tests.support.projects import make_repo, write_fix_add_script
 
     project = make_repo(tmp_path / "project")
     script = write_fix_add_script(tmp_path / "script.json")

@@ -22,9 +22,10 @@ import pytest
 from bench.common import free_port, wait_until_serving
 from inference.paths import cache_dir
 from inference.stats import read_stats
-from tests.agent.conftest import make_repo, write_fix_add_script
+from tests.support.projects import make_repo, write_fix_add_script
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
+
 EXTENSION = ROOT / "editors" / "vscode"
 FIXTURE = ROOT / "tests" / "fixtures" / "sample_project" / "mathutils.py"
 CODE_SERVER_VERSION = "4.100.3"

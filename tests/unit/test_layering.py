@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.paths import ROOT
+
 FORBIDDEN = {
     "indexing": {"lsp_server", "inference", "agent"},
     "inference": {"lsp_server", "indexing", "agent"},
@@ -34,3 +35,20 @@ def test_a_service_package_imports_only_what_its_layer_allows(package: str) -> N
         for path in sorted((ROOT / package).rglob("*.py"))
     }
     assert {path: names for path, names in wrong.items() if names} == {}
+
+
+def test_test_modules_share_helpers_only_through_tests_support() -> None:
+    wrong = {}
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        if "fixtures" in path.parts or "support" in path.parts:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        modules = [
+            node.module for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0
+        ]  # fmt: skip
+        others = [m for m in modules if m.startswith("tests.") and m != "tests.support"
+                  and not m.startswith("tests.support.")]  # fmt: skip
+        if others:
+            wrong[str(path.relative_to(ROOT))] = others
+    assert wrong == {}

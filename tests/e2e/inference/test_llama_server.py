@@ -13,7 +13,7 @@ from bench.llama_sources import llama_server, running_llama_server
 from inference.fim import ContextChunk, FimInput, qwen
 from inference.model_manager import resolve_model
 from inference.settings import ModelSettings
-from tests.inference.test_http_backend import complete_over_lsp, http
+from tests.support.http_backend import complete_over_lsp, http
 
 pytestmark = pytest.mark.e2e
 

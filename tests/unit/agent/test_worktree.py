@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from agent.worktree import TaskTree
-from tests.agent.conftest import CALC, git
+from tests.support.projects import CALC, git
 
 
 def test_git_worktree_carries_uncommitted_work_but_not_secrets(repo: Path, tmp_path: Path) -> None:

@@ -3,19 +3,16 @@ llama_cpp.server, started on loopback with the default model."""
 
 from __future__ import annotations
 
-import asyncio
 import threading
 
 import pytest
-from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient
 
 from bench.common import llama_cpp_server
 from inference.fim import FimInput, qwen
 from inference.http_backend import BackendUnavailable, HttpEngine
 from inference.model_manager import resolve_model
 from inference.settings import BackendSettings, ModelSettings
-from tests.e2e.conftest import SAMPLE, initialize_params, open_document, server_config
+from tests.support.http_backend import complete_over_lsp, http
 
 pytestmark = pytest.mark.e2e
 
@@ -26,10 +23,6 @@ FIM = FimInput("def add(a, b):\n    return", "\n\nprint(add(1, 2))\n")
 def server_url():
     with llama_cpp_server(resolve_model(ModelSettings()).path, 2048, 2) as url:
         yield url
-
-
-def http(url: str, api: str) -> HttpEngine:
-    return HttpEngine(BackendSettings(kind="http", url=url, api=api, timeout_ms=60_000))
 
 
 def test_openai_completions_matches_the_local_engine(server_url, engine):
@@ -71,38 +64,6 @@ def test_openai_chat_fills_the_hole_without_fences(server_url):
 def test_unreachable_server_is_a_clear_error():
     with pytest.raises(BackendUnavailable, match="cannot reach"):
         HttpEngine(BackendSettings(kind="http", url="http://127.0.0.1:9", timeout_ms=500))
-
-
-async def complete_over_lsp(server_url: str, api: str) -> tuple[str, dict]:
-    """Starts the language server on the HTTP backend `api` at `server_url`, asks for an inline
-    completion in the sample project, and returns its text and the server's status."""
-    config: ClientServerConfig = server_config(
-        TREELLAMA_BACKEND_KIND="http",
-        TREELLAMA_BACKEND_URL=server_url,
-        TREELLAMA_BACKEND_API=api,
-        # This is about the route through HTTP, not the time caps: a busy machine must not
-        # turn it into an empty answer.
-        TREELLAMA_COMPLETION_MAX_PROMPT_MS="0",
-    )
-    client = await config.start()
-    assert isinstance(client, LanguageClient)
-    try:
-        await client.initialize_session(initialize_params("visual_studio_code"))
-        uri = open_document(client, SAMPLE / "mathutils.py")
-        result = await client.text_document_inline_completion_async(
-            types.InlineCompletionParams(
-                text_document=types.TextDocumentIdentifier(uri),
-                position=types.Position(4, 4),
-                context=types.InlineCompletionContext(types.InlineCompletionTriggerKind.Invoked),
-            )
-        )
-        status = await client.workspace_execute_command_async(
-            types.ExecuteCommandParams(command="treellama.status")
-        )
-        await client.shutdown_session()
-    finally:
-        await asyncio.wait_for(client.stop(), 30)
-    return (str(result.items[0].insert_text) if result.items else ""), status
 
 
 async def test_the_language_server_completes_through_the_http_backend(server_url):

@@ -13,7 +13,7 @@ from agent.model import ModelReply, ScriptedAgentModel
 from agent.tool_calls import call_grammar
 from agent.tools import ToolContext
 from agent.trajectory import Trajectory, read, render
-from tests.agent.conftest import CALC
+from tests.support.projects import CALC
 
 
 def call(tool: str, thought: str = "", **args: object) -> str:

@@ -3,8 +3,6 @@ LSP text edits that reproduce the candidate exactly."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from agent.edits import EditRejected, apply_edits, minimal_edits, replace_lines, validate
@@ -12,10 +10,9 @@ from lsp_server.positions import PositionEncoding
 from lsp_server.workspace_edits import text_edits
 from tests.support.lsp_text import apply_edits as apply_lsp_edits
 from tests.support.lsp_text import units
+from tests.support.paths import FIXTURES
 
-PRICING = (
-    Path(__file__).parent.parent / "fixtures" / "index_project" / "shop" / "pricing.py"
-).read_text()
+PRICING = (FIXTURES / "index_project" / "shop" / "pricing.py").read_text()
 
 
 def apply_lsp(text: str, edits) -> str:

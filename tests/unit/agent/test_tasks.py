@@ -13,7 +13,7 @@ from agent.model import ScriptedAgentModel
 from agent.settings import AgentSettings
 from agent.tasks import TaskManager
 from agent.terminal import TerminalApprover, run_in_terminal, show_log
-from tests.agent.conftest import CALC, TEST_COMMAND
+from tests.support.projects import CALC, TEST_COMMAND
 
 
 def call(tool: str, **args: object) -> str:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from indexing.languages import EXTENSIONS
+from tests.support.paths import ROOT
 
-JETBRAINS = Path(__file__).resolve().parents[2] / "editors" / "jetbrains" / "treellama"
+JETBRAINS = ROOT / "editors" / "jetbrains" / "treellama"
 
 
 def test_lsp4ij_template_has_the_fields_lsp4ij_reads() -> None:

@@ -1,4 +1,4 @@
-"""A tiny git project with a failing test, for agent tests."""
+"""A tiny git project with a failing test (calc.py), for agent tests of every tier."""
 
 from __future__ import annotations
 
@@ -7,14 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from agent.approvals import AllowAll, ApprovalRules
-from agent.sandbox import Sandbox, probe
-from agent.settings import AgentSettings
 from agent.tool_calls import ToolCall
-from agent.tools import ToolContext
-from agent.worktree import TaskTree
 
 CALC = "def add(a, b):\n    return a - b\n"
 TEST_CALC = "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"
@@ -49,18 +42,3 @@ def make_repo(root: Path) -> Path:
     git(root, "-c", "user.email=t@example.com", "-c", "user.name=t", "add", "-A")
     git(root, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "-m", "init")
     return root
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    return make_repo(tmp_path / "project")
-
-
-@pytest.fixture
-def context(repo: Path, tmp_path: Path) -> ToolContext:
-    tree = TaskTree.create(repo, tmp_path / "task" / "tree")
-    settings = AgentSettings(command_timeout_s=60)
-    sandbox = Sandbox(tree.root, tmp_path / "task", settings, probe())
-    rules = ApprovalRules("on-request", sandbox.layer)
-    yield ToolContext("t-test", tree, sandbox, rules, AllowAll(), TEST_COMMAND)
-    tree.remove()

@@ -1,4 +1,5 @@
 from lsp_server.config import Config, load_config
+from tests.support.paths import ROOT
 
 
 def test_defaults_without_any_source(tmp_path):
@@ -102,11 +103,10 @@ def test_the_log_level_comes_from_the_configuration_unless_pinned(tmp_path, monk
 
 
 def test_the_configuration_reference_is_current() -> None:
-    from pathlib import Path
 
     from lsp_server.config_docs import render
 
-    reference = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
+    reference = ROOT / "docs" / "configuration.md"
     assert reference.read_text(encoding="utf-8") == render(), (
         "docs/configuration.md is stale: python -m lsp_server.config_docs > docs/configuration.md"
     )

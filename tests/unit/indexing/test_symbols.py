@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from indexing.grammars import CORE_LANGUAGES
@@ -11,8 +9,9 @@ from indexing.languages import language_for
 from indexing.parsing import MAX_PARSE_BYTES, parse, tags_query
 from indexing.structure import enclosing_nodes, folds
 from indexing.symbols import definitions, document_symbols
+from tests.support import paths
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "languages"
+FIXTURES = paths.FIXTURES / "languages"
 
 EXPECTED = {
     "shapes.py": {"UNIT", "Shape", "area", "Circle", "__init__", "total_area"},

@@ -20,8 +20,9 @@ from indexing.service import CodeIndex
 from indexing.settings import IndexSettings
 from indexing.store import SCHEMA_VERSION
 from indexing.workspace import WorkspaceIndex
+from tests.support.paths import FIXTURES
 
-FIXTURE = Path(__file__).parent.parent / "fixtures" / "index_project"
+FIXTURE = FIXTURES / "index_project"
 
 
 @pytest.fixture

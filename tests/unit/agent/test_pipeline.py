@@ -18,7 +18,7 @@ from agent.test_report import parse_junit, run_suite
 from agent.tools import ToolContext
 from agent.trajectory import Trajectory, read
 from agent.worktree import TaskTree
-from tests.agent.conftest import TEST_COMMAND, make_repo
+from tests.support.projects import TEST_COMMAND, make_repo
 
 RIGHT = "def add(a, b):\n    return a + b\n```"
 WRONG = "def add(a, b):\n    return a * b\n```"

@@ -15,8 +15,9 @@ from indexing.service import CodeIndex
 from indexing.settings import IndexSettings
 from indexing.workspace import WorkspaceIndex
 from lsp_server.index_context import IndexContextSource
+from tests.support.paths import FIXTURES
 
-FIXTURE = Path(__file__).parent.parent / "fixtures" / "index_project"
+FIXTURE = FIXTURES / "index_project"
 
 
 @pytest.fixture

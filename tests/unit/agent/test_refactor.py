@@ -11,8 +11,9 @@ import pytest
 from agent.edits import EditRejected, apply_edits
 from agent.model import ScriptedChatModel
 from agent.refactor import add_docstring, fix_diagnostic, generate_tests, plan_tests, rewrite
+from tests.support.paths import FIXTURES
 
-FIXTURE = Path(__file__).parent.parent / "fixtures" / "index_project"
+FIXTURE = FIXTURES / "index_project"
 PRICING = (FIXTURE / "shop" / "pricing.py").read_text()
 UTIL_TS = (FIXTURE / "web" / "util.ts").read_text()
 RUST = "pub fn area(w: f64, h: f64) -> f64 {\n    w * h\n}\n"

@@ -12,8 +12,9 @@ from indexing.navigation import Navigator
 from indexing.rename import RenameRefused, prepare, rename
 from indexing.settings import IndexSettings
 from indexing.workspace import WorkspaceIndex
+from tests.support.paths import FIXTURES
 
-FIXTURE = Path(__file__).parent.parent / "fixtures" / "index_project"
+FIXTURE = FIXTURES / "index_project"
 
 
 @pytest.fixture

@@ -4,7 +4,11 @@ plain decoding gives; sampled candidates differ; the cache is left holding the p
 
 from __future__ import annotations
 
+import pytest
+
 from inference.candidates import lookup
+
+pytestmark = pytest.mark.e2e  # the real default model
 
 CODE = '''def last_n(items, n):
     """The last n items of a list."""
