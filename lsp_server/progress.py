@@ -27,12 +27,14 @@ class WorkDone:
         title: str,
         message: str,
         *,
+        kind: str = "work",
         percentage: int | None = None,
         token: str = "",
     ) -> WorkDone:
+        """`kind` names the token (treellama-index-…, treellama-model-…) for clients and logs."""
         if not ls.session.client.work_done_progress:
             return cls(ls, None)
-        token = token or f"treellama-{uuid.uuid4()}"
+        token = token or f"treellama-{kind}-{uuid.uuid4()}"
         try:
             await ls.work_done_progress.create_async(token)
             ls.work_done_progress.begin(

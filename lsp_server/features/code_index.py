@@ -73,7 +73,9 @@ async def start_index(ls: TreellamaServer) -> None:
     ls.completions.sources.append(
         IndexContextSource(index, lambda: retrieval_enabled(ls), recent_paths(ls))
     )
-    progress = await WorkDone.begin(ls, "treellama", "indexing the workspace", percentage=0)
+    progress = await WorkDone.begin(
+        ls, "treellama", "indexing the workspace", kind="index", percentage=0
+    )
     loop = asyncio.get_running_loop()
     last = [0.0]
 

@@ -39,7 +39,7 @@ async def report_model_load(ls: TreellamaServer, load: Future[ModelStatus]) -> N
     settings = ls.session.config.model
     backend = ls.session.config.backend
     what = backend.url if backend.kind == "http" else settings.path or settings.name
-    progress = await WorkDone.begin(ls, "treellama", f"loading model {what}")
+    progress = await WorkDone.begin(ls, "treellama", f"loading model {what}", kind="model")
     status = await asyncio.wrap_future(load)
     progress.end(status.message)
     if status.info is not None:
