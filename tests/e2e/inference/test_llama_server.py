@@ -84,9 +84,9 @@ async def test_the_language_server_completes_through_llama_server_infill(server_
     assert status["model"]["name"] == server_url
 
 
-def test_agent_candidates_over_http_are_greedy_then_sampled(server_url, engine):
+def test_agent_candidates_over_http_are_greedy_then_sampled(server_url):
     """Through an HTTP backend the pipeline's candidates come one request each: the first
-    greedy (as the local engine decodes it), the others sampled with their own seeds."""
+    greedy, the others sampled with their own seeds."""
     from agent.model import WorkerChatModel
     from inference.worker import ModelWorker, Priority
 
@@ -99,11 +99,11 @@ def test_agent_candidates_over_http_are_greedy_then_sampled(server_url, engine):
             messages, reply_prefix="```python\n", temperatures=[0.0, 1.0, 1.0], stop=["```"],
             max_tokens=40, seed=7,
         )  # fmt: skip
-        local = engine.generate(
-            engine.render_chat(messages) + "```python\n", max_tokens=40, is_cancelled=lambda: False
+        greedy = remote.generate(
+            remote.render_chat(messages) + "```python\n", max_tokens=40, is_cancelled=lambda: False
         )
     finally:
         worker.stop()
     assert len(got.texts) == 3 and all(t.strip() for t in got.texts)
-    assert got.texts[0] == local.text.split("```")[0]
+    assert got.texts[0] == greedy.text.split("```")[0]  # the server's own greedy decoding
     assert len(set(got.texts)) > 1  # sampling, not three greedy copies
