@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -59,6 +59,10 @@ class SuiteVerifier:
     sandbox: SandboxReport
     cap_s: float
     scratch: Path | None = None  # where copies go; a temporary folder when None
+    # What the tests said of each base, so a resampled change does not run the base again.
+    _baselines: dict[tuple[tuple[str, str], ...], TestReport | None] = field(
+        default_factory=dict, repr=False
+    )
 
     def unavailable(self) -> str:
         """Why the tests cannot check a change here; empty when they can."""
@@ -76,7 +80,10 @@ class SuiteVerifier:
         reason = self.unavailable()
         if reason:
             return SuiteVerdict("unchecked", reason)
-        before = self._run(base)
+        key = tuple(sorted(base.items()))
+        if key not in self._baselines:
+            self._baselines[key] = self._run(base)
+        before = self._baselines[key]
         if before is None:
             return SuiteVerdict("unchecked", f"the tests take longer than {self.cap_s:g} s")
         after = self._run(changed)
