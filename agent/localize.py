@@ -18,8 +18,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from agent.spectrum import CodeUnit, Spectrum
 from agent.test_files import is_test_path
-from agent.test_report import TestReport
+from agent.test_report import Frame, TestReport
 from agent.worktree import files_under
 from indexing.languages import language_for
 from indexing.parsing import parse
@@ -61,6 +62,7 @@ class _Place:
     score: float = 0.0
     reasons: list[str] = field(default_factory=list)
     missing: str = ""  # a name the tests import from this module and it lacks
+    source: list[str] = field(default_factory=list, repr=False)  # the file's lines, shared
 
     def add(self, points: float, reason: str) -> None:
         self.score += points
@@ -102,10 +104,11 @@ def _places(root: Path) -> list[_Place]:
         lines = text.split("\n")
         tree = parse(text.encode("utf-8"), language)
         symbols = definitions(tree, language) if tree is not None else []
-        places.append(_Place(relative, None, len(lines), Counter(words_of(text))))
+        places.append(_Place(relative, None, len(lines), Counter(words_of(text)), source=lines))
         for symbol in flatten(symbols):
             body = "\n".join(lines[symbol.start[0] : symbol.end[0] + 1])
-            places.append(_Place(relative, symbol, len(lines), Counter(words_of(body))))
+            words = Counter(words_of(body))
+            places.append(_Place(relative, symbol, len(lines), words, source=lines))
     return places
 
 
@@ -143,15 +146,64 @@ def _module(places: list[_Place], path: str) -> _Place | None:
     return next((p for p in places if p.path == path and p.symbol is None), None)
 
 
-def _score(places: list[_Place], instruction: str, report: TestReport | None, tests: str) -> None:
+def _units_by_place(places: list[_Place], spectrum: Spectrum) -> dict[int, list[CodeUnit]]:
+    """Each function's code units: its own (found by name, at its line or just above it,
+    where its decorators start) and those of the lambdas and comprehensions inside it."""
+    found: dict[int, list[CodeUnit]] = {}
+    for unit in spectrum.units:
+        if is_test_path(unit.path):
+            continue
+        line = unit.line - 1
+        owner = None
+        if unit.name.isidentifier():
+            owner = next(
+                (p for p in places if p.path == unit.path and p.symbol is not None
+                 and p.symbol.name == unit.name
+                 and p.symbol.start[0] - 1 <= line <= p.symbol.start[0] + 8),
+                None,
+            )  # fmt: skip
+        owner = owner or _innermost(places, unit.path, line)
+        if owner is not None:
+            found.setdefault(id(owner), []).append(unit)
+    return found
+
+
+def _score_spectrum(places: list[_Place], spectrum: Spectrum) -> dict[int, float]:
+    units = _units_by_place(places, spectrum)
+    suspicion = {key: spectrum.ochiai(found) for key, found in units.items()}
+    top = max(suspicion.values(), default=0.0) or 1.0
+    for place in places:
+        score = suspicion.get(id(place), 0.0)
+        if score > 0 and place.symbol is not None:
+            # Relative to the most suspicious function: what only the failing tests run.
+            place.add(12 * score / top, f"run by the failing tests (Ochiai {score:.2f})")
+    return suspicion
+
+
+def _score(
+    places: list[_Place],
+    instruction: str,
+    report: TestReport | None,
+    tests: str,
+    spectrum: Spectrum | None = None,
+) -> None:
     names = {p.symbol.name: p for p in places if p.symbol is not None}
+    suspicion = _score_spectrum(places, spectrum) if spectrum else {}
+    top = max(suspicion.values(), default=0.0) or 1.0
     for failure in report.failures if report else ():
         frames = [f for f in failure.frames if not is_test_path(f.path)]
+        # A function that raises on purpose (`raise KeyError(key)`) only reports what its
+        # caller got wrong: the frame above it counts as the deepest.
+        while len(frames) > 1 and _deliberate_raise(places, frames[-1]):
+            frames = frames[:-1]
         for depth, frame in enumerate(frames):
             place = _innermost(places, _normal(frame.path), frame.line - 1)
             if place is not None:
                 deepest = depth == len(frames) - 1
-                place.add(10 + 5 * deepest, f"in the traceback of {failure.name}")
+                points = 10.0 + 5 * deepest
+                if suspicion:  # a frame in code that passing tests run as much weighs less
+                    points *= 0.5 + 0.5 * suspicion.get(id(place), 0.0) / top
+                place.add(points, f"in the traceback of {failure.name}")
         for name, module in MISSING_NAME.findall(failure.text + failure.message):
             path = module.replace(".", "/") + ".py"
             target = _module(places, path)
@@ -165,9 +217,12 @@ def _score(places: list[_Place], instruction: str, report: TestReport | None, te
                     kind = symbol.kind if symbol else ""
                     if symbol and kind in ("class", "struct") and symbol.name in failure.text:
                         place.add(8, f"{name} is missing from {symbol.name}")
-    called = set(WORD.findall(tests))
+    # The names the tests' bodies use; their imports name every function a test file covers.
+    called = set(WORD.findall(_without_imports(tests)))
     for name in called & names.keys():
         names[name].add(6, "called by the failing tests")
+        for member in _members(places, names[name]):
+            member.add(3, f"a part of {name}, which the failing tests use")
     for name in set(WORD.findall(instruction)) & names.keys():
         names[name].add(5, "named in the task")
     for mentioned in FILE_NAME.findall(instruction):
@@ -185,16 +240,50 @@ def _score(places: list[_Place], instruction: str, report: TestReport | None, te
             place.add(4 * score / top, "matches the task's words")
 
 
+PARENTHESIZED_IMPORT = re.compile(r"^[ \t]*from[ \t]+\S+[ \t]+import[ \t]*\([^)]*\)", re.M)
+
+
+def _deliberate_raise(places: list[_Place], frame: Frame) -> bool:
+    module = _module(places, _normal(frame.path))
+    if module is None or not 0 < frame.line <= len(module.source):
+        return False
+    line = module.source[frame.line - 1].strip()
+    return line.startswith("raise ") and "NotImplemented" not in line
+
+
+def _members(places: list[_Place], owner: _Place) -> list[_Place]:
+    """The methods of a class (none for a function)."""
+    symbol = owner.symbol
+    if symbol is None or symbol.kind not in ("class", "struct", "interface", "impl"):
+        return []
+    return [
+        p for p in places
+        if p.path == owner.path and p.symbol is not None and p is not owner
+        and symbol.start[0] < p.symbol.start[0] and p.symbol.end[0] <= symbol.end[0]
+    ]  # fmt: skip
+
+
+def _without_imports(code: str) -> str:
+    code = PARENTHESIZED_IMPORT.sub("", code)
+    return "\n".join(
+        line for line in code.split("\n") if not line.lstrip().startswith(("import ", "from "))
+    )
+
+
 def _normal(path: str) -> str:
     return PurePosixPath(path.replace("\\", "/")).as_posix().lstrip("./")
 
 
 def localize(
-    root: Path, instruction: str, report: TestReport | None = None, tests_source: str = ""
+    root: Path,
+    instruction: str,
+    report: TestReport | None = None,
+    tests_source: str = "",
+    spectrum: Spectrum | None = None,
 ) -> list[Region]:
     """The candidate regions, best first (at most 5, one per file for small files)."""
     places = _places(root)
-    _score(places, instruction, report, tests_source)
+    _score(places, instruction, report, tests_source, spectrum)
     ranked = sorted((p for p in places if p.score > 0), key=lambda p: -p.score)
     regions: list[Region] = []
     seen: set[tuple[str, int, int]] = set()

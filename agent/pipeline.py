@@ -28,6 +28,7 @@ from agent.localize import Region, ambiguous, localize
 from agent.loop import Event, TaskCancelled
 from agent.model import CandidateModel
 from agent.rewrite import Attempt, code_of, docstring_lines, prompt, region_text, splice
+from agent.spectrum import Spectrum, measure
 from agent.test_files import is_test_path
 from agent.test_report import TestReport, run_suite
 from agent.tools import ToolContext, detect_test_command
@@ -78,6 +79,7 @@ class _Tests:
     output: str = ""  # what they print now
     baseline: TestReport | None = None
     evidence: TestReport | None = None  # what localization reads: the baseline, or the new test
+    spectrum: Spectrum | None = None  # which functions the failing tests ran (pytest only)
 
 
 @dataclass
@@ -152,6 +154,18 @@ class Pipeline:
             cancel=self.cancel, confined=tests.confined, tests=only,
         )  # fmt: skip
 
+    def _measure_spectrum(self, tests: _Tests) -> None:
+        """Which functions the failing tests run, beside the passing tests of their files."""
+        report = tests.evidence
+        if report is None or report.runner != "pytest" or not report.failures:
+            return
+        files = [f.file for f in report.failures if f.file and is_test_path(f.file)]
+        if files:
+            tests.spectrum = measure(
+                self.context.sandbox, self.context.root, tests.command, files,
+                cancel=self.cancel, confined=tests.confined,
+            )  # fmt: skip
+
     def _reproduce(self) -> _Tests:
         tests = self._allow_tests()
         if not tests.allowed:
@@ -162,6 +176,7 @@ class Pipeline:
         tests.targets = report.failed_ids
         tests.output = "\n\n".join(f"{f.test_id}\n{f.text}" for f in report.failures)[:3000]
         tests.source = _tests_source(self.context.root, report)
+        self._measure_spectrum(tests)
         self._emit(
             "reproduce",
             f"{report.runner}: {report.summary()}",
@@ -204,6 +219,7 @@ class Pipeline:
                 tests.targets, tests.evidence = report.failed_ids, report
                 tests.source = test
                 tests.output = "\n\n".join(f.text for f in report.failures)[:3000]
+                self._measure_spectrum(tests)
                 self._emit("test_written", f"wrote {GENERATED_TEST}; it fails now, as it should",
                            path=GENERATED_TEST, text=test)  # fmt: skip
                 return
@@ -213,7 +229,9 @@ class Pipeline:
     # -- localize -----------------------------------------------------------------------------
 
     def _localize(self, tests: _Tests) -> list[Region]:
-        regions = localize(self.context.root, self._task(), tests.evidence, tests.source)
+        regions = localize(
+            self.context.root, self._task(), tests.evidence, tests.source, tests.spectrum
+        )
         if ambiguous(regions):
             listing = "\n".join(f"{i}. {r.describe()}" for i, r in enumerate(regions, 1))
             picked = self.model.choose(
@@ -336,9 +354,14 @@ class Pipeline:
                 regions = self._localize(tests) or regions
         pool: list[Judged] = []
         attempts: tuple[Attempt, ...] = ()
+        place = 0
         for round_index in range(self.budget.rounds):
             self._checkpoint()
-            region = regions[min(round_index, len(regions) - 1)] if not pool else regions[0]
+            if round_index and _try_next_place(pool, regions, place):
+                place, attempts = place + 1, ()
+                self._emit("localize", f"no candidate fixed a failing test: trying "
+                           f"{regions[place].describe()}", regions=[])  # fmt: skip
+            region = regions[place]
             judged = self._round(region, tests, attempts, seed=100 * round_index)
             pool += judged
             chosen = best(pool)
@@ -377,6 +400,14 @@ class Pipeline:
         self._emit(status, summary, verified=verified, reason="" if status == "done" else "red")
         return PipelineOutcome(status, summary, verified, chosen, chosen.report, self.step,
                                self.tokens, seconds, count)  # fmt: skip
+
+
+def _try_next_place(pool: list[Judged], regions: list[Region], place: int) -> bool:
+    """After a round in which no tested candidate made a failing test pass (or none could
+    be tested), the next place is tried, when it scored close to the first."""
+    if place + 1 >= len(regions) or any(j.fixed for j in pool):
+        return False
+    return regions[place + 1].score >= 0.6 * regions[0].score
 
 
 def _problems(rejected: list[str]) -> str:
