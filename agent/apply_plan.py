@@ -55,3 +55,14 @@ def read_disk_strict(tree: TaskTree) -> CurrentText:
             return None, None
 
     return current
+
+
+def write_plan(tree: TaskTree, plan: ApplyPlan) -> None:
+    """Writes a plan's changes and deletions into the user's files on disk (for front ends
+    with no editor to send an edit to, once the user said yes)."""
+    for change in plan.changes:
+        target = tree.workspace / change.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(change.new_text, encoding="utf-8")
+    for path in plan.deletions:
+        (tree.workspace / path).unlink(missing_ok=True)

@@ -251,6 +251,29 @@ class AgentLoop:
             dropped=dropped,
         )
 
+    def _format_error(self, text: str, exc: FormatError) -> None:
+        self.format_errors += 1
+        self.messages += [
+            {"role": "assistant", "content": text},
+            {
+                "role": "user",
+                "content": (
+                    f"That was not a valid tool call: {exc}. Reply with one JSON object: "
+                    '{"thought": ..., "tool": ..., "args": {...}}, followed by the code '
+                    "blocks for edit_file (```old, ```new) or apply_diff (```diff)."
+                ),
+            },
+        ]
+        self._emit("format_error", str(exc), reply=text[:500])
+        if self.format_errors >= MAX_FORMAT_ERRORS:
+            raise LimitExceeded(f"{self.format_errors} replies in a row were not tool calls")
+
+    def _report_diff(self, changed: tuple[str, ...]) -> None:
+        if changed:
+            changes = self.context.tree.changes()
+            diff = "".join(change.unified() for change in changes if change.path in changed)
+            self._emit("diff", f"changed {', '.join(changed)}", diff=diff)
+
     def run_step(self) -> None:
         self._take_steering()
         self._compact_if_needed()
@@ -265,23 +288,7 @@ class AgentLoop:
         try:
             call = parse_call(text)
         except FormatError as exc:
-            self.format_errors += 1
-            self.messages += [
-                {"role": "assistant", "content": text},
-                {
-                    "role": "user",
-                    "content": (
-                        f"That was not a valid tool call: {exc}. Reply with one JSON object: "
-                        '{"thought": ..., "tool": ..., "args": {...}}, followed by the code '
-                        "blocks for edit_file (```old, ```new) or apply_diff (```diff)."
-                    ),
-                },
-            ]
-            self._emit("format_error", str(exc), reply=text[:500])
-            if self.format_errors >= MAX_FORMAT_ERRORS:
-                raise LimitExceeded(
-                    f"{self.format_errors} replies in a row were not tool calls"
-                ) from None
+            self._format_error(text, exc)
             return
         self.format_errors = 0
         self._emit(
@@ -293,13 +300,7 @@ class AgentLoop:
         )
         result = run_tool(self.context, call.tool, call.args)  # Submitted ends the task here
         self._emit("tool_result", result.text[:300], tool=call.tool, ok=result.ok, text=result.text)
-        if result.changed_files:
-            diff = "".join(
-                change.unified()
-                for change in self.context.tree.changes()
-                if change.path in result.changed_files
-            )
-            self._emit("diff", f"changed {', '.join(result.changed_files)}", diff=diff)
+        self._report_diff(result.changed_files)
         feedback = f"Result of {call.tool}:\n{result.text}"
         outcome = re.sub(r"\d+\.\d+ ?m?s\b", "", result.text)  # timings differ from run to run
         signature = (call.tool, json.dumps(call.args, sort_keys=True), outcome)

@@ -256,9 +256,35 @@ class Pipeline:
     def _round(
         self, region: Region, tests: _Tests, attempts: tuple[Attempt, ...], seed: int = 0
     ) -> list[Judged]:
-        root = self.context.root
-        original = (root / region.path).read_text(encoding="utf-8")
+        original = (self.context.root / region.path).read_text(encoding="utf-8")
         language = language_for(None, region.path) or "python"
+        texts, docstring = self._sample(region, original, language, tests, attempts, seed)
+        judged: dict[str, Judged] = {}
+        for index, text in enumerate(texts):
+            self._checkpoint()
+            try:
+                candidate = splice(original, region, text, docstring)
+            except EditRejected as exc:
+                candidate, problem = original, str(exc)
+            else:
+                module = region.path.rsplit(".", 1)[0].replace("/", ".")
+                problem = precheck(
+                    original, candidate, language, _asks_removal(self._task()), module
+                )
+            key = normalized(candidate)
+            if key in judged and not problem:
+                judged[key].votes += 1
+                continue
+            judged[key if not problem else f"#{index}"] = self._judge(
+                region, original, candidate, text, problem, tests, index, len(texts)
+            )
+        return list(judged.values())
+
+    def _sample(
+        self, region: Region, original: str, language: str, tests: _Tests,
+        attempts: tuple[Attempt, ...], seed: int,
+    ) -> tuple[list[str], list[str]]:  # fmt: skip
+        """One prompt, N replies (one greedy); and the docstring kept apart, if any."""
         code = region_text(original, region)
         docstring = self._docstring(region, code, language)
         if docstring:
@@ -280,44 +306,31 @@ class Pipeline:
                                   completion_tokens=reply.generated_tokens,
                                   duration_ms=round(reply.duration_ms, 1),
                                   drafted=reply.drafted, accepted=reply.accepted)  # fmt: skip
-        judged: dict[str, Judged] = {}
-        for index, text in enumerate(reply.texts):
-            self._checkpoint()
-            try:
-                candidate = splice(original, region, text, docstring)
-            except EditRejected as exc:
-                candidate, problem = original, str(exc)
-            else:
-                module = region.path.rsplit(".", 1)[0].replace("/", ".")
-                problem = precheck(
-                    original, candidate, language, _asks_removal(self._task()), module
-                )
-            key = normalized(candidate)
-            if key in judged and not problem:
-                judged[key].votes += 1
-                continue
-            diff = unified_diff(region.path, original, candidate)
-            self._emit("candidate", f"candidate {index + 1}/{len(reply.texts)}"
-                       + (f": {problem}" if problem else ""), index=index, diff=diff,
-                       problem=problem)  # fmt: skip
-            verdict = Judged(
-                region.path,
-                candidate,
-                code_of(text),
-                problem=problem,
-                diff_lines=diff_size(original, candidate),
-                targets=tests.targets,
-            )
-            if not problem and tests.allowed:
-                verdict.report = run_with(root, region.path, candidate, lambda: self._run(tests))
-                self._emit("validate", f"candidate {index + 1}: {verdict.report.summary()}",
-                           index=index, green=verdict.green, fixed=verdict.fixed,
-                           failing=sorted(verdict.report.failed_ids),
-                           output=verdict.report.output[-1500:])  # fmt: skip
-            judged[key if not problem else f"#{index}"] = verdict
-            if problem:
-                self.rejected.append(problem)
-        return list(judged.values())
+        return list(reply.texts), docstring
+
+    def _judge(
+        self, region: Region, original: str, candidate: str, text: str, problem: str,
+        tests: _Tests, index: int, count: int,
+    ) -> Judged:  # fmt: skip
+        """Reports a distinct candidate, and runs the tests on it unless it was rejected."""
+        diff = unified_diff(region.path, original, candidate)
+        self._emit("candidate", f"candidate {index + 1}/{count}"
+                   + (f": {problem}" if problem else ""), index=index, diff=diff,
+                   problem=problem)  # fmt: skip
+        verdict = Judged(
+            region.path, candidate, code_of(text), problem=problem,
+            diff_lines=diff_size(original, candidate), targets=tests.targets,
+        )  # fmt: skip
+        if problem:
+            self.rejected.append(problem)
+        elif tests.allowed:
+            root = self.context.root
+            verdict.report = run_with(root, region.path, candidate, lambda: self._run(tests))
+            self._emit("validate", f"candidate {index + 1}: {verdict.report.summary()}",
+                       index=index, green=verdict.green, fixed=verdict.fixed,
+                       failing=sorted(verdict.report.failed_ids),
+                       output=verdict.report.output[-1500:])  # fmt: skip
+        return verdict
 
     def _docstring(self, region: Region, code: str, language: str) -> list[str]:
         """The docstring's lines, when the model is to be shown the function without it."""

@@ -235,6 +235,23 @@ def _comment_docstring(text: str, symbol: Symbol, body: str, language: str) -> s
     return "\n".join([*lines[:start], *comment, *lines[start:]])
 
 
+def _docstring_form(text: str, language: str, symbol: Any) -> tuple[str, list[str], str]:
+    """(the reply's forced start, its stops, what to ask for) for a language's doc comments;
+    Python's reply starts inside the docstring, after the definition's header."""
+    if language == "python":
+        lines = text.split("\n")
+        header_end = symbol.start[0]
+        while header_end < symbol.end[0] and not lines[header_end].rstrip().endswith(":"):
+            header_end += 1
+        header = "\n".join(lines[symbol.start[0] : header_end + 1])
+        indent = _indent_of(lines[min(header_end + 1, len(lines) - 1)]) or "    "
+        style = "a Python docstring (a summary line; then Args/Returns when they help)"
+        return f'```python\n{header}\n{indent}"""', ['"""', "```"], style
+    if language == "rust":
+        return "```rust\n/// ", ["```", "\nfn ", "\npub "], "a Rust `///` doc comment"
+    return f"```{_fence(language)}\n/**\n * ", ["*/", "```"], "a JSDoc comment"
+
+
 def add_docstring(
     model: ChatModel, path: str, text: str, language: str, line: int, context: str = ""
 ) -> Refactoring:
@@ -243,23 +260,7 @@ def add_docstring(
         raise EditRejected("there is no function or class here to document")
     target = Target(symbol.start[0], symbol.end[0], symbol.name, symbol.kind)
     code = _lines(text, target)
-    lines = text.split("\n")
-    if language == "python":
-        header_end = symbol.start[0]
-        while header_end < symbol.end[0] and not lines[header_end].rstrip().endswith(":"):
-            header_end += 1
-        header = "\n".join(lines[symbol.start[0] : header_end + 1])
-        indent = _indent_of(lines[min(header_end + 1, len(lines) - 1)]) or "    "
-        prefix, stop = f'```python\n{header}\n{indent}"""', ['"""', "```"]
-        style = "a Python docstring (a summary line; then Args/Returns when they help)"
-    elif language == "rust":
-        prefix, stop, style = (
-            "```rust\n/// ",
-            ["```", "\nfn ", "\npub "],
-            "a Rust `///` doc comment",
-        )
-    else:
-        prefix, stop, style = f"```{_fence(language)}\n/**\n * ", ["*/", "```"], "a JSDoc comment"
+    prefix, stop, style = _docstring_form(text, language, symbol)
     documented = has_docstring(text, language, symbol)
     task = (
         "It has one already: check it against the code and write it again, corrected where it "
@@ -310,6 +311,37 @@ def add_docstring(
 Verify = Callable[[dict[str, str], dict[str, str]], SuiteVerdict]
 
 
+@dataclass
+class _Retry:
+    """A second try at a red replacement, with what the tests said about the first."""
+
+    model: ChatModel
+    messages: list[dict[str, str]]
+    attempt: Any
+    ask: dict[str, Any]
+    verify: Verify
+    language: str
+
+    def with_test_feedback(
+        self, text: str, path: str, change: FileChange, target: Target, verdict: Any
+    ) -> tuple[FileChange, Any, int]:
+        feedback = [
+            *self.messages,
+            {"role": "assistant",
+             "content": _code_block(_replaced(text, change, target), self.language)},
+            {"role": "user", "content": f"The project's tests fail with that code:\n"
+             f"{verdict.detail[:1500]}\nPlease fix it."},
+        ]  # fmt: skip
+        try:
+            second, more = _retrying(self.model, feedback, self.attempt, **self.ask)
+        except EditRejected:
+            return change, verdict, 2
+        second_verdict = self.verify({path: text}, {path: second.new_text})
+        if not second_verdict.red:
+            return second, second_verdict, more
+        return change, verdict, more
+
+
 def _replace_target(
     model: ChatModel,
     path: str,
@@ -352,22 +384,9 @@ def _replace_target(
         return Refactoring(title, [change], attempts)
     verdict = verify({path: text}, {path: change.new_text})
     if verdict.red:  # once more, with what the tests said; a red result is never passed off
-        feedback = [
-            *messages,
-            {"role": "assistant",
-             "content": _code_block(_replaced(text, change, target), language)},
-            {"role": "user", "content": f"The project's tests fail with that code:\n"
-             f"{verdict.detail[:1500]}\nPlease fix it."},
-        ]  # fmt: skip
-        try:
-            second, more = _retrying(model, feedback, attempt, **ask)
-        except EditRejected:
-            second, more = None, 2
+        retry = _Retry(model, messages, attempt, ask, verify, language)
+        change, verdict, more = retry.with_test_feedback(text, path, change, target, verdict)
         attempts += more
-        if second is not None:
-            second_verdict = verify({path: text}, {path: second.new_text})
-            if not second_verdict.red:
-                change, verdict = second, second_verdict
     if verdict.red:
         title += " (tests fail)"
     return Refactoring(title, [change], attempts, tests=verdict.status, tests_detail=verdict.detail)

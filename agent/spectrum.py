@@ -66,7 +66,7 @@ def pytest_sessionfinish(session):
         entered = set()
         for code in codes:
             name = code.co_filename
-            if name.startswith(_ROOT) and not name.startswith(_SKIP):
+            if name.startswith(_ROOT) and not name.startswith(_SKIP) and name != __file__:
                 entered.add((name[len(_ROOT):], code.co_firstlineno, code.co_name))
         tests[nodeid] = {"outcome": _outcomes.get(nodeid, "passed"), "entered": sorted(entered)}
     with open(_ROOT + "@FILE@", "w") as out:

@@ -45,6 +45,10 @@ class TaskError(Exception):
     """A request about a task that cannot be honoured; the message is for the user."""
 
 
+class UnknownTask(TaskError):
+    """No task has that id (in this process)."""
+
+
 @dataclass
 class TaskState:
     id: str
@@ -156,7 +160,7 @@ class TaskManager:
         with self._lock:
             running = self._tasks.get(task_id)
         if running is None:
-            raise TaskError(f"no task {task_id!r}; treellama.agent.list shows the tasks")
+            raise UnknownTask(f"no task {task_id!r}; treellama.agent.list shows the tasks")
         return running
 
     def start(

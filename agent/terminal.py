@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TextIO
 
 from agent import trajectory
-from agent.apply_plan import plan_apply, read_disk_strict
+from agent.apply_plan import plan_apply, read_disk_strict, write_plan
 from agent.approvals import ApprovalRequest, Decision
 from agent.loop import Event
 from agent.tasks import TaskManager, TaskState
@@ -64,12 +64,7 @@ def write_changes(tree: TaskTree, changes: list[FileDiff], out: TextIO) -> int:
     plan = plan_apply(changes, tree, read_disk_strict(tree))
     for skipped in plan.skipped:
         out.write(f"  skipped {skipped}\n")
-    for change in plan.changes:
-        target = tree.workspace / change.path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(change.new_text, encoding="utf-8")
-    for path in plan.deletions:
-        (tree.workspace / path).unlink(missing_ok=True)
+    write_plan(tree, plan)
     return len(plan.changes) + len(plan.deletions)
 
 

@@ -7,20 +7,13 @@ approval, steering message and compaction goes in, so the user can review what h
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from agent.safety import redact
-from inference.paths import cache_dir
-
-
-def agent_dir() -> Path:
-    """Task copies and logs; `TREELLAMA_AGENT_DIR` overrides it (tests)."""
-    override = os.environ.get("TREELLAMA_AGENT_DIR")
-    return Path(override).expanduser() if override else cache_dir() / "agent"
+from inference.paths import agent_dir
 
 
 def log_path(workspace_key: str, task_id: str) -> Path:

@@ -277,6 +277,17 @@ class Retriever:
         if "similar" in kinds and time.monotonic() < deadline:
             candidates += self._similar(relative, lines, line)
         result.timed_out = time.monotonic() > deadline
+        scored = self._rank(candidates, relative, recent_paths)
+        kept = _distinct(scored, lines, line, limit)
+        result.snippets = kept
+        result.elapsed_ms = (time.monotonic() - started) * 1000
+        return result
+
+    def _rank(
+        self, candidates: list[Snippet], relative: str, recent_paths: Sequence[str]
+    ) -> list[Snippet]:
+        """Scores by kind and by the file graph's personalised PageRank from the current file
+        (and, less, the recent ones), best first."""
         seeds = {relative: 1.0}
         for recent in recent_paths:
             if recent != relative:
@@ -289,25 +300,7 @@ class Retriever:
             score = KIND_WEIGHT[snippet.kind] * snippet.score * (0.5 + 0.5 * graph_rank)
             scored.append(Snippet(**{**snippet.__dict__, "score": round(score, 4)}))
         scored.sort(key=lambda s: -s.score)
-        window = _line_words("\n".join(lines[max(0, line - 40) : line + 10]))
-        kept: list[Snippet] = []
-        for snippet in scored:
-            words = _line_words(snippet.text)
-            if snippet.kind == "similar" and _similarity(words, window) > SIMILAR_DUPLICATE:
-                continue
-            if any(
-                other.path == snippet.path
-                and other.start_row <= snippet.end_row
-                and snippet.start_row <= other.end_row
-                for other in kept
-            ):
-                continue
-            kept.append(snippet)
-            if len(kept) >= limit:
-                break
-        result.snippets = kept
-        result.elapsed_ms = (time.monotonic() - started) * 1000
-        return result
+        return scored
 
     # -- the agent's tools ------------------------------------------------------------------
 
@@ -323,3 +316,24 @@ class Retriever:
 
     def find_symbol(self, query: str, limit: int = 20) -> list[SymbolHit]:
         return self.navigator.workspace_symbols(query, limit)
+
+
+def _distinct(scored: list[Snippet], lines: list[str], line: int, limit: int) -> list[Snippet]:
+    """The best snippets that neither overlap each other nor repeat what is around the cursor."""
+    window = _line_words("\n".join(lines[max(0, line - 40) : line + 10]))
+    kept: list[Snippet] = []
+    for snippet in scored:
+        words = _line_words(snippet.text)
+        if snippet.kind == "similar" and _similarity(words, window) > SIMILAR_DUPLICATE:
+            continue
+        if any(
+            other.path == snippet.path
+            and other.start_row <= snippet.end_row
+            and snippet.start_row <= other.end_row
+            for other in kept
+        ):
+            continue
+        kept.append(snippet)
+        if len(kept) >= limit:
+            break
+    return kept

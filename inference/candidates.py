@@ -186,6 +186,26 @@ class BatchDecoder:
                 self.ctx.kv_cache_seq_rm(seq.seq_id, n_prompt + len(seq.out) - 1, -1)
         return drafted, accepted
 
+    def _fork(
+        self, n_prompt: int, temperatures: Sequence[float], draft: Sequence[int], seed: int
+    ) -> list[_Seq]:
+        """One sequence per candidate, each sharing the prompt's KV cells (copied from
+        sequence 0, not evaluated again); only greedy ones speculate with the draft."""
+        seqs = [
+            _Seq(
+                0 if i == 0 else FIRST_EXTRA_SEQ + i - 1,
+                float(temperature),
+                np.random.default_rng(seed + i),
+                list(draft) if temperature <= 0 else [],
+            )
+            for i, temperature in enumerate(temperatures)
+        ]
+        for seq in seqs:
+            if seq.seq_id != 0:
+                self.ctx.kv_cache_seq_rm(seq.seq_id, -1, -1)
+                self.ctx.kv_cache_seq_cp(0, seq.seq_id, 0, n_prompt)
+        return seqs
+
     def run(
         self,
         prompt: list[int],
@@ -208,19 +228,8 @@ class BatchDecoder:
         n_prompt = len(prompt)
         max_tokens = max(1, min(max_tokens, (self.engine.info.n_ctx - n_prompt) // max(1, n) - 1))
         first = np.ctypeslib.as_array(self.ctx.get_logits(), shape=(self.n_vocab,)).copy()
-        seqs = [
-            _Seq(
-                0 if i == 0 else FIRST_EXTRA_SEQ + i - 1,
-                float(temperatures[i]),
-                np.random.default_rng(seed + i),
-                list(draft) if speculate and temperatures[i] <= 0 else [],
-            )
-            for i in range(n)
-        ]
+        seqs = self._fork(n_prompt, temperatures[:n], draft if speculate else (), seed)
         for seq in seqs:
-            if seq.seq_id != 0:
-                self.ctx.kv_cache_seq_rm(seq.seq_id, -1, -1)
-                self.ctx.kv_cache_seq_cp(0, seq.seq_id, 0, n_prompt)
             self._accept(seq, _choose(first, seq), max_tokens, stop)
         steps = drafted = accepted = 0
         try:

@@ -170,6 +170,25 @@ class LlamaEngine:
 
         return bool(llama_cpp.llama_vocab_is_eog(self._vocab, token))
 
+    def _park_runs(self, plan: Any) -> None:
+        """Moves the kept runs of the cache to sequence PARKED, at their new positions, and
+        drops every other cell after the kept prefix."""
+        ctx = self._llm._ctx
+        position = plan.prefix
+        for run in plan.runs:
+            if run.old > position:
+                ctx.kv_cache_seq_rm(-1, position, run.old)
+            ctx.kv_cache_seq_cp(0, PARKED, run.old, run.old + run.length)
+            ctx.kv_cache_seq_rm(0, run.old, run.old + run.length)
+            position = run.old + run.length
+        ctx.kv_cache_seq_rm(-1, position, -1)
+        # Runs moving up go first, from the last; then those moving down, from the first: so a
+        # moved run never lands inside the range of one still waiting to move.
+        for run in sorted((r for r in plan.runs if r.delta > 0), key=lambda r: -r.old):
+            ctx.kv_cache_seq_shift(PARKED, run.old, run.old + run.length, run.delta)
+        for run in sorted((r for r in plan.runs if r.delta < 0), key=lambda r: r.old):
+            ctx.kv_cache_seq_shift(PARKED, run.old, run.old + run.length, run.delta)
+
     def _evaluate_prompt(
         self,
         prompt: list[int],
@@ -188,20 +207,7 @@ class LlamaEngine:
         llm = self._llm
         ctx = llm._ctx
         plan = plan_reuse(llm.input_ids[: llm.n_tokens].tolist(), prompt, limit=reuse_limit)
-        position = plan.prefix
-        for run in plan.runs:
-            if run.old > position:
-                ctx.kv_cache_seq_rm(-1, position, run.old)
-            ctx.kv_cache_seq_cp(0, PARKED, run.old, run.old + run.length)
-            ctx.kv_cache_seq_rm(0, run.old, run.old + run.length)
-            position = run.old + run.length
-        ctx.kv_cache_seq_rm(-1, position, -1)
-        # Runs moving up go first, from the last; then those moving down, from the first: so a
-        # moved run never lands inside the range of one still waiting to move.
-        for run in sorted((r for r in plan.runs if r.delta > 0), key=lambda r: -r.old):
-            ctx.kv_cache_seq_shift(PARKED, run.old, run.old + run.length, run.delta)
-        for run in sorted((r for r in plan.runs if r.delta < 0), key=lambda r: r.old):
-            ctx.kv_cache_seq_shift(PARKED, run.old, run.old + run.length, run.delta)
+        self._park_runs(plan)
         llm.input_ids[: len(prompt)] = prompt
         llm.n_tokens = len(prompt)
         runs = iter(plan.runs)
@@ -261,7 +267,6 @@ class LlamaEngine:
         output already generated under it (a generation resumed after yielding)."""
         if is_cancelled():
             raise GenerationCancelled
-        llm = self._llm
         prompt = self._fit(vocab.prompt_tokens(self._llm, prompt_text, self._bare_after))
         max_tokens = min(max_tokens, self.info.n_ctx - len(prompt) - 1)
         started = time.monotonic()
@@ -289,35 +294,45 @@ class LlamaEngine:
             return result(b"", 0, early, time.monotonic())
         first_at = time.monotonic()
         deadline = first_at + max_predict_s if max_predict_s is not None else float("inf")
-        n_vocab = llm.n_vocab()
         sampler = self._grammar_sampler(grammar, grammar_accepted) if grammar else None
+        output, generated, reason = self._decode(
+            max_tokens, deadline, sampler, is_cancelled, should_stop, should_yield
+        )
+        return result(output, generated, reason, first_at)
+
+    def _decode(
+        self,
+        max_tokens: int,
+        deadline: float,
+        sampler: Any,
+        is_cancelled: Callable[[], bool],
+        should_stop: Callable[[str], bool],
+        should_yield: Callable[[], bool],
+    ) -> tuple[bytes, int, str]:
+        """Greedy (or grammar-constrained) tokens after an evaluated prompt, one at a time, with
+        the checks between them: (output, tokens generated, why it stopped)."""
+        llm = self._llm
+        n_vocab = llm.n_vocab()
         output = bytearray()
         generated = 0
-        reason = "max_tokens"
         while True:
             logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(n_vocab,))
             token = sampler.choose(logits) if sampler is not None else int(logits.argmax())
             if self.is_end_of_generation(token):
-                reason = "eog"
-                break
+                return bytes(output), generated, "eog"
             output += llm.detokenize([token], special=True)
             generated += 1
             if is_cancelled():
-                reason = "cancelled"
-                break
+                return bytes(output), generated, "cancelled"
             if should_stop(output.decode("utf-8", errors="ignore")):
-                reason = "stop"
-                break
+                return bytes(output), generated, "stop"
             if generated >= max_tokens:
-                break
+                return bytes(output), generated, "max_tokens"
             if time.monotonic() >= deadline:
-                reason = "deadline"
-                break
+                return bytes(output), generated, "deadline"
             if should_yield():
-                reason = "yielded"
-                break
+                return bytes(output), generated, "yielded"
             llm.eval([token])
-        return result(bytes(output), generated, reason, first_at)
 
     def candidates(
         self,

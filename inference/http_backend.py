@@ -37,6 +37,25 @@ log = logging.getLogger(__name__)
 CHARS_PER_TOKEN = 3.5
 
 
+@dataclass(frozen=True)
+class _Checks:
+    """What may stop a streamed generation between pieces, in the order it is checked."""
+
+    is_cancelled: Callable[[], bool]
+    should_stop: Callable[[str], bool]
+    should_yield: Callable[[], bool]
+    max_predict_s: float | None
+
+    def stop_reason(self, visible: str, first_at: float) -> str:
+        if self.is_cancelled():
+            return "cancelled"
+        if self.should_stop(visible):
+            return "stop"
+        if self.max_predict_s is not None and time.monotonic() - first_at > self.max_predict_s:
+            return "deadline"
+        return "yielded" if self.should_yield() else ""
+
+
 class BackendUnavailable(RuntimeError):
     pass
 
@@ -164,6 +183,33 @@ class HttpEngine:
             }  # fmt: skip
         return "/v1/completions", {**common, "prompt": prompt_text, "max_tokens": max_tokens}
 
+    def _stream(
+        self, request: urllib.request.Request, path: str, timeout: float, checks: _Checks
+    ) -> tuple[str, int, str, float | None]:
+        """Reads the server's streamed reply until it ends or a check stops it: (text,
+        pieces, why it stopped, when the first piece came)."""
+        first_at: float | None = None
+        text, pieces = "", 0
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                for event in _sse_events(response):
+                    piece, last = _text_of(self.settings.api, event)
+                    first_at = first_at or time.monotonic()
+                    text += piece
+                    pieces += 1 if piece else 0
+                    visible = strip_fence(text) if self.settings.api == "openai-chat" else text
+                    reason = "eog" if last else checks.stop_reason(visible, first_at)
+                    if reason:
+                        return text, pieces, reason, first_at
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode(errors="replace")[:300]
+            raise BackendUnavailable(f"{self.base}{path} answered {exc.code}: {detail}") from None
+        except TimeoutError:
+            return text, pieces, "prompt_timeout" if first_at is None else "deadline", first_at
+        except OSError as exc:
+            raise BackendUnavailable(f"{self.base}{path}: {exc}") from None
+        return text, pieces, "max_tokens", first_at
+
     def generate(
         self,
         prompt_text: str,
@@ -197,40 +243,9 @@ class HttpEngine:
             self.base + path, json.dumps(payload).encode(), self._headers()
         )
         started = time.monotonic()
-        first_at: float | None = None
-        text, pieces, reason = "", 0, "max_tokens"
         timeout = max_prompt_s if max_prompt_s else self.settings.timeout_ms / 1000
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                for event in _sse_events(response):
-                    piece, last = _text_of(self.settings.api, event)
-                    if first_at is None:
-                        first_at = time.monotonic()
-                    text += piece
-                    pieces += 1 if piece else 0
-                    visible = strip_fence(text) if self.settings.api == "openai-chat" else text
-                    if last:
-                        reason = "eog"
-                        break
-                    if is_cancelled():
-                        reason = "cancelled"
-                        break
-                    if should_stop(visible):
-                        reason = "stop"
-                        break
-                    if max_predict_s is not None and time.monotonic() - first_at > max_predict_s:
-                        reason = "deadline"
-                        break
-                    if should_yield():
-                        reason = "yielded"
-                        break
-        except urllib.error.HTTPError as exc:
-            detail = exc.read().decode(errors="replace")[:300]
-            raise BackendUnavailable(f"{self.base}{path} answered {exc.code}: {detail}") from None
-        except TimeoutError:
-            reason = "prompt_timeout" if first_at is None else "deadline"
-        except OSError as exc:
-            raise BackendUnavailable(f"{self.base}{path}: {exc}") from None
+        checks = _Checks(is_cancelled, should_stop, should_yield, max_predict_s)
+        text, pieces, reason, first_at = self._stream(request, path, timeout, checks)
         finished = time.monotonic()
         first_at = first_at or finished
         if self.settings.api == "openai-chat":

@@ -73,3 +73,16 @@ class BackendSettings:
     # The name of an environment variable holding an API key; never the key itself.
     api_key_env: str = ""
     timeout_ms: int = field(default=30_000, metadata={"min": 100, "max": 600_000})
+
+
+@dataclass(frozen=True)
+class PathSettings:
+    # Models, statistics, indexes and task copies; empty: the platform's cache folder
+    # (~/.cache/treellama on Linux).
+    cache_dir: str = field(default="", metadata={"env": "TREELLAMA_CACHE_DIR"})
+    # The code index databases; empty: <cache_dir>/index.
+    index_dir: str = field(default="", metadata={"env": "TREELLAMA_INDEX_DIR"})
+    # Completion statistics (kept on this machine only); empty: <cache_dir>/stats.jsonl.
+    stats_file: str = field(default="", metadata={"env": "TREELLAMA_STATS_FILE"})
+    # Agent task copies and logs; empty: <cache_dir>/agent.
+    agent_dir: str = field(default="", metadata={"env": "TREELLAMA_AGENT_DIR"})

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import time
 from collections.abc import Iterable
@@ -16,15 +15,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from inference.paths import cache_dir
+from inference.paths import stats_file
 
 log = logging.getLogger(__name__)
-
-
-def stats_file() -> Path:
-    """`TREELLAMA_STATS_FILE` overrides where statistics go (tests, separate profiles)."""
-    override = os.environ.get("TREELLAMA_STATS_FILE")
-    return Path(override) if override else cache_dir() / "stats.jsonl"
 
 
 @dataclass(frozen=True)

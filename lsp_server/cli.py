@@ -9,7 +9,7 @@ import argparse
 import logging
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lsp_server import __version__
 
@@ -70,6 +70,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="apply the result to your files (default: ask)",
     )  # fmt: skip
 
+    web = commands.add_parser(
+        "web", help="serve the web page and the HTTP API (tasks, an OpenAI-compatible model)"
+    )
+    web.add_argument("--workspace", help="the project folder (default: the current one)")
+    web.add_argument("--port", type=int, help="default: web.port, else a free one")
+    web.add_argument("--host", help="default: web.host (127.0.0.1)")
+
     model = commands.add_parser("model", help="manage models")
     model_commands = model.add_subparsers(dest="model_command", required=True)
     install = model_commands.add_parser("install", help="download and verify a model")
@@ -78,13 +85,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
+def cmd_serve(args: argparse.Namespace, make_server: Any = None) -> int:
     from lsp_server.features import register_all
     from lsp_server.framing import DEFAULT_MAX_BODY
     from lsp_server.server import TreellamaServer
     from lsp_server.transport import serve_stdio, serve_tcp
 
-    server = TreellamaServer()
+    server = (make_server or TreellamaServer)()
     register_all(server)
     max_body = args.max_message_bytes or DEFAULT_MAX_BODY
     if args.tcp:
@@ -176,6 +183,22 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_web(args: argparse.Namespace) -> int:
+    from lsp_server.config import load_config
+    from lsp_server.web.server import run_standalone
+
+    root = Path(args.workspace or ".").resolve()
+    if not root.is_dir():
+        print(f"treellama web: {root} is not a folder", file=sys.stderr)
+        return 2
+    config, problems = load_config(workspace_root=root)
+    for problem in problems:
+        print(f"treellama: configuration: {problem}", file=sys.stderr)
+    host = args.host or config.web.host
+    port = config.web.port if args.port is None else args.port
+    return run_standalone(root, config, host, port)
+
+
 def cmd_agent(args: argparse.Namespace) -> int:
     from agent.terminal import (
         TerminalApprover,
@@ -255,24 +278,31 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, make_server: Any = None) -> int:
+    """`make_server`: what `serve` runs (a TreellamaServer by default; tests give one their
+    own agent model through its constructor)."""
     args = build_parser().parse_args(argv)
     from lsp_server import logging_setup
     from lsp_server.config import load_config
 
     if args.log_level:
         logging_setup.PINNED.append(args.log_level)
+    from inference import paths
+
     workspace = getattr(args, "workspace", None)
-    level = load_config(workspace_root=Path(workspace) if workspace else None)[0].log.level
-    logging_setup.configure_logging(level, args.log_file)
+    config = load_config(workspace_root=Path(workspace) if workspace else None)[0]
+    logging_setup.configure_logging(config.log.level, args.log_file)
+    paths.configure(config.paths)
     if args.command == "serve":
-        return cmd_serve(args)
+        return cmd_serve(args, make_server)
     if args.command == "doctor":
         return cmd_doctor(args)
     if args.command == "stats":
         return cmd_stats(args)
     if args.command == "agent":
         return cmd_agent(args)
+    if args.command == "web":
+        return cmd_web(args)
     if args.model_command == "install":
         return cmd_model_install(args)
     return cmd_model_list(args)

@@ -19,7 +19,7 @@ from typing import Any, get_type_hints
 
 from agent.settings import AgentSettings
 from indexing.settings import IndexSettings
-from inference.settings import BackendSettings, CompletionSettings, ModelSettings
+from inference.settings import BackendSettings, CompletionSettings, ModelSettings, PathSettings
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -37,6 +37,17 @@ class LogSettings:
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    # Serve the web page and the HTTP API from inside the language server, sharing its agent
+    # tasks and its model (`treellama web` runs the same without an editor).
+    enabled: bool = False
+    # Loopback by default; any other address is reachable from other machines (with a warning).
+    host: str = "127.0.0.1"
+    # 0 picks a free port; the URL with its token is logged and shown in treellama.status.
+    port: int = field(default=0, metadata={"min": 0, "max": 65535})
+
+
+@dataclass(frozen=True)
 class Config:
     model: ModelSettings = field(default_factory=ModelSettings)
     completion: CompletionSettings = field(default_factory=CompletionSettings)
@@ -44,6 +55,8 @@ class Config:
     index: IndexSettings = field(default_factory=IndexSettings)
     agent: AgentSettings = field(default_factory=AgentSettings)
     log: LogSettings = field(default_factory=LogSettings)
+    paths: PathSettings = field(default_factory=PathSettings)
+    web: WebSettings = field(default_factory=WebSettings)
 
 
 @dataclass(frozen=True)
@@ -156,9 +169,13 @@ def environment_layer(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
     layer: dict[str, dict[str, str]] = {}
     for section in dataclasses.fields(Config):
         for setting in dataclasses.fields(getattr(Config(), section.name)):
-            var = f"{ENV_PREFIX}{section.name}_{setting.name}".upper()
-            if var in environ:
-                layer.setdefault(section.name, {})[setting.name] = environ[var]
+            # A setting may also answer to a shorter, older name (TREELLAMA_CACHE_DIR).
+            names = (f"{ENV_PREFIX}{section.name}_{setting.name}".upper(),
+                     setting.metadata.get("env", ""))  # fmt: skip
+            for var in names:
+                if var and var in environ:
+                    layer.setdefault(section.name, {})[setting.name] = environ[var]
+                    break
     return layer
 
 

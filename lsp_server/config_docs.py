@@ -89,6 +89,8 @@ def render() -> str:
                 f"`{section.name}.{_camel(setting.name)}`, "
                 f"`{ENV_PREFIX}{section.name.upper()}_{setting.name.upper()}`"
             )
+            if setting.metadata.get("env"):
+                names += f" or `{setting.metadata['env']}`"
             lines.append(
                 f"| `{setting.name}` | {kind} | `{_default(getattr(settings, setting.name))}` "
                 f"| {_bounds(setting.metadata)} | {names} |"

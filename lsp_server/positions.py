@@ -14,6 +14,8 @@ from enum import Enum
 
 from lsprotocol import types
 
+from indexing.open_trees import TextChange
+
 
 class PositionEncoding(str, Enum):
     UTF8 = "utf-8"
@@ -137,3 +139,23 @@ class LineIndex:
         line = raw.decode("utf-8", errors="replace")
         column = column_in_line(line, character, self._encoding)
         return len(line[:column].encode("utf-8"))
+
+
+def text_changes(
+    old_text: str,
+    changes: list[types.TextDocumentContentChangeEvent],
+    encoding: PositionEncoding,
+) -> list[TextChange]:
+    """LSP content changes as str offsets, each relative to the text the previous one left."""
+    result = []
+    text = old_text
+    for change in changes:
+        if isinstance(change, types.TextDocumentContentChangePartial):
+            start = offset_at(text, change.range.start.line, change.range.start.character, encoding)
+            end = offset_at(text, change.range.end.line, change.range.end.character, encoding)
+            result.append(TextChange(start, end, change.text))
+            text = text[:start] + change.text + text[end:]
+        else:
+            result.append(TextChange(None, None, change.text))
+            text = change.text
+    return result

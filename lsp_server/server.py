@@ -35,7 +35,10 @@ class RequestFailed(JsonRpcException):
 class TreellamaServer(LanguageServer):
     protocol: TreellamaProtocol
 
-    def __init__(self) -> None:
+    def __init__(self, agent_model_for: Any = None) -> None:
+        """`agent_model_for(cancel)` makes the model agent tasks use; by default, the loaded
+        model through the worker. Tests inject a scripted one here
+        (tests/support/scripted_server.py)."""
         super().__init__(
             "treellama",
             __version__,
@@ -52,9 +55,9 @@ class TreellamaServer(LanguageServer):
         self.open_trees = OpenTrees()
         self.code_index: CodeIndex | None = None  # opened once the workspace root is known
         self.index_task: asyncio.Future[None] | None = None
-        self.agent: Any = None  # features.agent_tasks.AgentFrontend, made at the first command
-        # Tests may give agent tasks a scripted model (see tests/e2e/test_agent.py).
-        self.agent_model_for: Any = None
+        self.agent: Any = None  # agent_frontend.AgentFrontend, made at the first command
+        self.web: Any = None  # web.server.WebServer, when web.enabled
+        self.agent_model_for: Any = agent_model_for
 
     def close_services(self) -> None:
         """Stops background work that would otherwise keep the process alive at exit."""
@@ -62,6 +65,8 @@ class TreellamaServer(LanguageServer):
             self.code_index.close()
         if self.agent is not None:
             self.agent.manager.close()
+        if self.web is not None:
+            self.web.stop()
 
     def show_message(self, message: str, kind: types.MessageType) -> None:
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))

@@ -17,6 +17,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace import Workspace
 
+from inference import paths
 from lsp_server.client_features import ClientFeatures
 from lsp_server.config import Config, ConfigProblem, load_config
 from lsp_server.logging_setup import set_level
@@ -52,22 +53,35 @@ def snapshot_document(
     return DocumentSnapshot(uri, document.version, document.source, document.language_id, encoding)
 
 
-def buffer_or_disk(
-    workspace: Workspace, path: Path, *, strict: bool = False
-) -> tuple[str | None, int | None]:
-    """An open document's text and version, else the file on disk (version None); None for
-    a missing file, or with `strict`, one that is not UTF-8."""
-    document = workspace.text_documents.get(from_fs_path(str(path)) or "")
-    if document is not None:
-        return document.source, document.version
+@dataclass(frozen=True)
+class LiveBuffers:
+    """The one read of live state that runs off the loop, by design: the code index reads an
+    open buffer's text when it gets to the file (so a burst of edits is indexed once, as the
+    user sees it now). It is a dict lookup and an immutable str, safe from a thread; nothing
+    else of the server is reachable through it."""
+
+    workspace: Workspace
+
+    def text(self, uri: str) -> str | None:
+        document = self.workspace.text_documents.get(uri)
+        return document.source if document is not None else None
+
+    def text_of(self, path: Path) -> str | None:
+        """An open buffer's text, else the file on disk."""
+        found = self.text(from_fs_path(str(path)) or "")
+        return found if found is not None else disk_text(path)
+
+
+def disk_text(path: Path, *, strict: bool = False) -> str | None:
+    """A file's text; None when it is missing, or with `strict`, not UTF-8."""
     try:
         data = path.read_bytes()
     except OSError:
-        return None, None
+        return None
     try:
-        return data.decode("utf-8", errors="strict" if strict else "replace"), None
+        return data.decode("utf-8", errors="strict" if strict else "replace")
     except UnicodeDecodeError:
-        return None, None
+        return None
 
 
 @dataclass
@@ -84,6 +98,7 @@ class Session:
             workspace_root=self.workspace_root, editor=self.editor_settings
         )
         set_level(self.config.log.level)
+        paths.configure(self.config.paths)
         return problems
 
 

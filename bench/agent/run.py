@@ -12,7 +12,7 @@ each strategy's ratios to the baseline.
 from __future__ import annotations
 
 import argparse
-import os
+import dataclasses
 import re
 import shutil
 import statistics
@@ -33,6 +33,7 @@ from bench.agent import real_repos
 from bench.agent.real_repos import REAL_TASKS, RealTask
 from bench.agent.tasks import TASKS, Task
 from bench.common import save, start_worker
+from inference import paths
 
 
 def make_repo(root: Path, task: Task) -> Path:
@@ -262,7 +263,7 @@ def main() -> None:
     parser.add_argument("--save", default="", help="the results' name (default: by suite)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="treellama-bench-agent-"))
-    os.environ.setdefault("TREELLAMA_AGENT_DIR", str(work / "agent"))
+    paths.configure(dataclasses.replace(paths.settings(), agent_dir=str(work / "agent")))
     suites: dict[str, list[Any]] = {"small": list(TASKS), "real": list(REAL_TASKS)}
     for name in suites:
         if args.only:

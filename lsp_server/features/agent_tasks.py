@@ -9,296 +9,85 @@ WorkspaceEdit (with needsConfirmation annotations where the client supports them
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-import json
-import logging
-import os
-import threading
-from pathlib import Path
 from typing import Any
 
-from lsprotocol import types
-
-from agent import trajectory
-from agent.apply_plan import plan_apply
-from agent.approvals import ApprovalRequest, Decision
-from agent.loop import Event
-from agent.model import AgentModel, ScriptedAgentModel, WorkerChatModel
-from agent.tasks import TaskError, TaskManager, TaskState, apply_label
-from agent.worktree import TaskTree
+from agent import task_views
+from agent.tasks import TaskError
+from lsp_server.agent_frontend import (
+    PREFIX,
+    AgentFrontend,
+    frontend_of,
+    task_id_of,
+)
 from lsp_server.command_args import params_of
-from lsp_server.progress import WorkDone
 from lsp_server.server import RequestFailed, TreellamaServer
-from lsp_server.session import buffer_or_disk
-from lsp_server.workspace_edits import workspace_edit
-
-log = logging.getLogger(__name__)
-
-EVENT = "treellama/agentEvent"
-PREFIX = "treellama.agent."
-ALLOW, DENY = "Allow once", "Deny"
 
 
-class LspApprover:
-    """Asks the user with window/showMessageRequest, from the task's thread."""
-
-    def __init__(self, ls: TreellamaServer, loop: asyncio.AbstractEventLoop) -> None:
-        self.ls = ls
-        self.loop = loop
-        self.cancels: dict[str, threading.Event] = {}
-
-    def ask(self, request: ApprovalRequest) -> Decision:
-        always = f"Always allow `{request.prefix}`"
-        actions = [ALLOW, DENY] if "destructive" in request.reason else [ALLOW, always, DENY]
-        where = "outside the sandbox" if request.outside_sandbox else "in the sandbox"
-        params = types.ShowMessageRequestParams(
-            type=types.MessageType.Warning,
-            message=f"treellama agent ({request.task_id}) wants to run {where}:\n"
-            f"{request.command}\n({request.reason})",
-            actions=[types.MessageActionItem(title=a) for a in actions],
-        )
-        future = asyncio.run_coroutine_threadsafe(
-            self.ls.window_show_message_request_async(params), self.loop
-        )
-        cancel = self.cancels.get(request.task_id)
-        while True:
-            try:
-                answer = future.result(timeout=0.5)
-                break
-            except concurrent.futures.TimeoutError:
-                if cancel is not None and cancel.is_set():
-                    future.cancel()
-                    return Decision.DENY
-            except Exception as exc:  # the client failed the request: treat as "no"
-                log.info("approval request failed: %s", exc)
-                return Decision.DENY
-        title = answer.title if answer is not None else DENY
-        if title == always:
-            return Decision.ALWAYS
-        return Decision.ALLOW if title == ALLOW else Decision.DENY
+async def start(agent: AgentFrontend, params: dict[str, Any]) -> Any:
+    return await agent.start(params)
 
 
-def _model_for(ls: TreellamaServer) -> Any:
-    def make(cancel: threading.Event) -> AgentModel:
-        return WorkerChatModel(ls.worker, cancel)
-
-    return make
+async def steer(agent: AgentFrontend, params: dict[str, Any]) -> Any:
+    task_id = task_id_of(params, "treellama.agent.steer")
+    return task_views.steer(agent.manager, task_id, params.get("message"))
 
 
-class AgentFrontend:
-    """The server's side of agent tasks: one manager per workspace, progress per task."""
-
-    def __init__(self, ls: TreellamaServer, loop: asyncio.AbstractEventLoop) -> None:
-        self.ls = ls
-        self.loop = loop
-        self.approver = LspApprover(ls, loop)
-        root = ls.session.workspace_root
-        if root is None or not root.is_dir():
-            raise RequestFailed("treellama: agent tasks need a workspace folder")
-        retriever = ls.code_index.retriever if ls.code_index is not None else None
-        self.manager = TaskManager(
-            root,
-            ls.agent_model_for or _model_for(ls),
-            ls.session.config.agent,
-            self.approver,
-            self._on_event,
-            retriever,
-        )
-        self.progress: dict[str, WorkDone] = {}
-
-    def _on_event(self, state: TaskState, event: Event) -> None:  # on a task's thread
-        self.loop.call_soon_threadsafe(self._send, state, event)
-
-    def _send(self, state: TaskState, event: Event) -> None:
-        data = {k: v for k, v in event.data.items() if k != "text"}
-        if event.kind == "tool_result":
-            data["text"] = str(event.data.get("text", ""))[:2000]
-        self.ls.protocol.notify(
-            EVENT,
-            {
-                "taskId": state.id,
-                "kind": event.kind,
-                "step": event.step,
-                "maxSteps": state.max_steps,
-                "message": event.message,
-                "data": data,
-            },
-        )
-        progress = self.progress.get(state.id)
-        if progress is None:
-            return
-        if event.kind in ("done", "failed"):
-            progress.end(event.message)
-            self.progress.pop(state.id, None)
-        else:
-            percentage = min(99, int(100 * event.step / max(1, state.max_steps)))
-            progress.report(f"step {event.step}: {event.message[:80]}", percentage)
-
-    async def start(self, params: dict[str, Any]) -> dict[str, Any]:
-        instruction = params.get("instruction")
-        if not isinstance(instruction, str) or not instruction.strip():
-            raise RequestFailed(
-                "treellama.agent.start takes {instruction, effort?, approvalPolicy?}"
-            )
-        if self.ls.agent_model_for is None:
-            await self.ls.model_ready()  # a task started while the model loads waits
-        effort, policy = params.get("effort"), params.get("approvalPolicy")
-        state = await asyncio.to_thread(
-            self.manager.start,
-            instruction,
-            effort if isinstance(effort, str) else None,
-            policy if isinstance(policy, str) else None,
-        )
-        self.approver.cancels[state.id] = self.manager.cancel_event(state.id)
-        if state.status != "refused":
-            self.progress[state.id] = await WorkDone.begin(
-                self.ls, "treellama agent", state.instruction[:80], percentage=0,
-                token=f"treellama-agent-{state.id}",
-            )  # fmt: skip
-        return {"taskId": state.id, "status": state.status, "message": state.message}
-
-    def edit_for(self, state: TaskState, tree: TaskTree) -> tuple[types.WorkspaceEdit, list[str]]:
-        """The task's diff as a WorkspaceEdit, against the text the user has now; files the
-        user changed since the task started are left out and named."""
-        root = tree.workspace
-        plan = plan_apply(
-            state.changes, tree, lambda p: buffer_or_disk(self.ls.workspace, root / p, strict=True)
-        )
-        deletions, skipped = plan.deletions, plan.skipped
-        client = self.ls.session.client
-        label = apply_label(state.instruction, state.status, state.verified)
-        edit = workspace_edit(root, plan.changes, plan.versions, client, label)
-        if deletions and client.document_changes:
-            annotation = "treellama" if client.change_annotations else None
-            edit.document_changes = [
-                *(edit.document_changes or []),
-                *(
-                    types.DeleteFile(
-                        uri=(root / p).as_uri(),
-                        annotation_id=annotation,
-                        options=types.DeleteFileOptions(ignore_if_not_exists=True),
-                    )
-                    for p in deletions
-                ),
-            ]
-        elif deletions:
-            skipped += [
-                f"{p} (deleting files needs a client with documentChanges)" for p in deletions
-            ]
-        return edit, skipped
-
-    async def apply(self, task_id: str) -> dict[str, Any]:
-        state, tree = self.manager.finished(task_id)
-        edit, skipped = await asyncio.to_thread(self.edit_for, state, tree)
-        if not edit.changes and not edit.document_changes:
-            raise RequestFailed(f"treellama: nothing to apply: {'; '.join(skipped)}")
-        if not self.ls.session.client.apply_edit:
-            return {
-                "applied": False,
-                "skipped": skipped,
-                "edit": self.ls.protocol._converter.unstructure(edit),
-            }
-        response = await self.ls.workspace_apply_edit_async(
-            types.ApplyWorkspaceEditParams(
-                edit=edit, label=apply_label(state.instruction, state.status, state.verified)
-            )
-        )
-        if response.applied:
-            await asyncio.to_thread(self.manager.mark_applied, task_id)
-        return {
-            "applied": response.applied,
-            "failureReason": response.failure_reason,
-            "skipped": skipped,
-            "files": [c.path for c in state.changes],
-        }
+async def cancel(agent: AgentFrontend, params: dict[str, Any]) -> Any:
+    return agent.manager.cancel(task_id_of(params, "treellama.agent.cancel")).public()
 
 
-def _task_id(params: dict[str, Any], command: str) -> str:
-    task_id = params.get("taskId")
-    if not isinstance(task_id, str):
-        raise RequestFailed(f"{command} takes {{taskId, ...}}")
-    return task_id
+async def list_tasks(agent: AgentFrontend, params: dict[str, Any]) -> Any:
+    return {"tasks": [state.public() for state in agent.manager.list()]}
 
 
-def scripted_model_from(path: Path) -> Any:
-    """For end-to-end tests of the LSP surface, where the model's words don't matter: a
-    scripted model whose replies are read from a JSON file when each task starts."""
+async def status(agent: AgentFrontend, params: dict[str, Any]) -> Any:
+    return task_views.task_detail(agent.manager, task_id_of(params, "treellama.agent.status"))
 
-    def make(cancel: threading.Event) -> AgentModel:
-        return ScriptedAgentModel(json.loads(path.read_text(encoding="utf-8")))
 
-    return make
+async def show_log(agent: AgentFrontend, params: dict[str, Any]) -> Any:
+    task_id = task_id_of(params, "treellama.agent.log")
+    return await asyncio.to_thread(task_views.task_log, agent.manager, task_id)
+
+
+async def apply(agent: AgentFrontend, params: dict[str, Any]) -> Any:
+    return await agent.apply(task_id_of(params, "treellama.agent.apply"))
+
+
+async def discard(agent: AgentFrontend, params: dict[str, Any]) -> Any:
+    task_id = task_id_of(params, "treellama.agent.discard")
+    return (await asyncio.to_thread(agent.manager.discard, task_id)).public()
+
+
+async def commit(agent: AgentFrontend, params: dict[str, Any]) -> Any:
+    message = params.get("message")
+    task_id = task_id_of(params, "treellama.agent.commit")
+    sha = await asyncio.to_thread(agent.manager.commit, task_id, str(message or ""))
+    return {"commit": sha}
+
+
+def _guarded(handler: Any) -> Any:
+    async def command(ls: TreellamaServer, *args: Any) -> Any:
+        try:
+            return await handler(frontend_of(ls), params_of(args))
+        except TaskError as exc:
+            raise RequestFailed(f"treellama: {exc}") from None
+
+    return command
+
+
+COMMANDS = (
+    ("start", start),
+    ("steer", steer),
+    ("cancel", cancel),
+    ("list", list_tasks),
+    ("status", status),
+    ("log", show_log),
+    ("apply", apply),
+    ("discard", discard),
+    ("commit", commit),
+)
 
 
 def register(server: TreellamaServer) -> None:
-    script = os.environ.get("TREELLAMA_TEST_AGENT_SCRIPT")
-    if script:
-        log.warning("agent tasks use a SCRIPTED model from %s (a test setting)", script)
-        server.agent_model_for = scripted_model_from(Path(script))
-
-    def frontend(ls: TreellamaServer) -> AgentFrontend:
-        if ls.agent is None:
-            ls.agent = AgentFrontend(ls, asyncio.get_running_loop())
-        return ls.agent
-
-    def guarded(name: str, handler: Any) -> None:
-        async def command(ls: TreellamaServer, *args: Any) -> Any:
-            try:
-                return await handler(frontend(ls), params_of(args))
-            except TaskError as exc:
-                raise RequestFailed(f"treellama: {exc}") from None
-
-        server.command(PREFIX + name)(command)
-
-    async def start(agent: AgentFrontend, params: dict[str, Any]) -> Any:
-        return await agent.start(params)
-
-    async def steer(agent: AgentFrontend, params: dict[str, Any]) -> Any:
-        message = params.get("message")
-        if not isinstance(message, str) or not message.strip():
-            raise RequestFailed("treellama.agent.steer takes {taskId, message}")
-        agent.manager.steer(_task_id(params, "treellama.agent.steer"), message)
-        return {"ok": True}
-
-    async def cancel(agent: AgentFrontend, params: dict[str, Any]) -> Any:
-        return agent.manager.cancel(_task_id(params, "treellama.agent.cancel")).public()
-
-    async def list_tasks(agent: AgentFrontend, params: dict[str, Any]) -> Any:
-        return {"tasks": [state.public() for state in agent.manager.list()]}
-
-    async def status(agent: AgentFrontend, params: dict[str, Any]) -> Any:
-        state = agent.manager.status(_task_id(params, "treellama.agent.status"))
-        changes = [{"path": c.path, "before": c.before, "after": c.after} for c in state.changes]
-        return {**state.public(), "diff": state.diff, "changes": changes}
-
-    async def show_log(agent: AgentFrontend, params: dict[str, Any]) -> Any:
-        state = agent.manager.status(_task_id(params, "treellama.agent.log"))
-        path = Path(state.log)
-        records = await asyncio.to_thread(trajectory.read, path) if path.exists() else []
-        return {"path": state.log, "records": records, "text": trajectory.render(records)}
-
-    async def apply(agent: AgentFrontend, params: dict[str, Any]) -> Any:
-        return await agent.apply(_task_id(params, "treellama.agent.apply"))
-
-    async def discard(agent: AgentFrontend, params: dict[str, Any]) -> Any:
-        task_id = _task_id(params, "treellama.agent.discard")
-        return (await asyncio.to_thread(agent.manager.discard, task_id)).public()
-
-    async def commit(agent: AgentFrontend, params: dict[str, Any]) -> Any:
-        message = params.get("message")
-        task_id = _task_id(params, "treellama.agent.commit")
-        sha = await asyncio.to_thread(agent.manager.commit, task_id, str(message or ""))
-        return {"commit": sha}
-
-    for name, handler in (
-        ("start", start),
-        ("steer", steer),
-        ("cancel", cancel),
-        ("list", list_tasks),
-        ("status", status),
-        ("log", show_log),
-        ("apply", apply),
-        ("discard", discard),
-        ("commit", commit),
-    ):
-        guarded(name, handler)
+    for name, handler in COMMANDS:
+        server.command(PREFIX + name)(_guarded(handler))

@@ -9,41 +9,17 @@ from lsprotocol import types
 from pygls.uris import to_fs_path
 
 from indexing.languages import language_for
-from indexing.open_trees import TextChange
 from lsp_server.features.context_events import prefill_when_idle
 from lsp_server.features.inline_completion import relative_path
-from lsp_server.positions import PositionEncoding, offset_at
+from lsp_server.positions import text_changes
 from lsp_server.server import TreellamaServer
-
-
-def text_changes(
-    old_text: str,
-    changes: list[types.TextDocumentContentChangeEvent],
-    encoding: PositionEncoding,
-) -> list[TextChange]:
-    """LSP content changes as str offsets, each relative to the text the previous one left."""
-    result = []
-    text = old_text
-    for change in changes:
-        if isinstance(change, types.TextDocumentContentChangePartial):
-            start = offset_at(text, change.range.start.line, change.range.start.character, encoding)
-            end = offset_at(text, change.range.end.line, change.range.end.character, encoding)
-            result.append(TextChange(start, end, change.text))
-            text = text[:start] + change.text + text[end:]
-        else:
-            result.append(TextChange(None, None, change.text))
-            text = change.text
-    return result
+from lsp_server.session import LiveBuffers
 
 
 def current_text(ls: TreellamaServer, uri: str) -> Callable[[], str | None]:
     """Reads the document when the index gets to it, so a burst of edits is indexed once."""
-
-    def read() -> str | None:
-        document = ls.workspace.text_documents.get(uri)
-        return document.source if document is not None else None
-
-    return read
+    buffers = LiveBuffers(ls.workspace)
+    return lambda: buffers.text(uri)
 
 
 def register(server: TreellamaServer) -> None:

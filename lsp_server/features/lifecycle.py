@@ -6,55 +6,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from concurrent.futures import Future
 
 from lsprotocol import types
 
-from inference.model_manager import ModelStatus
 from lsp_server.client_features import resolve_client_features
-from lsp_server.config import ConfigProblem
-from lsp_server.features.code_index import start_index
+from lsp_server.index_startup import start_index
 from lsp_server.parent_watch import exit_when_gone
-from lsp_server.progress import WorkDone
 from lsp_server.server import TreellamaServer
 from lsp_server.session import workspace_root_of
+from lsp_server.startup_reports import report_config_problems, report_model_load
+from lsp_server.web.embedded import start_web
 
 log = logging.getLogger(__name__)
-
-
-def report_config_problems(ls: TreellamaServer, problems: list[ConfigProblem]) -> None:
-    if not problems:
-        return
-    for problem in problems:
-        log.warning("configuration: %s", problem)
-    listed = "; ".join(str(problem) for problem in problems)
-    ls.show_message(
-        f"treellama: bad configuration, defaults used instead. {listed}",
-        types.MessageType.Warning,
-    )
-
-
-async def report_model_load(ls: TreellamaServer, load: Future[ModelStatus]) -> None:
-    """Shows a running model load as work-done progress, then says how it went."""
-    settings = ls.session.config.model
-    backend = ls.session.config.backend
-    what = backend.url if backend.kind == "http" else settings.path or settings.name
-    progress = await WorkDone.begin(ls, "treellama", f"loading model {what}", kind="model")
-    status = await asyncio.wrap_future(load)
-    progress.end(status.message)
-    if status.info is not None:
-        ls.window_log_message(
-            types.LogMessageParams(
-                type=types.MessageType.Info,
-                message=f"treellama: {status.message} in {status.load_ms:.0f} ms",
-            )
-        )
-    else:
-        ls.show_message(
-            f"treellama: {status.message}. Fix: {status.fix}. "
-            "Features that need no model keep working.",
-            types.MessageType.Error,
-        )
 
 
 def register(server: TreellamaServer) -> None:
@@ -76,6 +39,7 @@ def register(server: TreellamaServer) -> None:
             ls.parent_watch = asyncio.ensure_future(exit_when_gone(ls.process_id))
         report_config_problems(ls, ls.session.pending_problems)
         ls.index_task = asyncio.ensure_future(start_index(ls))
+        await start_web(ls)
         if ls.models.loaded is not None:
             await report_model_load(ls, ls.models.loaded)
 

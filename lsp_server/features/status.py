@@ -1,80 +1,26 @@
-"""What the server and its model are doing; neither command needs a model.
-
-- `treellama.status`: the model, the index, the client;
-- `treellama.documentState {uri}`: the server's copy of an open document (version, size,
-  sha256) and whether its kept syntax tree was built from the same text, so a user or a test
-  can check that the server follows the editor's edits.
-"""
+"""`treellama.status` and `treellama.documentState {uri}` (lsp_server.status_report); neither
+needs a model."""
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 from typing import Any
 
-from lsp_server import __version__
 from lsp_server.command_args import params_of, uri_of
 from lsp_server.server import TreellamaServer
+from lsp_server.status_report import document_state, server_status
 
 STATUS_COMMAND = "treellama.status"
 DOCUMENT_STATE = "treellama.documentState"
 
 
-def index_status(ls: TreellamaServer) -> dict[str, Any]:
-    index = ls.code_index
-    if index is None:
-        return {"state": "off" if not ls.session.config.index.enabled else "not_started"}
-    scan = index.last_scan
-    return {
-        "state": "ready" if index.workspace.ready.is_set() else "indexing",
-        "root": str(index.root),
-        "database": str(index.workspace.db_path),
-        "files": scan.files if scan else None,
-        "scanSeconds": round(scan.seconds, 2) if scan else None,
-        "watching": index.watcher is not None,
-    }
+def status(ls: TreellamaServer, *args: Any) -> dict[str, Any]:
+    return server_status(ls)
 
 
-async def document_state(ls: TreellamaServer, uri: str) -> dict[str, Any]:
-    document = ls.snapshot(uri)
-    kept = await asyncio.wrap_future(ls.open_trees.source(uri))
-    # Hashing a large document takes a while: off the event loop.
-    source = await asyncio.to_thread(document.text.encode, "utf-8", "surrogatepass")
-    digest = await asyncio.to_thread(lambda: hashlib.sha256(source).hexdigest())
-    return {
-        "uri": uri,
-        "version": document.version,
-        "characters": len(document.text),
-        "lines": document.text.count("\n") + 1,
-        "sha256": digest,
-        "positionEncoding": document.encoding.value,
-        # None: the language has no syntax tree here.
-        "treeMatches": None if kept is None else kept == (source, document.version),
-    }
+async def state_of_document(ls: TreellamaServer, *args: Any) -> dict[str, Any]:
+    return await document_state(ls, uri_of(params_of(args), f"{DOCUMENT_STATE} takes {{uri}}"))
 
 
 def register(server: TreellamaServer) -> None:
-    @server.command(STATUS_COMMAND)
-    def status(ls: TreellamaServer, *args: Any) -> dict[str, Any]:
-        model = ls.models.status
-        info = model.info
-        return {
-            "version": __version__,
-            "model": {
-                "state": model.state.value,
-                "name": model.name,
-                "message": model.message,
-                "fix": model.fix,
-                "loadMs": round(model.load_ms),
-                "path": str(info.path) if info else None,
-                "nCtx": info.n_ctx if info else None,
-            },
-            "openDocuments": len(ls.workspace.text_documents),
-            "index": index_status(ls),
-            "inlineCompletionClient": ls.session.client.inline_completion,
-        }
-
-    @server.command(DOCUMENT_STATE)
-    async def state_of_document(ls: TreellamaServer, *args: Any) -> dict[str, Any]:
-        uri = uri_of(params_of(args), f"{DOCUMENT_STATE} takes {{uri}}")
-        return await document_state(ls, uri)
+    server.command(STATUS_COMMAND)(status)
+    server.command(DOCUMENT_STATE)(state_of_document)

@@ -1,9 +1,10 @@
 """Agent tasks over LSP, against the real server over stdio.
 
-Approvals, apply, commit, cancel and refusal use a scripted agent model (the server reads its
-replies from TREELLAMA_TEST_AGENT_SCRIPT; the model's words don't matter there, only what the
-server does with them). The last test runs the real default model: its tool calls, decoded
-under the grammar, are valid and the task ends within its limits.
+Approvals, apply, commit, cancel and refusal use a scripted agent model, given to the real
+server through its constructor (tests/support/scripted_server.py): the model's words don't
+matter there, only what the server does with them. The last test runs the real default
+model: its tool calls, decoded under the grammar, are valid and the task ends within its
+limits.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from agent.trajectory import read
+from tests.support import scripted_server
 from tests.support.lsp_client import EMPTY_CACHE, initialize_params, server_config
 from tests.support.lsp_text import apply_edits
 from tests.support.projects import CALC, git, make_repo
@@ -29,6 +32,7 @@ pytestmark = pytest.mark.e2e
 PROJECT = make_repo(Path(tempfile.mkdtemp(prefix="treellama-agent-project-")) / "project")
 PIPELINE_PROJECT = make_repo(Path(tempfile.mkdtemp(prefix="treellama-agent-pipe-")) / "project")
 SMOKE_PROJECT = make_repo(Path(tempfile.mkdtemp(prefix="treellama-agent-smoke-")) / "project")
+WEB_PROJECT = make_repo(Path(tempfile.mkdtemp(prefix="treellama-agent-web-")) / "project")
 SCRIPT = PROJECT.parent / "script.json"
 FIXED = "def add(a, b):\n    return a + b\n"
 
@@ -88,12 +92,25 @@ GIT_IDENTITY = {
 
 @pytest_lsp.fixture(
     config=server_config(
-        TREELLAMA_TEST_AGENT_SCRIPT=str(SCRIPT), TREELLAMA_CACHE_DIR=EMPTY_CACHE, **GIT_IDENTITY
+        TREELLAMA_CACHE_DIR=EMPTY_CACHE, command=scripted_server.command(SCRIPT), **GIT_IDENTITY
     )
 )
 async def scripted(lsp_client: LanguageClient):
     watch(lsp_client)
     await lsp_client.initialize_session(initialize_params("visual_studio_code", root=PROJECT))
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest_lsp.fixture(
+    config=server_config(
+        TREELLAMA_CACHE_DIR=EMPTY_CACHE, TREELLAMA_WEB_ENABLED="true",
+        command=scripted_server.command(SCRIPT), **GIT_IDENTITY,
+    )
+)  # fmt: skip
+async def scripted_with_web(lsp_client: LanguageClient):
+    watch(lsp_client)
+    await lsp_client.initialize_session(initialize_params("visual_studio_code", root=WEB_PROJECT))
     yield
     await lsp_client.shutdown_session()
 
@@ -322,3 +339,44 @@ async def test_the_pipeline_solves_the_task_with_the_real_default_model(
     log = await command(real_pipeline, "log", taskId=started["taskId"])
     assert "tests of candidate" in log["text"] and "+    return a + b" in log["text"]
     assert (PIPELINE_PROJECT / "calc.py").read_text() == CALC  # nothing applied yet
+
+
+async def test_the_web_page_shares_the_editors_tasks_and_applies_through_the_editor(
+    scripted_with_web: LanguageClient,
+) -> None:
+    """web.enabled inside the language server: a task started in the editor is listed and
+    streamed over HTTP, and applying it from the web sends the WorkspaceEdit to the editor."""
+    client = scripted_with_web
+    status = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="treellama.status")
+    )
+    url = status["web"]["url"]
+    assert url.startswith("http://127.0.0.1:") and "?token=" in url
+    base, token = url.split("/?token=")
+    script(call("edit_file", path="calc.py", old="return a - b", new="return a + b"),
+           call("finish", summary="add() adds"))  # fmt: skip
+    started = await start(client, "fix add", approvalPolicy="never")
+    async with httpx.AsyncClient(base_url=base, timeout=30,
+                                 headers={"Authorization": f"Bearer {token}"}) as web:  # fmt: skip
+        listed = (await web.get("/api/v1/tasks")).json()["tasks"]
+        assert started["taskId"] in [t["taskId"] for t in listed]
+        kinds = []
+        async with web.stream("GET", f"/api/v1/tasks/{started['taskId']}/events") as events:
+            async for line in events.aiter_lines():
+                if line.startswith("data: "):
+                    kinds.append(json.loads(line[6:])["kind"])
+        assert "tool_call" in kinds and kinds[-1] == "done", kinds
+        assert (WEB_PROJECT / "calc.py").read_text() == CALC
+        applied = await web.post(f"/api/v1/tasks/{started['taskId']}/apply")
+        assert applied.status_code == 200 and applied.json()["applied"] is True, applied.text
+        assert len(client.edits) == 1  # type: ignore[attr-defined]
+        assert (WEB_PROJECT / "calc.py").read_text() == FIXED
+        # A task started over HTTP shows in the editor, as its events.
+        script(call("finish", summary="nothing to do"))
+        posted = (
+            await web.post("/api/v1/tasks", json={"instruction": "look", "effort": "low"})
+        ).json()
+    settled = await wait_until_settled(client, posted["id"])
+    assert settled["status"] == "done"
+    seen = {e.taskId for e in client.agent_events}  # type: ignore[attr-defined]
+    assert posted["id"] in seen

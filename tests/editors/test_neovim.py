@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests.support import scripted_server
 from tests.support.paths import ROOT
 
 
@@ -114,7 +115,8 @@ def test_plugin_runs_reviews_applies_and_cancels_an_agent_task(tmp_path: Path):
         tmp_path,
         cwd=project,
         TREELLAMA_TEST_FILE=str(project / "calc.py"),
-        TREELLAMA_TEST_AGENT_SCRIPT=str(script),
+        TREELLAMA_TEST_AGENT_SCRIPT=str(script),  # the driver rewrites it for a second task
+        TREELLAMA_SERVER_CMD=" ".join(scripted_server.command(script)),
         TREELLAMA_CACHE_DIR=str(tmp_path / "empty-cache"),  # no model: the script stands in
     )
     result = json.loads(result_file.read_text())

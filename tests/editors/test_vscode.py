@@ -11,6 +11,7 @@ TREELLAMA_REQUIRE_FIXTURES is set."""
 from __future__ import annotations
 
 import json
+import shlex
 import os
 import shutil
 import subprocess
@@ -22,6 +23,7 @@ import pytest
 from bench.common import free_port, wait_until_serving
 from inference.paths import cache_dir
 from inference.stats import read_stats
+from tests.support import scripted_server
 from tests.support.projects import make_repo, write_fix_add_script
 from tests.support.paths import ROOT
 
@@ -41,9 +43,12 @@ def requirement(found: Path | str | None, what: str) -> Path:
     return Path(found)
 
 
-def run_vscode(tmp_path: Path, workspace: Path, scenario: str, *args: str, **env: str) -> dict:
+def run_vscode(
+    tmp_path: Path, workspace: Path, scenario: str, *args: str, server: str = "", **env: str
+) -> dict:
     """Installs the packaged extension into a fresh code-server for `workspace`, runs the
-    driver's `scenario` against it in headless Chromium, and returns what the driver saw."""
+    driver's `scenario` against it in headless Chromium, and returns what the driver saw.
+    `server`: the extension's serverPath (default: the installed `treellama`)."""
     install = cache_dir() / "code-server" / CODE_SERVER_VERSION
     code_server = requirement(install / "node_modules" / ".bin" / "code-server", "code-server")
     requirement(install / ".complete", "a finished code-server install")
@@ -58,7 +63,7 @@ def run_vscode(tmp_path: Path, workspace: Path, scenario: str, *args: str, **env
         "workbench.startupEditor": "none",
         "telemetry.telemetryLevel": "off",
         "extensions.autoCheckUpdates": False,
-        "treellama.serverPath": str(Path(sys.executable).with_name("treellama")),
+        "treellama.serverPath": server or str(Path(sys.executable).with_name("treellama")),
         "treellama.completion.maxTokens": 40,
     }))  # fmt: skip
     common = ["--user-data-dir", str(user_data), "--extensions-dir", str(extensions)]
@@ -107,6 +112,16 @@ def test_a_suggestion_is_shown_accepted_and_reported_in_vscode(tmp_path: Path):
     assert {"completion", "shown", "accepted"} <= kinds, kinds
 
 
+def scripted_server_wrapper(tmp_path: Path, script: Path) -> Path:
+    """An executable the extension runs as `<it> serve`: the real server with a scripted
+    agent model (tests/support/scripted_server.py)."""
+    wrapper = tmp_path / "treellama-scripted"
+    command = " ".join(shlex.quote(part) for part in scripted_server.command(script)[:-1])
+    wrapper.write_text(f'#!/bin/sh\nexec {command} "$@"\n')
+    wrapper.chmod(0o755)
+    return wrapper
+
+
 def test_an_agent_task_runs_is_reviewed_and_applied_in_vscode(tmp_path: Path):
     project = make_repo(tmp_path / "project")
     script = write_fix_add_script(tmp_path / "script.json")
@@ -115,7 +130,7 @@ def test_an_agent_task_runs_is_reviewed_and_applied_in_vscode(tmp_path: Path):
         project,
         "agent",
         str(project / "calc.py"),
-        TREELLAMA_TEST_AGENT_SCRIPT=str(script),  # a scripted agent model: no weights needed
+        server=str(scripted_server_wrapper(tmp_path, script)),  # no weights needed
         TREELLAMA_CACHE_DIR=str(tmp_path / "empty-cache"),
     )
     assert "edit_file" in result["agentView"] and "run_tests" in result["agentView"], result

@@ -43,8 +43,11 @@ def initialize_params(
     )
 
 
-def server_config(**env: str) -> ClientServerConfig:
-    return ClientServerConfig(server_command=SERVER, server_env={**os.environ, **SHORT, **env})
+def server_config(command: list[str] | None = None, **env: str) -> ClientServerConfig:
+    """`command`: another way to start the real server (tests.support.scripted_server)."""
+    return ClientServerConfig(
+        server_command=command or SERVER, server_env={**os.environ, **SHORT, **env}
+    )
 
 
 def open_document(client: LanguageClient, path: Path, text: str | None = None) -> str:

@@ -18,6 +18,18 @@ vim.api.nvim_create_user_command('TreellamaStatus', function()
   vim.notify(line)
 end, { desc = 'Show the treellama server and model status' })
 
+vim.api.nvim_create_user_command('TreellamaWeb', function()
+  local url, err = require('treellama').web_url()
+  if not url then
+    vim.notify('treellama: ' .. err, vim.log.levels.WARN)
+    return
+  end
+  if vim.ui.open then
+    vim.ui.open(url)
+  end
+  vim.notify('treellama web: ' .. url)
+end, { desc = "Open treellama's web page (agent tasks, statistics) with its token" })
+
 vim.api.nvim_create_user_command('TreellamaExplain', function(opts)
   require('treellama').explain(opts.line1, opts.line2)
 end, { range = true, desc = 'Explain the selected lines with the model' })

@@ -249,6 +249,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   register(context, 'treellama.showPrompt', async () => {
     await openText(JSON.stringify(await execute('treellama.showLastPrompt'), null, 2), 'json');
   });
+  register(context, 'treellama.openInBrowser', async () => {
+    const status = await execute<{ web: { url: string } | null }>('treellama.status');
+    if (!status.web) {
+      throw new Error('the web page is off: set "treellama.web.enabled" to true and reload');
+    }
+    await vscode.env.openExternal(vscode.Uri.parse(status.web.url));
+  });
   register(context, 'treellama.showStats', async () => {
     await openText(JSON.stringify(await execute('treellama.stats'), null, 2), 'json');
   });

@@ -12,6 +12,7 @@ export const SETTING_KEYS = [
   'agent.approvalPolicy',
   'agent.effort',
   'agent.sandbox',
+  'web.enabled',
 ] as const;
 
 export type ServerSettings = Record<string, Record<string, unknown>>;

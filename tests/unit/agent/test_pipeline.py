@@ -5,9 +5,7 @@ projects, with the real test runner in the real sandbox."""
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
-from agent.approvals import AllowAll, ApprovalRules
 from agent.localize import localize
 from agent.model import ScriptedCandidateModel
 from agent.pipeline import GENERATED_TEST, Pipeline, PipelineBudget
@@ -15,9 +13,8 @@ from agent.rewrite import splice
 from agent.sandbox import Sandbox, probe
 from agent.settings import AgentSettings
 from agent.test_report import parse_junit, run_suite
-from agent.tools import ToolContext
 from agent.trajectory import Trajectory, read
-from agent.worktree import TaskTree
+from tests.support.agent_context import context_for
 from tests.support.projects import TEST_COMMAND, make_repo
 
 RIGHT = "def add(a, b):\n    return a + b\n```"
@@ -25,14 +22,6 @@ WRONG = "def add(a, b):\n    return a * b\n```"
 COPIES_TEST = (
     "def add(a, b):\n    return a - b\n\n\ndef test_add():\n    assert add(2, 3) == 5\n```"
 )
-
-
-def context_for(repo: Path, tmp_path: Path, timeout_s: int = 60) -> ToolContext:
-    tree = TaskTree.create(repo, tmp_path / "task" / "tree")
-    settings = AgentSettings(command_timeout_s=timeout_s)
-    sandbox = Sandbox(tree.root, tmp_path / "task", settings, probe())
-    rules = ApprovalRules("never", sandbox.layer)
-    return ToolContext("t-pipe", tree, sandbox, rules, AllowAll(), TEST_COMMAND)
 
 
 def run(model, context, instruction="make the failing test pass", n=3, rounds=1, log=None):

@@ -10,7 +10,6 @@ from lsprotocol import types
 
 from lsp_server.client_features import resolve_client_features
 from lsp_server.features.completion import ai_completion_item
-from lsp_server.features.documents import text_changes
 from lsp_server.positions import (
     LineIndex,
     PositionEncoding,
@@ -18,6 +17,7 @@ from lsp_server.positions import (
     column_in_line,
     offset_at,
     position_at,
+    text_changes,
 )
 from tests.support.lsp_text import position, units
 

@@ -118,6 +118,18 @@ function M.current_suggestion()
   return require('treellama.ghost').current_text(vim.api.nvim_get_current_buf())
 end
 
+--- The web page's URL with its token, or nil and why (web.enabled must be set).
+function M.web_url()
+  local status, err = M.status()
+  if not status then
+    return nil, err
+  end
+  if status.web == nil or status.web == vim.NIL then
+    return nil, 'the web page is off: set web.enabled = true (treellama.toml or setup{settings})'
+  end
+  return status.web.url
+end
+
 --- Runs `treellama.status` on the server and returns the result (synchronously).
 function M.status(timeout_ms)
   local client = M.client(0)

@@ -1,0 +1,81 @@
+"""Opening the workspace's code index and its first scan, under work-done progress, off the
+event loop; the index then feeds the completion prompt (lsp_server.index_context).
+
+Until the first scan finishes, navigation answers from what is indexed so far (possibly
+nothing); it never waits for the scan.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from lsprotocol import types
+
+from indexing.service import CodeIndex
+from inference.context import retrieval_helps
+from inference.paths import index_dir
+from lsp_server.index_context import IndexContextSource
+from lsp_server.progress import WorkDone
+from lsp_server.server import TreellamaServer
+from lsp_server.session import LiveBuffers
+from lsp_server.snapshot import model_parameters
+
+log = logging.getLogger(__name__)
+
+PROGRESS_EVERY_S = 0.25
+
+
+def retrieval_enabled(ls: TreellamaServer) -> bool:
+    return retrieval_helps(ls.session.config.index.retrieval, model_parameters(ls))
+
+
+def recent_paths(ls: TreellamaServer) -> Any:
+    def paths(uri: str, line: int) -> list[str]:
+        return [chunk.path for chunk in ls.completions.ring.chunks_for(uri, line)]
+
+    return paths
+
+
+async def start_index(ls: TreellamaServer) -> None:
+    """Opens the workspace's index and scans it under work-done progress, off the loop."""
+    settings = ls.session.config.index
+    root = ls.session.workspace_root
+    if not settings.enabled or root is None or not root.is_dir():
+        return
+    buffers = LiveBuffers(ls.workspace)  # the index's own reader of what the user sees
+    try:
+        index = await asyncio.to_thread(CodeIndex, root, settings, index_dir(), buffers.text_of)
+    except Exception as exc:  # a read-only cache dir, say: navigation stays empty, no crash
+        log.exception("cannot open the code index")
+        ls.show_message(f"treellama: the code index is off ({exc})", types.MessageType.Warning)
+        return
+    ls.code_index = index
+    ls.completions.sources.append(
+        IndexContextSource(index, lambda: retrieval_enabled(ls), recent_paths(ls))
+    )
+    progress = await WorkDone.begin(
+        ls, "treellama", "indexing the workspace", kind="index", percentage=0
+    )
+    loop = asyncio.get_running_loop()
+    last = [0.0]
+
+    def report(done: int, total: int) -> None:  # on the indexer thread
+        now = time.monotonic()
+        if progress.token is None or (now - last[0] < PROGRESS_EVERY_S and done != total):
+            return
+        last[0] = now
+        percentage = int(100 * done / total) if total else 100
+        message = f"indexing {done}/{total} files"
+        loop.call_soon_threadsafe(progress.report, message, percentage)
+
+    try:
+        result: Any = await asyncio.wrap_future(index.start(report))
+        message = f"indexed {result.files} files ({result.indexed} read) in {result.seconds:.1f} s"
+    except Exception as exc:
+        log.exception("the workspace scan failed")
+        message = f"indexing failed: {exc}"
+    progress.end(message)
+    ls.window_log_message(types.LogMessageParams(type=types.MessageType.Info, message=message))

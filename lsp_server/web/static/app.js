@@ -1,0 +1,270 @@
+// treellama's page: tasks, their live steps (Server-Sent Events), steering, the diff side
+// by side, apply and discard, the log, and completion statistics. No framework, no CDN: it
+// works offline, and the token travels as the cookie the first visit set.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+let current = null; // the task shown
+let stream = null; // its EventSource
+
+async function api(path, options = {}) {
+  const response = await fetch(path, {
+    headers: { "Content-Type": "application/json" },
+    credentials: "same-origin",
+    ...options,
+  });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    throw new Error((body.error && body.error.message) || `${response.status}`);
+  }
+  return body;
+}
+
+function say(message) {
+  $("info").textContent = message;
+}
+
+async function refreshTasks() {
+  const { tasks } = await api("/api/v1/tasks");
+  const list = $("tasks");
+  list.replaceChildren();
+  for (const task of tasks.slice().reverse()) {
+    const item = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = `${task.status} · ${task.instruction.slice(0, 60)}`;
+    button.dataset.id = task.id;
+    button.setAttribute("aria-current", String(task.id === current));
+    button.addEventListener("click", () => show(task.id));
+    item.append(button);
+    list.append(item);
+  }
+}
+
+function addStep(event) {
+  const item = document.createElement("li");
+  const kind = document.createElement("span");
+  kind.className = "kind";
+  kind.textContent = event.kind;
+  item.append(kind, document.createTextNode(event.message));
+  item.dataset.kind = event.kind;
+  $("steps").append(item);
+}
+
+async function show(id) {
+  current = id;
+  if (stream) stream.close();
+  $("task").hidden = false;
+  $("steps").replaceChildren();
+  $("diff").replaceChildren();
+  $("log").textContent = "";
+  const task = await api(`/api/v1/tasks/${id}`);
+  $("task-title").textContent = task.instruction;
+  $("task-status").textContent = `${task.status}: ${task.summary || task.message || ""}`;
+  stream = new EventSource(`/api/v1/tasks/${id}/events`);
+  stream.addEventListener("agent", async (message) => {
+    const event = JSON.parse(message.data);
+    addStep(event);
+    if (event.kind === "done" || event.kind === "failed") {
+      stream.close();
+      await showResult(id);
+    }
+  });
+  if (!["running", "queued"].includes(task.status)) await showResult(id);
+  refreshTasks();
+}
+
+async function showResult(id) {
+  const task = await api(`/api/v1/tasks/${id}`);
+  $("task-status").textContent = `${task.status}: ${task.summary || ""}`;
+  renderDiff(task.diff || "");
+  const log = await api(`/api/v1/tasks/${id}/log`);
+  $("log").textContent = log.text;
+  refreshTasks();
+}
+
+// Syntax colouring of the common cases (keywords, strings, comments), safe on any text.
+const KEYWORDS = /\b(def|class|return|if|elif|else|for|while|import|from|as|try|except|finally|with|lambda|yield|function|const|let|var|fn|pub|impl|struct|async|await|raise|in|not|and|or|None|True|False|null|true|false)\b/g;
+
+function highlight(cell, text) {
+  const pattern = /(#.*$|\/\/.*$)|("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')|\b\w+\b|[^\w#"'/]+|./g;
+  for (const match of text.matchAll(pattern)) {
+    const [piece] = match;
+    let kind = "";
+    if (match[1]) kind = "com";
+    else if (match[2]) kind = "str";
+    else if (KEYWORDS.test(piece)) kind = "kw";
+    KEYWORDS.lastIndex = 0;
+    if (kind) {
+      const span = document.createElement("span");
+      span.className = kind;
+      span.textContent = piece;
+      cell.append(span);
+    } else {
+      cell.append(document.createTextNode(piece));
+    }
+  }
+}
+
+function row(table, left, right) {
+  const tr = table.insertRow();
+  for (const [number, text, kind] of [left, right]) {
+    const num = tr.insertCell();
+    num.className = "num";
+    num.textContent = number ?? "";
+    const cell = tr.insertCell();
+    cell.className = kind || "";
+    if (text !== null) highlight(cell, text);
+  }
+}
+
+// A unified diff shown side by side: removed lines left, added right, paired in order.
+function renderDiff(diff) {
+  const box = $("diff");
+  box.replaceChildren();
+  if (!diff.trim()) {
+    box.textContent = "No changes.";
+    return;
+  }
+  const table = document.createElement("table");
+  const columns = document.createElement("colgroup");
+  for (const width of ["3.5em", "", "3.5em", ""]) {
+    const column = document.createElement("col");
+    if (width) column.style.width = width;
+    columns.append(column);
+  }
+  table.append(columns);
+  let oldLine = 0;
+  let newLine = 0;
+  let removed = [];
+  let added = [];
+  const flush = () => {
+    for (let i = 0; i < Math.max(removed.length, added.length); i++) {
+      row(table, removed[i] || [null, null, ""], added[i] || [null, null, ""]);
+    }
+    removed = [];
+    added = [];
+  };
+  for (const line of diff.split("\n")) {
+    if (line.startsWith("+++") || line.startsWith("---")) {
+      if (line.startsWith("+++")) {
+        flush();
+        const tr = table.insertRow();
+        const cell = tr.insertCell();
+        cell.colSpan = 4;
+        cell.className = "file";
+        cell.textContent = line.slice(4).replace(/^b\//, "");
+      }
+      continue;
+    }
+    const hunk = /^@@ -(\d+)(?:,\d+)? \+(\d+)/.exec(line);
+    if (hunk) {
+      flush();
+      oldLine = Number(hunk[1]);
+      newLine = Number(hunk[2]);
+      continue;
+    }
+    if (line.startsWith("-")) removed.push([oldLine++, line.slice(1), "del"]);
+    else if (line.startsWith("+")) added.push([newLine++, line.slice(1), "add"]);
+    else if (line.startsWith(" ")) {
+      flush();
+      row(table, [oldLine++, line.slice(1), ""], [newLine++, line.slice(1), ""]);
+    }
+  }
+  flush();
+  box.append(table);
+}
+
+async function act(path, confirmText) {
+  if (!current) return;
+  if (confirmText && !window.confirm(confirmText)) return;
+  try {
+    const answer = await api(`/api/v1/tasks/${current}/${path}`, { method: "POST", body: "{}" });
+    say(`${path}: ${JSON.stringify(answer.files || answer.status || answer.applied || "ok")}`);
+    await showResult(current);
+  } catch (error) {
+    say(`${path} failed: ${error.message}`);
+  }
+}
+
+function plot(canvas, values, labels, max) {
+  const g = canvas.getContext("2d");
+  g.clearRect(0, 0, canvas.width, canvas.height);
+  g.fillStyle = "#36c";
+  const width = canvas.width / Math.max(1, values.length);
+  values.forEach((value, i) => {
+    const height = (canvas.height - 14) * (max ? value / max : 0);
+    g.fillRect(i * width + 1, canvas.height - 14 - height, Math.max(1, width - 2), height);
+  });
+  g.fillStyle = "#333";
+  g.font = "10px sans-serif";
+  if (labels.length) {
+    g.fillText(labels[0], 2, canvas.height - 2);
+    const last = labels[labels.length - 1];
+    g.fillText(last, canvas.width - g.measureText(last).width - 2, canvas.height - 2);
+  }
+}
+
+async function refreshStats() {
+  const { records } = await api("/api/v1/stats");
+  const completions = records.filter((r) => r.event === "completion");
+  const accepted = new Set(records.filter((r) => r.event === "accepted").map((r) => r.id));
+  const days = new Map();
+  for (const record of completions) {
+    const day = new Date((record.time || 0) * 1000).toISOString().slice(0, 10);
+    const entry = days.get(day) || [0, 0];
+    entry[0] += 1;
+    entry[1] += accepted.has(record.id) ? 1 : 0;
+    days.set(day, entry);
+  }
+  const keys = [...days.keys()].sort();
+  plot($("acceptance"), keys.map((k) => days.get(k)[1] / days.get(k)[0]), keys, 1);
+  const latencies = completions.map((r) => r.latency_ms || 0);
+  const top = Math.max(100, ...latencies);
+  const bins = new Array(20).fill(0);
+  for (const latency of latencies) bins[Math.min(19, Math.floor((latency / top) * 20))] += 1;
+  plot($("latency"), bins, ["0", `${Math.round(top)}`], Math.max(1, ...bins));
+}
+
+$("start").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const instruction = $("instruction").value.trim();
+  if (!instruction) return;
+  try {
+    const { id } = await api("/api/v1/tasks", {
+      method: "POST",
+      body: JSON.stringify({ instruction, effort: $("effort").value }),
+    });
+    $("instruction").value = "";
+    await show(id);
+  } catch (error) {
+    say(`could not start: ${error.message}`);
+  }
+});
+$("instruction").addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) $("start").requestSubmit();
+});
+$("steer").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const message = $("steer-message").value.trim();
+  if (!current || !message) return;
+  try {
+    await api(`/api/v1/tasks/${current}/steer`, {
+      method: "POST",
+      body: JSON.stringify({ message }),
+    });
+    $("steer-message").value = "";
+  } catch (error) {
+    say(`steering failed: ${error.message}`);
+  }
+});
+$("cancel").addEventListener("click", () => act("cancel"));
+$("apply").addEventListener("click", () =>
+  act("apply", "Apply this task's changes to your files? Files you changed since it started are left alone."));
+$("discard").addEventListener("click", () => act("discard", "Discard this task's changes?"));
+
+api("/api/v1/info")
+  .then((info) => say(`${info.model} · ${info.workspace}`))
+  .catch((error) => say(error.message));
+refreshTasks().catch((error) => say(error.message));
+refreshStats().catch(() => {});

@@ -1,0 +1,64 @@
+"""treellama's web page in headless Chromium (playwright-core, as the VS Code test uses),
+against the real standalone web server with a scripted agent model (its words don't matter
+here): start a task, watch its steps arrive live, read the diff, apply it, check the file."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from lsp_server.config import Config
+from lsp_server.web.server import WebServer, standalone_core
+from tests.support.paths import ROOT
+from tests.support.projects import make_repo, write_fix_add_script
+from tests.support.scripted_server import scripted_model_from
+
+PLAYWRIGHT = ROOT / "editors" / "vscode" / "node_modules" / "playwright-core"
+
+pytestmark = pytest.mark.editor
+
+
+def requirement(found: Path | str | None, what: str) -> Path:
+    if found is None or not Path(found).exists():
+        if os.environ.get("TREELLAMA_REQUIRE_FIXTURES"):
+            pytest.fail(f"{what} is missing: run `make test` (or `make vscode code-server`)")
+        pytest.skip(f"{what} is not installed (make vscode code-server)")
+    return Path(found)
+
+
+def test_a_task_is_started_watched_reviewed_and_applied_in_the_page(tmp_path: Path) -> None:
+    chromium = requirement(shutil.which("chromium"), "Chromium")
+    requirement(PLAYWRIGHT, "playwright-core")
+    repo = make_repo(tmp_path / "project")
+    script = write_fix_add_script(tmp_path / "script.json")
+    core, _ = standalone_core(repo, Config(), model_for=scripted_model_from(script))
+    server = WebServer(core)
+    server.start_in_thread()
+    result_file = tmp_path / "page.json"
+    try:
+        done = subprocess.run(
+            ["node", str(ROOT / "tests" / "editors" / "web_page_driver.mjs"), server.url,
+             str(result_file), str(repo / "calc.py")],
+            env={**os.environ, "CHROMIUM": str(chromium),
+                 "PLAYWRIGHT_FROM": str(PLAYWRIGHT / "package.json")},
+            capture_output=True, text=True, timeout=180,
+        )  # fmt: skip
+    finally:
+        server.stop()
+        core.manager.close()
+    assert result_file.exists(), done.stderr[-3000:]
+    result = json.loads(result_file.read_text())
+    assert done.returncode == 0, (done.stderr[-3000:], result)
+    assert "token=" not in result["url"]
+    assert "tool_call" in result["steps"] and result["steps"][-1] == "done", result["steps"]
+    assert any("return a - b" in cell for cell in result["removed"]), result
+    assert any("return a + b" in cell for cell in result["added"]), result
+    assert "edit_file" in result["log"]
+    assert result["dialogs"] and "Apply" in result["dialogs"][0]
+    assert result["after"] == "def add(a, b):\n    return a + b\n"
+    assert (tmp_path / "page.png").stat().st_size > 1000

@@ -1,0 +1,54 @@
+// Drives treellama's web page in headless Chromium (playwright-core, as the VS Code test does),
+// as a user would with the keyboard:
+//   node tests/editors/web_page_driver.mjs URL RESULT_JSON CHANGED_FILE
+// opens the page with its token, starts a task, watches its steps arrive live, reads the
+// side-by-side diff, applies it (accepting the confirmation), and waits for CHANGED_FILE to
+// change on disk. Writes what it saw to RESULT_JSON and a screenshot beside it; the
+// assertions live in tests/editors/test_web_page.py.
+import { createRequire } from 'node:module';
+import { readFileSync, writeFileSync } from 'node:fs';
+
+const require = createRequire(process.env.PLAYWRIGHT_FROM);
+const { chromium } = require('playwright-core');
+const [url, resultPath, changedFile] = process.argv.slice(2);
+const result = { steps: [], dialogs: [] };
+const before = readFileSync(changedFile, 'utf8');
+
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM, args: ['--no-sandbox'] });
+try {
+  const page = await browser.newPage();
+  page.on('dialog', async (dialog) => {
+    result.dialogs.push(dialog.message());
+    await dialog.accept();
+  });
+  await page.goto(url);
+  result.url = page.url(); // the token is gone from the address: it is a cookie now
+  await page.waitForFunction(() => document.getElementById('info').textContent.length > 0);
+  result.info = await page.textContent('#info');
+
+  // Low effort: no planning step, so the scripted model's first reply is the first tool call.
+  await page.selectOption('#effort', 'low');
+  await page.focus('#instruction');
+  await page.keyboard.type('make add() add');
+  await page.keyboard.press('Control+Enter');
+  await page.waitForSelector('#steps li[data-kind="done"], #steps li[data-kind="failed"]',
+                             { timeout: 60_000 });
+  result.steps = await page.$$eval('#steps li', (items) => items.map((i) => i.dataset.kind));
+  await page.waitForSelector('#diff table', { timeout: 30_000 });
+  result.removed = await page.$$eval('#diff td.del', (cells) => cells.map((c) => c.textContent));
+  result.added = await page.$$eval('#diff td.add', (cells) => cells.map((c) => c.textContent));
+  result.log = await page.textContent('#log');
+  result.tasks = await page.$$eval('#tasks button', (b) => b.map((x) => x.textContent));
+
+  await page.focus('#apply');
+  await page.keyboard.press('Enter');
+  for (let waited = 0; waited < 30_000 && readFileSync(changedFile, 'utf8') === before; waited += 200) {
+    await page.waitForTimeout(200);
+  }
+  result.after = readFileSync(changedFile, 'utf8');
+  result.status = await page.textContent('#task-status');
+  await page.screenshot({ path: resultPath.replace(/\.json$/, '.png'), fullPage: true });
+} finally {
+  writeFileSync(resultPath, JSON.stringify(result, null, 2));
+  await browser.close();
+}

@@ -1,0 +1,145 @@
+"""Spectrum-based localization: the real pytest plugin in the real sandbox on tiny projects,
+and the scoring rules that read tracebacks and the tests' source (no model)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from agent import test_report
+from agent.localize import localize
+from agent.model import ScriptedCandidateModel
+from agent.pipeline import Pipeline, PipelineBudget
+from agent.sandbox import Sandbox, probe
+from agent.settings import AgentSettings
+from agent.spectrum import CodeUnit, measure, parse_spectrum
+from agent.test_report import Frame, run_suite
+from tests.support.agent_context import context_for
+from tests.support.projects import TEST_COMMAND, git
+
+FILLER = "".join(f"def helper_{i}(x):\n    return x + {i}\n\n\n" for i in range(40))
+LIBRARY = FILLER + (
+    "def normalize(text):\n    return ' '.join(text.split())\n\n\n"
+    "def slugify(text):\n    return normalize(text).replace(' ', '_')\n\n\n"
+    "def shout(text):\n    return normalize(text).upper()\n"
+)
+TESTS = (
+    "from lib import normalize, shout, slugify\n\n\n"
+    "def test_normalize():\n    assert normalize(' a  b ') == 'a b'\n\n\n"
+    "def test_shout():\n    assert shout(' a b') == 'A B'\n\n\n"
+    "def test_shout_twice():\n    assert shout(shout('x')) == 'X'\n\n\n"
+    "def test_slug():\n    assert normalize(slugify(' A b ')) == 'a-b'\n"
+)
+
+
+def project(root: Path) -> Path:
+    root.mkdir(parents=True)
+    (root / "lib.py").write_text(LIBRARY)
+    (root / "test_lib.py").write_text(TESTS)
+    return root
+
+
+def test_the_failing_tests_spectrum_ranks_what_only_they_run(tmp_path):
+    repo = project(tmp_path / "p")
+    sandbox = Sandbox(repo, tmp_path / "scratch", AgentSettings(), probe())
+    report = run_suite(sandbox, repo, TEST_COMMAND)
+    assert report.failed_ids == {"test_lib.py::test_slug"}
+    before = sorted(p.name for p in repo.rglob("*") if "__pycache__" not in p.parts)
+    spectrum = measure(sandbox, repo, TEST_COMMAND, ["test_lib.py"])
+    assert spectrum is not None and spectrum.total_failed == 1
+    slugify = next(u for u in spectrum.units if u.name == "slugify")
+    normalize = next(u for u in spectrum.units if u.name == "normalize")
+    assert (slugify.path, spectrum.failed[slugify], spectrum.passed.get(slugify, 0)) == (
+        "lib.py", 1, 0,
+    )  # fmt: skip
+    assert spectrum.passed[normalize] == 3  # every test runs it
+    assert spectrum.ochiai([slugify]) == 1.0 and spectrum.ochiai([normalize]) == 0.5
+    assert all((repo / u.path).is_file() for u in spectrum.units)  # the project's own code
+    # The plugin and its output are gone: nothing is left in the task's copy.
+    after = sorted(p.name for p in repo.rglob("*") if "__pycache__" not in p.parts)
+    assert after == before
+    assert not list(repo.rglob("_treellama_spectrum*"))
+    # The test calls both; only the spectrum tells them apart.
+    source = TESTS.split("\n\n\n")[-1]
+    first = localize(repo, "the slug test fails", report, source, spectrum)[0]
+    assert first.name == "slugify" and any("Ochiai 1.00" in r for r in first.reasons)
+
+
+def test_a_spectrum_that_cannot_be_measured_is_none(tmp_path):
+    repo = tmp_path / "p"
+    repo.mkdir()
+    (repo / "test_x.py").write_text("def test_x():\n    assert True\n")
+    sandbox = Sandbox(repo, tmp_path / "scratch", AgentSettings(), probe())
+    assert measure(sandbox, repo, TEST_COMMAND, ["test_x.py"]) is None  # nothing failed
+    assert parse_spectrum("{not json") is None
+    text = json.dumps({"t::a": {"outcome": "failed", "entered": [["m.py", 3, "f"]]},
+                       "t::b": {"outcome": "passed", "entered": [["m.py", 3, "f"]]}})  # fmt: skip
+    spectrum = parse_spectrum(text)
+    assert spectrum is not None
+    assert round(spectrum.ochiai([CodeUnit("m.py", 3, "f")]), 3) == round(1 / 2**0.5, 3)
+
+
+def test_a_deliberate_raise_passes_the_blame_to_its_caller(tmp_path):
+    repo = tmp_path / "p"
+    repo.mkdir()
+    code = FILLER + (
+        "def fail(key):\n    raise KeyError(key)\n\n\n"
+        "def lookup(table, key):\n    if key not in table:\n        return fail(key)\n"
+        "    return table[key]\n"
+    )
+    (repo / "lib.py").write_text(code)
+    lines = code.split("\n")
+    raise_line = lines.index("    raise KeyError(key)") + 1
+    call_line = lines.index("        return fail(key)") + 1
+    frames = (Frame("test_lib.py", 4, "test_x"), Frame("lib.py", call_line, "lookup"),
+              Frame("lib.py", raise_line, "fail"))  # fmt: skip
+    failure = test_report.TestFailure(
+        "test_lib.py::test_x", "test_lib.py", "test_x", "KeyError: 2", "", frames
+    )
+    report = test_report.TestReport("pytest", TEST_COMMAND, 1, 0, (failure,))
+    assert localize(repo, "it fails", report)[0].name == "lookup"
+    # NotImplementedError is where the work is missing: that raise is the place.
+    (repo / "lib.py").write_text(code.replace("KeyError(key)", "NotImplementedError"))
+    assert localize(repo, "it fails", report)[0].name == "fail"
+
+
+def test_the_tests_imports_do_not_count_as_calls(tmp_path):
+    repo = tmp_path / "p"
+    repo.mkdir()
+    (repo / "lib.py").write_text(FILLER + "def alpha():\n    return 1\n\n\ndef beta():\n"
+                                 "    return 1\n")  # fmt: skip
+    source = (
+        "from lib import (\n    alpha,\n    beta,\n)\n\n\ndef test_beta():\n"
+        "    assert beta() == 2\n"
+    )
+    first = localize(repo, "a test fails", None, source)[0]
+    assert first.name == "beta" and "called by the failing tests" in first.reasons
+
+
+def test_a_round_that_fixes_nothing_moves_to_the_next_place(tmp_path):
+    repo = tmp_path / "project"
+    repo.mkdir()
+    (repo / "a.py").write_text("def f():\n    return 1\n")
+    (repo / "b.py").write_text("def g():\n    return 1\n")
+    (repo / "test_ab.py").write_text(
+        "from a import f\nfrom b import g\n\n\ndef test_sum():\n    assert f() + g() == 3\n"
+    )
+    git(repo, "init", "-q")
+    git(repo, "-c", "user.email=t@example.com", "-c", "user.name=t", "add", "-A")
+    git(repo, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "x")
+    context = context_for(repo, tmp_path)
+    # The places tie: the model picks a.py first; its candidate fixes nothing.
+    model = ScriptedCandidateModel(
+        ["def f():\n    return 0\n```", "def g():\n    return 2\n```"], choices=[1]
+    )
+    events: list = []
+    pipeline = Pipeline(model, context, "make the test pass", PipelineBudget(1, 2),
+                        on_event=events.append)  # fmt: skip
+    outcome = pipeline.run()
+    assert outcome.verified and (context.root / "b.py").read_text() == "def g():\n    return 2\n"
+    moved = [e.message for e in events if e.kind == "localize"]
+    assert len(moved) == 2 and "trying the whole file in b.py" in moved[1]
+    assert "b.py" in model.prompts[-1][-1]["content"]
+    assert subprocess.run(["git", "-C", str(repo), "status", "--porcelain"],
+                          capture_output=True, text=True).stdout == ""  # fmt: skip
