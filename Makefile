@@ -24,7 +24,7 @@ WHEELS := $(CACHE_HOME)/treellama/wheels/llama-cpp-python-$(LLAMA_CPP_BUILD)
 # A new llama.cpp build (version or flags) re-runs the install into an existing environment.
 STAMP  := $(VENV)/.installed-$(LLAMA_CPP_BUILD)
 
-.PHONY: demo test lint typecheck unit e2e model venv clean bench sandbox vscode llama-tools code-server emacs
+.PHONY: demo test lint typecheck unit e2e model venv clean bench sandbox vscode llama-tools code-server emacs web-assets
 
 venv: $(STAMP)
 
@@ -78,7 +78,7 @@ emacs:
 llama-tools: $(STAMP)
 	$(PY) -m bench.llama_sources --server
 
-demo: model
+demo: model web-assets
 	$(PY) demo/run_demo.py
 
 lint: $(STAMP)
@@ -92,7 +92,19 @@ unit: $(STAMP)
 	$(BIN)/pytest -m "not e2e and not editor"
 
 # TREELLAMA_REQUIRE_FIXTURES: tests that need llama-tools fail instead of skipping.
-test: lint typecheck model sandbox vscode code-server emacs llama-tools
+# The web page's vendored libraries (lsp_server/web/assets/package.json, pinned by its lock):
+# diff2html's side-by-side view with highlight.js, copied into the package's static files.
+WEB_VENDOR := lsp_server/web/static/vendor
+web-assets: $(WEB_VENDOR)/.done
+$(WEB_VENDOR)/.done: lsp_server/web/assets/package-lock.json
+	cd lsp_server/web/assets && npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(WEB_VENDOR)
+	cp lsp_server/web/assets/node_modules/diff2html/bundles/js/diff2html-ui-slim.min.js \
+	  lsp_server/web/assets/node_modules/diff2html/bundles/css/diff2html.min.css \
+	  lsp_server/web/assets/node_modules/diff2html/LICENSE.md $(WEB_VENDOR)/
+	touch $@
+
+test: lint typecheck model sandbox vscode code-server emacs llama-tools web-assets
 	TREELLAMA_REQUIRE_FIXTURES=1 $(BIN)/pytest
 
 # Benchmarks print ratios against baselines measured in the same run; see README, Performance.

@@ -4,9 +4,22 @@ the context chunks the prompt takes (indexing and inference do not know each oth
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from indexing.service import CodeIndex
 from inference.fim import ContextChunk
+
+
+@dataclass
+class RetrievalSwitch:
+    """Whether the index's snippets go into the completion prompt: decided on the event loop
+    whenever the configuration or the model changes (refresh_retrieval), read by the
+    completion worker, which never looks at the server's live state itself."""
+
+    on: bool = False
+
+    def __call__(self) -> bool:
+        return self.on
 
 
 class IndexContextSource:

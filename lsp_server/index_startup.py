@@ -32,9 +32,16 @@ def retrieval_enabled(ls: TreellamaServer) -> bool:
     return retrieval_helps(ls.session.config.index.retrieval, model_parameters(ls))
 
 
+def refresh_retrieval(ls: TreellamaServer) -> None:
+    """On the loop: after a configuration change, a model load, or the index opening."""
+    ls.retrieval.on = retrieval_enabled(ls)
+
+
 def recent_paths(ls: TreellamaServer) -> Any:
+    ring = ls.completions.ring  # the completion service's own ring, not the server's state
+
     def paths(uri: str, line: int) -> list[str]:
-        return [chunk.path for chunk in ls.completions.ring.chunks_for(uri, line)]
+        return [chunk.path for chunk in ring.chunks_for(uri, line)]
 
     return paths
 
@@ -53,9 +60,8 @@ async def start_index(ls: TreellamaServer) -> None:
         ls.show_message(f"treellama: the code index is off ({exc})", types.MessageType.Warning)
         return
     ls.code_index = index
-    ls.completions.sources.append(
-        IndexContextSource(index, lambda: retrieval_enabled(ls), recent_paths(ls))
-    )
+    ls.completions.sources.append(IndexContextSource(index, ls.retrieval, recent_paths(ls)))
+    refresh_retrieval(ls)
     progress = await WorkDone.begin(
         ls, "treellama", "indexing the workspace", kind="index", percentage=0
     )

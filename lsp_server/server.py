@@ -17,6 +17,7 @@ from inference.model_manager import ModelManager, ModelState
 from inference.stats import StatsRecorder
 from inference.worker import JobCancelled, ModelWorker
 from lsp_server import __version__
+from lsp_server.index_context import RetrievalSwitch
 from lsp_server.protocol import TreellamaProtocol
 from lsp_server.session import DocumentSnapshot, Session, snapshot_document
 
@@ -54,6 +55,7 @@ class TreellamaServer(LanguageServer):
         self.parent_watch: asyncio.Future[None] | None = None
         self.open_trees = OpenTrees()
         self.code_index: CodeIndex | None = None  # opened once the workspace root is known
+        self.retrieval = RetrievalSwitch()  # set on the loop: index_startup.refresh_retrieval
         self.index_task: asyncio.Future[None] | None = None
         self.agent: Any = None  # agent_frontend.AgentFrontend, made at the first command
         self.web: Any = None  # web.server.WebServer, when web.enabled

@@ -11,6 +11,7 @@ from lsprotocol import types
 
 from inference.model_manager import ModelStatus
 from lsp_server.config import ConfigProblem
+from lsp_server.index_startup import refresh_retrieval
 from lsp_server.progress import WorkDone
 from lsp_server.server import TreellamaServer
 
@@ -36,6 +37,7 @@ async def report_model_load(ls: TreellamaServer, load: Future[ModelStatus]) -> N
     what = backend.url if backend.kind == "http" else settings.path or settings.name
     progress = await WorkDone.begin(ls, "treellama", f"loading model {what}", kind="model")
     status = await asyncio.wrap_future(load)
+    refresh_retrieval(ls)  # the model's size decides whether retrieval pays
     progress.end(status.message)
     if status.info is not None:
         ls.window_log_message(

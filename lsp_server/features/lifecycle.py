@@ -10,7 +10,7 @@ import os
 from lsprotocol import types
 
 from lsp_server.client_features import resolve_client_features
-from lsp_server.index_startup import start_index
+from lsp_server.index_startup import refresh_retrieval, start_index
 from lsp_server.parent_watch import exit_when_gone
 from lsp_server.server import TreellamaServer
 from lsp_server.session import workspace_root_of
@@ -64,6 +64,7 @@ def register(server: TreellamaServer) -> None:
             {"treellama": settings} if "treellama" not in settings else settings
         )
         report_config_problems(ls, ls.session.reload_config())
+        refresh_retrieval(ls)
         config = ls.session.config
         if (config.model, config.backend) != (before.model, before.backend):
             await report_model_load(ls, ls.models.load(config.model, config.backend))

@@ -133,6 +133,27 @@ def test_plugin_runs_reviews_applies_and_cancels_an_agent_task(tmp_path: Path):
     assert "- completions: " in result["stats"]
 
 
+def test_treellama_web_opens_the_page_with_its_token(tmp_path: Path):
+    """web.enabled in the language server: :TreellamaWeb opens the page's URL, and that URL
+    (its token in it) serves the page."""
+    from tests.support.projects import make_repo
+
+    project = make_repo(tmp_path / "project")
+    result_file = run_driver(
+        "nvim_web.lua",
+        tmp_path,
+        cwd=project,
+        TREELLAMA_TEST_FILE=str(project / "calc.py"),
+        TREELLAMA_WEB_ENABLED="true",
+        TREELLAMA_CACHE_DIR=str(tmp_path / "empty-cache"),  # the page needs no model
+    )
+    result = json.loads(result_file.read_text())
+    assert result["attached"], result.get("messages")
+    url = result["opened"]
+    assert url.startswith("http://127.0.0.1:") and "/?token=" in url, result
+    assert "<title>treellama</title>" in result["page"], result
+
+
 def test_checkhealth_reports_the_server_and_what_to_fix(tmp_path: Path):
     report = run_driver(
         "nvim_health.lua",

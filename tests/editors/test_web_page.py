@@ -19,6 +19,7 @@ from tests.support.projects import make_repo, write_fix_add_script
 from tests.support.scripted_server import scripted_model_from
 
 PLAYWRIGHT = ROOT / "editors" / "vscode" / "node_modules" / "playwright-core"
+VENDOR = ROOT / "lsp_server" / "web" / "static" / "vendor"
 
 pytestmark = pytest.mark.editor
 
@@ -34,6 +35,7 @@ def requirement(found: Path | str | None, what: str) -> Path:
 def test_a_task_is_started_watched_reviewed_and_applied_in_the_page(tmp_path: Path) -> None:
     chromium = requirement(shutil.which("chromium"), "Chromium")
     requirement(PLAYWRIGHT, "playwright-core")
+    requirement(VENDOR / "diff2html-ui-slim.min.js", "the page's vendored diff2html (make web-assets)")
     repo = make_repo(tmp_path / "project")
     script = write_fix_add_script(tmp_path / "script.json")
     core, _ = standalone_core(repo, Config(), model_for=scripted_model_from(script))
@@ -56,8 +58,11 @@ def test_a_task_is_started_watched_reviewed_and_applied_in_the_page(tmp_path: Pa
     assert done.returncode == 0, (done.stderr[-3000:], result)
     assert "token=" not in result["url"]
     assert "tool_call" in result["steps"] and result["steps"][-1] == "done", result["steps"]
+    # diff2html's side-by-side view, highlighted by highlight.js (both vendored from npm).
+    assert result["sides"] == 2, result
     assert any("return a - b" in cell for cell in result["removed"]), result
     assert any("return a + b" in cell for cell in result["added"]), result
+    assert "return" in result["highlighted"], result
     assert "edit_file" in result["log"]
     assert result["dialogs"] and "Apply" in result["dialogs"][0]
     assert result["after"] == "def add(a, b):\n    return a + b\n"

@@ -34,9 +34,11 @@ try {
   await page.waitForSelector('#steps li[data-kind="done"], #steps li[data-kind="failed"]',
                              { timeout: 60_000 });
   result.steps = await page.$$eval('#steps li', (items) => items.map((i) => i.dataset.kind));
-  await page.waitForSelector('#diff table', { timeout: 30_000 });
-  result.removed = await page.$$eval('#diff td.del', (cells) => cells.map((c) => c.textContent));
-  result.added = await page.$$eval('#diff td.add', (cells) => cells.map((c) => c.textContent));
+  await page.waitForSelector('#diff .d2h-file-side-diff', { timeout: 30_000 });
+  result.sides = await page.$$eval('#diff .d2h-file-side-diff', (sides) => sides.length);
+  result.removed = await page.$$eval('#diff .d2h-del .d2h-code-line-ctn', (c) => c.map((x) => x.textContent));
+  result.added = await page.$$eval('#diff .d2h-ins .d2h-code-line-ctn', (c) => c.map((x) => x.textContent));
+  result.highlighted = await page.$$eval('#diff .hljs-keyword', (k) => k.map((x) => x.textContent));
   result.log = await page.textContent('#log');
   result.tasks = await page.$$eval('#tasks button', (b) => b.map((x) => x.textContent));
 

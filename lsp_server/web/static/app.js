@@ -118,7 +118,8 @@ function row(table, left, right) {
   }
 }
 
-// A unified diff shown side by side: removed lines left, added right, paired in order.
+// The diff side by side, syntax-highlighted, by diff2html (vendored at build time by
+// `make web-assets`); the page's own plain view where the vendored files are missing.
 function renderDiff(diff) {
   const box = $("diff");
   box.replaceChildren();
@@ -126,7 +127,24 @@ function renderDiff(diff) {
     box.textContent = "No changes.";
     return;
   }
+  if (window.Diff2HtmlUI) {
+    const view = new window.Diff2HtmlUI(box, diff, {
+      outputFormat: "side-by-side",
+      drawFileList: false,
+      matching: "lines",
+      highlight: true,
+    });
+    view.draw();
+    view.highlightCode();
+    return;
+  }
+  renderPlainDiff(box, diff);
+}
+
+// A unified diff shown side by side: removed lines left, added right, paired in order.
+function renderPlainDiff(box, diff) {
   const table = document.createElement("table");
+  table.className = "plain";
   const columns = document.createElement("colgroup");
   for (const width of ["3.5em", "", "3.5em", ""]) {
     const column = document.createElement("col");
