@@ -26,6 +26,7 @@ from inference.stats import read_stats
 from tests.support import scripted_server
 from tests.support.projects import make_repo, write_fix_add_script
 from tests.support.paths import ROOT
+from tests.support.requirements import requirement
 
 
 EXTENSION = ROOT / "editors" / "vscode"
@@ -33,14 +34,6 @@ FIXTURE = ROOT / "tests" / "fixtures" / "sample_project" / "mathutils.py"
 CODE_SERVER_VERSION = "4.100.3"
 
 pytestmark = pytest.mark.editor
-
-
-def requirement(found: Path | str | None, what: str) -> Path:
-    if found is None or not Path(found).exists():
-        if os.environ.get("TREELLAMA_REQUIRE_FIXTURES"):
-            pytest.fail(f"{what} is missing: run `make test` (or `make vscode code-server`)")
-        pytest.skip(f"{what} is not installed (make code-server)")
-    return Path(found)
 
 
 def run_vscode(

@@ -15,6 +15,7 @@ import pytest
 from lsp_server.config import Config
 from lsp_server.web.server import WebServer, standalone_core
 from tests.support.paths import ROOT
+from tests.support.requirements import requirement
 from tests.support.projects import make_repo, write_fix_add_script
 from tests.support.scripted_server import scripted_model_from
 
@@ -22,14 +23,6 @@ PLAYWRIGHT = ROOT / "editors" / "vscode" / "node_modules" / "playwright-core"
 VENDOR = ROOT / "lsp_server" / "web" / "static" / "vendor"
 
 pytestmark = pytest.mark.editor
-
-
-def requirement(found: Path | str | None, what: str) -> Path:
-    if found is None or not Path(found).exists():
-        if os.environ.get("TREELLAMA_REQUIRE_FIXTURES"):
-            pytest.fail(f"{what} is missing: run `make test` (or `make vscode code-server`)")
-        pytest.skip(f"{what} is not installed (make vscode code-server)")
-    return Path(found)
 
 
 def test_a_task_is_started_watched_reviewed_and_applied_in_the_page(tmp_path: Path) -> None:
