@@ -183,31 +183,36 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def cmd_web(args: argparse.Namespace) -> int:
+def workspace_and_config(folder: str | None) -> tuple[Path, Any] | None:
+    """The project folder (default: the current one) and its configuration, with any bad
+    setting reported on stderr; None (reported too) when the folder does not exist."""
+    from agent.terminal import workspace_path
     from lsp_server.config import load_config
+
+    workspace = workspace_path(folder)
+    if not workspace.is_dir():
+        print(f"error: {workspace} is not a folder", file=sys.stderr)
+        return None
+    config, problems = load_config(workspace_root=workspace)
+    for problem in problems:
+        print(f"warning: configuration {problem}", file=sys.stderr)
+    return workspace, config
+
+
+def cmd_web(args: argparse.Namespace) -> int:
     from lsp_server.web.server import run_standalone
 
-    root = Path(args.workspace or ".").resolve()
-    if not root.is_dir():
-        print(f"treellama web: {root} is not a folder", file=sys.stderr)
+    found = workspace_and_config(args.workspace)
+    if found is None:
         return 2
-    config, problems = load_config(workspace_root=root)
-    for problem in problems:
-        print(f"treellama: configuration: {problem}", file=sys.stderr)
+    root, config = found
     host = args.host or config.web.host
     port = config.web.port if args.port is None else args.port
     return run_standalone(root, config, host, port)
 
 
 def cmd_agent(args: argparse.Namespace) -> int:
-    from agent.terminal import (
-        TerminalApprover,
-        print_event,
-        run_in_terminal,
-        show_log,
-        workspace_path,
-    )
-    from lsp_server.config import load_config
+    from agent.terminal import TerminalApprover, print_event, run_in_terminal, show_log
 
     if args.words[0] == "log" and len(args.words) == 2:
         return show_log(args.words[1])
@@ -216,13 +221,10 @@ def cmd_agent(args: argparse.Namespace) -> int:
     from inference.model_manager import ModelManager, ModelState
     from inference.worker import ModelWorker
 
-    workspace = workspace_path(args.workspace)
-    if not workspace.is_dir():
-        print(f"error: {workspace} is not a folder", file=sys.stderr)
+    found = workspace_and_config(args.workspace)
+    if found is None:
         return 2
-    config, problems = load_config(workspace_root=workspace)
-    for problem in problems:
-        print(f"warning: configuration {problem}", file=sys.stderr)
+    workspace, config = found
     worker = ModelWorker()
     print(f"loading {config.model.path or config.model.name}...", file=sys.stderr)
     status = ModelManager(worker).load(config.model, config.backend).result()

@@ -18,7 +18,7 @@ import hmac
 import json
 import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -38,7 +38,6 @@ class Guard:
     hosts: frozenset[str]  # Host header values accepted, lowercased, with the port
     origins: frozenset[str]  # Origin values accepted
     max_body: int = MAX_BODY_BYTES
-    extra_origins: tuple[str, ...] = field(default=())  # configured CORS origins, if any
 
     @classmethod
     def for_address(
@@ -46,20 +45,18 @@ class Guard:
         host: str,
         port: int,
         token: str | None = None,
-        cors: tuple[str, ...] = (),
         max_body: int = MAX_BODY_BYTES,
     ) -> Guard:
         names = {*LOOPBACK, host.lower()}
         hosts = {f"{name}:{port}" for name in names} | {
             f"[{name}]:{port}" for name in names if ":" in name and not name.startswith("[")
         }
-        origins = {f"http://{h}" for h in hosts} | set(cors)
+        origins = {f"http://{h}" for h in hosts}
         return cls(
             token or secrets.token_urlsafe(24),
             frozenset(hosts),
             frozenset(origins),
             max_body=max_body,
-            extra_origins=cors,
         )
 
     def token_ok(self, given: str | None) -> bool:
