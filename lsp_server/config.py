@@ -45,6 +45,9 @@ class WebSettings:
     host: str = "127.0.0.1"
     # 0 picks a free port; the URL with its token is logged and shown in treellama.status.
     port: int = field(default=0, metadata={"min": 0, "max": 65535})
+    # Origins of other pages allowed to call the API from a browser (CORS), such as
+    # "https://my-proxy.example:8443"; none by default. The page itself needs none.
+    allowed_origins: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -37,7 +38,9 @@ async def page(request: Request) -> Response:
     """The page; its first visit carries ?token=, which becomes a cookie."""
     token = request.query_params.get("token")
     if token:
-        response: Response = RedirectResponse("/", status_code=303)
+        # Relative, so that the page also works behind a local proxy's path (code-server's
+        # /proxy/PORT/); every URL the page uses is relative for the same reason.
+        response: Response = RedirectResponse("./", status_code=303)
         response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict")
         return response
     return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
@@ -108,7 +111,7 @@ API_ROUTES = [
 ]
 
 
-def create_app(core: WebCore, guard: Guard) -> Starlette:
+def create_app(core: WebCore, guard: Guard, allowed_origins: tuple[str, ...] = ()) -> Starlette:
     routes = [
         Route("/", page, methods=["GET"]),
         Route("/api/v1/openapi.json", openapi, methods=["GET"]),
@@ -122,7 +125,17 @@ def create_app(core: WebCore, guard: Guard) -> Starlette:
         HTTPException: http_error,
         Exception: crashed,
     }
-    app = Starlette(routes=routes, exception_handlers=handlers,
-                    middleware=[Middleware(GuardMiddleware, guard=guard)])  # fmt: skip
+    middleware = [Middleware(GuardMiddleware, guard=guard)]
+    if allowed_origins:
+        # Outside the guard: a preflight carries no token, and is answered for these only.
+        cors = Middleware(
+            CORSMiddleware,
+            allow_origins=list(allowed_origins),
+            allow_credentials=True,
+            allow_methods=["GET", "POST"],
+            allow_headers=["authorization", "content-type", "last-event-id"],
+        )
+        middleware.insert(0, cors)
+    app = Starlette(routes=routes, exception_handlers=handlers, middleware=middleware)
     app.state.core = core
     return app

@@ -76,7 +76,8 @@ async def start_web(ls: TreellamaServer) -> WebServer | None:
         agent_needs_model=ls.agent_model_for is None,
     )
     try:
-        web = WebServer(core, settings.host, settings.port)
+        web = WebServer(core, settings.host, settings.port,
+                        allowed_origins=settings.allowed_origins)  # fmt: skip
     except OSError as exc:
         ls.show_message(
             f"treellama: the web page cannot listen on {settings.host}:{settings.port}: {exc}",

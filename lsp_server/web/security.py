@@ -1,21 +1,26 @@
 """The web server is reachable from this machine's own browser and from nothing else.
 
 An ASGI middleware in front of every route, in the order a request meets it:
-- `Host` must be one of the server's own names (127.0.0.1, localhost, [::1] at its port, or
-  the host it was explicitly bound to): a DNS-rebinding page that resolves its own name to
-  127.0.0.1 sends its own Host and gets 403;
-- `Origin`, where a browser sends one, must be the server's own on every mutating request
-  and on the event stream (403);
+- `Host` must name this machine's loopback (127.0.0.1, localhost, [::1], at any port, since a
+  local proxy such as code-server's /proxy/PORT/ passes its own) or the host the server was
+  explicitly bound to: a DNS-rebinding page that resolves its own name to 127.0.0.1 sends its
+  own name and gets 403;
+- `Origin`, where a browser sends one, must be the request's own (the scheme and Host it came
+  to), or one configured in `web.allowed_origins`, on every mutating request and on the event
+  stream (403): another page, even one on another local port, cannot act through the user's
+  cookie;
 - the per-start random token must come as `Authorization: Bearer`, as the cookie the page's
   first visit set, or as `?token=` (that first visit, in the manner of Jupyter): else 401;
 - bodies are capped (413), by `Content-Length` and while reading.
 Errors use OpenAI's error shape, so API clients and the page read them the same way.
+There is no CORS unless origins are configured (lsp_server.web.app adds it for those only).
 """
 
 from __future__ import annotations
 
 import hmac
 import json
+import re
 import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
@@ -25,6 +30,7 @@ from urllib.parse import parse_qs
 TOKEN_COOKIE = "treellama_token"
 MAX_BODY_BYTES = 1 << 20  # task instructions and chat prompts; images come with their own cap
 LOOPBACK = ("127.0.0.1", "localhost", "[::1]", "::1")
+_HOST = re.compile(r"^(\[[0-9a-f:.]+\]|[^:\[\]]+)(?::\d{1,5})?$")
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 
 Scope = MutableMapping[str, Any]
@@ -35,29 +41,36 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 @dataclass(frozen=True)
 class Guard:
     token: str
-    hosts: frozenset[str]  # Host header values accepted, lowercased, with the port
-    origins: frozenset[str]  # Origin values accepted
+    names: frozenset[str]  # host names accepted in Host, lowercased, without the port
+    origins: frozenset[str] = frozenset()  # other pages' origins allowed (web.allowed_origins)
     max_body: int = MAX_BODY_BYTES
 
     @classmethod
     def for_address(
         cls,
         host: str,
-        port: int,
         token: str | None = None,
         max_body: int = MAX_BODY_BYTES,
+        allowed_origins: tuple[str, ...] = (),
     ) -> Guard:
         names = {*LOOPBACK, host.lower()}
-        hosts = {f"{name}:{port}" for name in names} | {
-            f"[{name}]:{port}" for name in names if ":" in name and not name.startswith("[")
-        }
-        origins = {f"http://{h}" for h in hosts}
+        names |= {f"[{name}]" for name in names if ":" in name and not name.startswith("[")}
         return cls(
             token or secrets.token_urlsafe(24),
-            frozenset(hosts),
-            frozenset(origins),
+            frozenset(names),
+            frozenset(origin.rstrip("/").lower() for origin in allowed_origins),
             max_body=max_body,
         )
+
+    def host_ok(self, host: str) -> bool:
+        match = _HOST.match(host.lower())
+        return bool(match) and match.group(1) in self.names  # type: ignore[union-attr]
+
+    def origin_ok(self, origin: str, host: str) -> bool:
+        """The page's own origin is the Host it was served from (the Host passed `host_ok`);
+        the scheme is not compared, since a local TLS proxy in front changes only that."""
+        origin = origin.rstrip("/").lower()
+        return origin.partition("://")[2] == host.lower() or origin in self.origins
 
     def token_ok(self, given: str | None) -> bool:
         return bool(given) and hmac.compare_digest(given or "", self.token)
@@ -116,7 +129,8 @@ class GuardMiddleware:
             return
         headers = _headers(scope)
         guard = self.guard
-        if headers.get("host", "").lower() not in guard.hosts:
+        host = headers.get("host", "")
+        if not guard.host_ok(host):
             await refuse(
                 send,
                 403,
@@ -127,7 +141,7 @@ class GuardMiddleware:
             return
         origin = headers.get("origin")
         checked = scope["method"] in MUTATING or scope["path"].endswith("/events")
-        if origin is not None and checked and origin not in guard.origins:
+        if origin is not None and checked and not guard.origin_ok(origin, host):
             await refuse(
                 send,
                 403,

@@ -66,6 +66,7 @@ class WebServer:
     port: int = 0
     token: str | None = None
     max_body: int = MAX_BODY_BYTES
+    allowed_origins: tuple[str, ...] = ()  # other pages that may call it (CORS), none by default
 
     def __post_init__(self) -> None:
         if not is_loopback(self.host):
@@ -73,11 +74,11 @@ class WebServer:
                         "its token only", self.host)  # fmt: skip
         self.socket = bind(self.host, self.port)
         self.port = self.socket.getsockname()[1]
-        self.guard = Guard.for_address(self.host, self.port, self.token, max_body=self.max_body)
+        self.guard = Guard.for_address(self.host, self.token, self.max_body, self.allowed_origins)
         shown = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
         self.url = f"http://{shown}:{self.port}/?token={self.guard.token}"
         self.core.url = self.url
-        app = create_app(self.core, self.guard)
+        app = create_app(self.core, self.guard, self.allowed_origins)
         config = uvicorn.Config(
             app, log_config=None, access_log=False, lifespan="off", timeout_graceful_shutdown=2
         )
@@ -145,7 +146,7 @@ def standalone_core(
 
 def run_standalone(root: Path, config: Config, host: str, port: int) -> int:
     core, _ = standalone_core(root, config)
-    server = WebServer(core, host, port)
+    server = WebServer(core, host, port, allowed_origins=config.web.allowed_origins)
     sys.stderr.write(f"treellama web: {server.url}\n")
     sys.stderr.flush()
     try:

@@ -347,9 +347,13 @@ async def test_the_web_page_shares_the_editors_tasks_and_applies_through_the_edi
     """web.enabled inside the language server: a task started in the editor is listed and
     streamed over HTTP, and applying it from the web sends the WorkspaceEdit to the editor."""
     client = scripted_with_web
-    status = await client.workspace_execute_command_async(
-        types.ExecuteCommandParams(command="treellama.status")
-    )
+    for _ in range(100):  # the page starts in `initialized`, which may still be running
+        status = await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="treellama.status")
+        )
+        if status["web"]:
+            break
+        await asyncio.sleep(0.1)
     url = status["web"]["url"]
     assert url.startswith("http://127.0.0.1:") and "?token=" in url
     base, token = url.split("/?token=")

@@ -37,11 +37,18 @@ pytestmark = pytest.mark.editor
 
 
 def run_vscode(
-    tmp_path: Path, workspace: Path, scenario: str, *args: str, server: str = "", **env: str
+    tmp_path: Path,
+    workspace: Path,
+    scenario: str,
+    *args: str,
+    server: str = "",
+    settings: dict | None = None,
+    **env: str,
 ) -> dict:
     """Installs the packaged extension into a fresh code-server for `workspace`, runs the
     driver's `scenario` against it in headless Chromium, and returns what the driver saw.
-    `server`: the extension's serverPath (default: the installed `treellama`)."""
+    `server`: the extension's serverPath (default: the installed `treellama`); `settings`: more
+    user settings."""
     install = cache_dir() / "code-server" / CODE_SERVER_VERSION
     code_server = requirement(install / "node_modules" / ".bin" / "code-server", "code-server")
     requirement(install / ".complete", "a finished code-server install")
@@ -58,6 +65,7 @@ def run_vscode(
         "extensions.autoCheckUpdates": False,
         "treellama.serverPath": server or str(Path(sys.executable).with_name("treellama")),
         "treellama.completion.maxTokens": 40,
+        **(settings or {}),
     }))  # fmt: skip
     common = ["--user-data-dir", str(user_data), "--extensions-dir", str(extensions)]
     subprocess.run([str(code_server), *common, "--install-extension", str(vsix)],
@@ -129,3 +137,23 @@ def test_an_agent_task_runs_is_reviewed_and_applied_in_vscode(tmp_path: Path):
     assert "edit_file" in result["agentView"] and "run_tests" in result["agentView"], result
     assert "return a + b" in result["diffShown"].replace("\xa0", " "), result  # Monaco's spaces
     assert (project / "calc.py").read_text() == "def add(a, b):\n    return a + b\n"
+
+
+def test_open_in_browser_opens_the_web_page_with_its_token(tmp_path: Path):
+    project = make_repo(tmp_path / "project")
+    script = write_fix_add_script(tmp_path / "script.json")
+    result = run_vscode(
+        tmp_path,
+        project,
+        "browser",
+        server=str(scripted_server_wrapper(tmp_path, script)),
+        settings={"treellama.web.enabled": True},
+        TREELLAMA_CACHE_DIR=str(tmp_path / "empty-cache"),
+    )
+    # code-server reaches the server through its own /proxy/PORT/ (vscode.env.asExternalUri).
+    assert "token=" in result["navigations"][0], result
+    assert "token=" not in result["openedUrl"], result  # it became a cookie
+    assert result["pageTitle"] == "treellama", result
+    # The token let the page in, and its cookie its API calls: it names the workspace.
+    assert "Tasks" in result["pageText"], result
+    assert str(project) in result["info"], result

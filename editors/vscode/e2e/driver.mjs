@@ -7,6 +7,8 @@
 //     an agent task is started from the command palette, its steps show in the agent view, its
 //     diff opens in the diff editor, and it is applied through the refactor preview and saved
 //     (waits until CHANGED_FILE, the file the task edits, changes on disk).
+//   node e2e/driver.mjs browser URL RESULT_JSON
+//     "treellama: Open in Browser" opens the server's web page, with its token, in a new tab.
 //
 // Writes what it saw to RESULT_JSON (and a screenshot beside it); the assertions live in
 // tests/editors/test_vscode.py.
@@ -120,6 +122,34 @@ async function agent(page) {
   step('applied and saved');
 }
 
+async function browserPage(page) {
+  const opened = page.context().waitForEvent('page', { timeout: 60_000 });
+  // The first request carries the token; the page then redirects to itself with a cookie.
+  page.context().on('request', (request) => {
+    if (request.isNavigationRequest() && !request.url().includes('?folder=')) {
+      result.navigations = [...(result.navigations ?? []), request.url()];
+    }
+  });
+  await command(page, 'treellama: Open in Browser');
+  // VS Code may ask before it opens a link outside the workbench.
+  const ask = page.locator('.monaco-dialog-box .monaco-button', { hasText: /^Open$/ }).first();
+  const tab = await Promise.race([opened, ask.waitFor({ timeout: 60_000 }).then(() => null)]);
+  if (!tab) await ask.click();
+  const webPage = tab ?? (await opened);
+  await webPage.waitForLoadState('domcontentloaded');
+  await webPage.locator('body').waitFor({ timeout: 30_000 });
+  result.openedUrl = webPage.url();
+  step('page opened');
+  // The page asks the API for its model and workspace, which needs the token.
+  await webPage.locator('#info', { hasText: /\S/ }).waitFor({ timeout: 30_000 });
+  result.info = await webPage.locator('#info').innerText();
+  result.pageTitle = await webPage.title();
+  result.pageText = (await webPage.locator('body').innerText()).slice(0, 2000);
+  await webPage.screenshot({ path: resultPath.replace(/\.json$/, '-page.png') }).catch(() => {});
+}
+
+const scenarios = { agent, browser: browserPage, completion };
+
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
   // No network beyond loopback here: Chromium's background services would only fail.
@@ -135,7 +165,7 @@ try {
   const status = page.locator('.statusbar-item', { hasText: 'treellama' }).first();
   await status.waitFor({ timeout: 120_000 });
   step('status bar item');
-  await (scenario === 'agent' ? agent(page) : completion(page, status));
+  await scenarios[scenario](page, status);
 } catch (error) {
   result.error = String(error);
 } finally {

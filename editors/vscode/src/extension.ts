@@ -254,7 +254,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     if (!status.web) {
       throw new Error('the web page is off: set "treellama.web.enabled" to true and reload');
     }
-    await vscode.env.openExternal(vscode.Uri.parse(status.web.url));
+    // asExternalUri maps the loopback address to one the user's browser reaches (code-server's
+    // /proxy/PORT/, a forwarded port in a remote window); it drops the query, so the token is
+    // put back after it.
+    const url = new URL(status.web.url);
+    const token = url.searchParams.get('token') ?? '';
+    const external = await vscode.env.asExternalUri(vscode.Uri.parse(`${url.origin}/`));
+    await vscode.env.openExternal(external.with({ query: `token=${token}` }));
   });
   register(context, 'treellama.showStats', async () => {
     await openText(JSON.stringify(await execute('treellama.stats'), null, 2), 'json');

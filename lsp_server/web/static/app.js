@@ -25,7 +25,7 @@ function say(message) {
 }
 
 async function refreshTasks() {
-  const { tasks } = await api("/api/v1/tasks");
+  const { tasks } = await api("api/v1/tasks");
   const list = $("tasks");
   list.replaceChildren();
   for (const task of tasks.slice().reverse()) {
@@ -58,10 +58,10 @@ async function show(id) {
   $("steps").replaceChildren();
   $("diff").replaceChildren();
   $("log").textContent = "";
-  const task = await api(`/api/v1/tasks/${id}`);
+  const task = await api(`api/v1/tasks/${id}`);
   $("task-title").textContent = task.instruction;
   $("task-status").textContent = `${task.status}: ${task.summary || task.message || ""}`;
-  stream = new EventSource(`/api/v1/tasks/${id}/events`);
+  stream = new EventSource(`api/v1/tasks/${id}/events`);
   stream.addEventListener("agent", async (message) => {
     const event = JSON.parse(message.data);
     addStep(event);
@@ -75,10 +75,10 @@ async function show(id) {
 }
 
 async function showResult(id) {
-  const task = await api(`/api/v1/tasks/${id}`);
+  const task = await api(`api/v1/tasks/${id}`);
   $("task-status").textContent = `${task.status}: ${task.summary || ""}`;
   renderDiff(task.diff || "");
-  const log = await api(`/api/v1/tasks/${id}/log`);
+  const log = await api(`api/v1/tasks/${id}/log`);
   $("log").textContent = log.text;
   refreshTasks();
 }
@@ -197,7 +197,7 @@ async function act(path, confirmText) {
   if (!current) return;
   if (confirmText && !window.confirm(confirmText)) return;
   try {
-    const answer = await api(`/api/v1/tasks/${current}/${path}`, { method: "POST", body: "{}" });
+    const answer = await api(`api/v1/tasks/${current}/${path}`, { method: "POST", body: "{}" });
     say(`${path}: ${JSON.stringify(answer.files || answer.status || answer.applied || "ok")}`);
     await showResult(current);
   } catch (error) {
@@ -224,7 +224,7 @@ function plot(canvas, values, labels, max) {
 }
 
 async function refreshStats() {
-  const { records } = await api("/api/v1/stats");
+  const { records } = await api("api/v1/stats");
   const completions = records.filter((r) => r.event === "completion");
   const accepted = new Set(records.filter((r) => r.event === "accepted").map((r) => r.id));
   const days = new Map();
@@ -249,7 +249,7 @@ $("start").addEventListener("submit", async (event) => {
   const instruction = $("instruction").value.trim();
   if (!instruction) return;
   try {
-    const { id } = await api("/api/v1/tasks", {
+    const { id } = await api("api/v1/tasks", {
       method: "POST",
       body: JSON.stringify({ instruction, effort: $("effort").value }),
     });
@@ -267,7 +267,7 @@ $("steer").addEventListener("submit", async (event) => {
   const message = $("steer-message").value.trim();
   if (!current || !message) return;
   try {
-    await api(`/api/v1/tasks/${current}/steer`, {
+    await api(`api/v1/tasks/${current}/steer`, {
       method: "POST",
       body: JSON.stringify({ message }),
     });
@@ -281,7 +281,7 @@ $("apply").addEventListener("click", () =>
   act("apply", "Apply this task's changes to your files? Files you changed since it started are left alone."));
 $("discard").addEventListener("click", () => act("discard", "Discard this task's changes?"));
 
-api("/api/v1/info")
+api("api/v1/info")
   .then((info) => say(`${info.model} · ${info.workspace}`))
   .catch((error) => say(error.message));
 refreshTasks().catch((error) => say(error.message));

@@ -108,6 +108,10 @@ def test_bad_requests_get_clear_errors_and_the_server_stays_up(web):
          403, "bad_origin"),
         (client.get("/api/v1/tasks", headers={"Host": f"rebind.example:{server.port}"}),
          403, "bad_host"),
+        (client.get("/api/v1/tasks", headers={"Host": "127.0.0.1.rebind.example"}), 403, ""),
+        # Another page on this machine (another local port) cannot act through the cookie.
+        (client.post("/api/v1/tasks/t1/cancel", headers={"Origin": "http://127.0.0.1:3000"}),
+         403, "bad_origin"),
         (client.post("/api/v1/tasks", content=b"x" * (2 * CAP)), 413, "body_too_large"),
         (client.post("/api/v1/tasks", content=(b"x" * 4096 for _ in range(8))), 413, ""),
         (client.post("/api/v1/tasks", content=b"{not json"), 400, "invalid_json"),
@@ -179,6 +183,48 @@ def test_steer_and_cancel_reach_a_running_task(tmp_path):
             kinds = [event["kind"] for _, event in read_events(client, task_id)]
             assert kinds[-1] == "failed"
             assert client.get(f"/api/v1/tasks/{task_id}").json()["status"] == "cancelled"
+    finally:
+        server.stop()
+        core.manager.close()
+
+
+def test_the_page_works_behind_a_local_proxys_path(web):
+    """code-server's /proxy/PORT/ (where VS Code's asExternalUri sends the browser) passes its
+    own loopback Host, serves the page under a path, and sends its own Origin."""
+    server, _, client = web
+    proxy = {"Host": "127.0.0.1:8080"}
+    first = client.get(f"/?token={server.guard.token}", headers=proxy)
+    assert first.status_code == 303 and first.headers["location"] == "./"
+    page = client.get("/", headers=proxy).text
+    assert 'src="static/app.js"' in page and '"/static' not in page
+    origin = {**proxy, "Origin": "http://127.0.0.1:8080"}
+    assert client.post("/api/v1/tasks/t404/cancel", headers=origin).status_code == 404
+    assert client.get("/api/v1/tasks/t404/events", headers=origin).status_code == 404
+
+
+def test_cors_only_for_configured_origins(tmp_path: Path):
+    repo = make_repo(tmp_path / "project")
+    core, _ = standalone_core(repo, Config(), model_for=scripted_model_from(tmp_path / "none"))
+    server = WebServer(core, allowed_origins=("https://tools.example",))
+    server.start_in_thread()
+    base = f"http://127.0.0.1:{server.port}"
+    preflight = {"Access-Control-Request-Method": "POST",
+                 "Access-Control-Request-Headers": "authorization"}  # fmt: skip
+    try:
+        tasks = f"{base}/api/v1/tasks"
+        allowed = httpx.options(tasks, headers={**preflight, "Origin": "https://tools.example"})
+        assert allowed.status_code == 200
+        assert allowed.headers["access-control-allow-origin"] == "https://tools.example"
+        other = httpx.options(tasks, headers={**preflight, "Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in other.headers
+        token = {"Authorization": f"Bearer {server.guard.token}"}
+        cancel = f"{base}/api/v1/tasks/t404/cancel"
+        ok = httpx.post(cancel, headers={**token, "Origin": "https://tools.example"})
+        assert ok.status_code == 404  # through the guard, to the route
+        assert ok.headers["access-control-allow-origin"] == "https://tools.example"
+        refused = httpx.post(cancel, headers={**token, "Origin": "https://evil.example"})
+        assert refused.status_code == 403
+        assert httpx.post(cancel, headers={"Origin": "https://tools.example"}).status_code == 401
     finally:
         server.stop()
         core.manager.close()
