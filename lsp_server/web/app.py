@@ -111,7 +111,7 @@ API_ROUTES = [
 ]
 
 
-def create_app(core: WebCore, guard: Guard, allowed_origins: tuple[str, ...] = ()) -> Starlette:
+def create_app(core: WebCore, guard: Guard) -> Starlette:
     routes = [
         Route("/", page, methods=["GET"]),
         Route("/api/v1/openapi.json", openapi, methods=["GET"]),
@@ -126,11 +126,11 @@ def create_app(core: WebCore, guard: Guard, allowed_origins: tuple[str, ...] = (
         Exception: crashed,
     }
     middleware = [Middleware(GuardMiddleware, guard=guard)]
-    if allowed_origins:
+    if guard.origins:
         # Outside the guard: a preflight carries no token, and is answered for these only.
         cors = Middleware(
             CORSMiddleware,
-            allow_origins=list(allowed_origins),
+            allow_origins=sorted(guard.origins),
             allow_credentials=True,
             allow_methods=["GET", "POST"],
             allow_headers=["authorization", "content-type", "last-event-id"],

@@ -5,10 +5,10 @@ An ASGI middleware in front of every route, in the order a request meets it:
   local proxy such as code-server's /proxy/PORT/ passes its own) or the host the server was
   explicitly bound to: a DNS-rebinding page that resolves its own name to 127.0.0.1 sends its
   own name and gets 403;
-- `Origin`, where a browser sends one, must be the request's own (the scheme and Host it came
-  to), or one configured in `web.allowed_origins`, on every mutating request and on the event
-  stream (403): another page, even one on another local port, cannot act through the user's
-  cookie;
+- `Origin`, where a browser sends one, must be the request's own (the Host it came to; the
+  scheme is not compared, since a local TLS proxy changes only that) or one configured in
+  `web.allowed_origins`, on every mutating request and on the event stream (403): another
+  page, even one on another local port, cannot act through the user's cookie;
 - the per-start random token must come as `Authorization: Bearer`, as the cookie the page's
   first visit set, or as `?token=` (that first visit, in the manner of Jupyter): else 401;
 - bodies are capped (413), by `Content-Length` and while reading.
@@ -64,11 +64,10 @@ class Guard:
 
     def host_ok(self, host: str) -> bool:
         match = _HOST.match(host.lower())
-        return bool(match) and match.group(1) in self.names  # type: ignore[union-attr]
+        return match is not None and match.group(1) in self.names
 
     def origin_ok(self, origin: str, host: str) -> bool:
-        """The page's own origin is the Host it was served from (the Host passed `host_ok`);
-        the scheme is not compared, since a local TLS proxy in front changes only that."""
+        """`host` has passed `host_ok`: the page's own origin is the Host it was served from."""
         origin = origin.rstrip("/").lower()
         return origin.partition("://")[2] == host.lower() or origin in self.origins
 

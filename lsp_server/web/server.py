@@ -78,7 +78,7 @@ class WebServer:
         shown = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
         self.url = f"http://{shown}:{self.port}/?token={self.guard.token}"
         self.core.url = self.url
-        app = create_app(self.core, self.guard, self.allowed_origins)
+        app = create_app(self.core, self.guard)
         config = uvicorn.Config(
             app, log_config=None, access_log=False, lifespan="off", timeout_graceful_shutdown=2
         )

@@ -123,33 +123,34 @@ def scripted_server_wrapper(tmp_path: Path, script: Path) -> Path:
     return wrapper
 
 
-def test_an_agent_task_runs_is_reviewed_and_applied_in_vscode(tmp_path: Path):
+def run_vscode_scripted(
+    tmp_path: Path, scenario: str, *args: str, settings: dict | None = None
+) -> tuple[dict, Path]:
+    """run_vscode on a fresh project (`{project}` in `args` names it), with the scripted agent
+    model's server and no weights."""
     project = make_repo(tmp_path / "project")
     script = write_fix_add_script(tmp_path / "script.json")
     result = run_vscode(
         tmp_path,
         project,
-        "agent",
-        str(project / "calc.py"),
-        server=str(scripted_server_wrapper(tmp_path, script)),  # no weights needed
+        scenario,
+        *[arg.format(project=project) for arg in args],
+        server=str(scripted_server_wrapper(tmp_path, script)),
+        settings=settings,
         TREELLAMA_CACHE_DIR=str(tmp_path / "empty-cache"),
     )
+    return result, project
+
+
+def test_an_agent_task_runs_is_reviewed_and_applied_in_vscode(tmp_path: Path):
+    result, project = run_vscode_scripted(tmp_path, "agent", "{project}/calc.py")
     assert "edit_file" in result["agentView"] and "run_tests" in result["agentView"], result
     assert "return a + b" in result["diffShown"].replace("\xa0", " "), result  # Monaco's spaces
     assert (project / "calc.py").read_text() == "def add(a, b):\n    return a + b\n"
 
 
 def test_open_in_browser_opens_the_web_page_with_its_token(tmp_path: Path):
-    project = make_repo(tmp_path / "project")
-    script = write_fix_add_script(tmp_path / "script.json")
-    result = run_vscode(
-        tmp_path,
-        project,
-        "browser",
-        server=str(scripted_server_wrapper(tmp_path, script)),
-        settings={"treellama.web.enabled": True},
-        TREELLAMA_CACHE_DIR=str(tmp_path / "empty-cache"),
-    )
+    result, project = run_vscode_scripted(tmp_path, "browser", settings={"treellama.web.enabled": True})
     # code-server reaches the server through its own /proxy/PORT/ (vscode.env.asExternalUri).
     assert "token=" in result["navigations"][0], result
     assert "token=" not in result["openedUrl"], result  # it became a cookie
