@@ -24,7 +24,7 @@ WHEELS := $(CACHE_HOME)/treellama/wheels/llama-cpp-python-$(LLAMA_CPP_BUILD)
 # A new llama.cpp build (version or flags) re-runs the install into an existing environment.
 STAMP  := $(VENV)/.installed-$(LLAMA_CPP_BUILD)
 
-.PHONY: demo test lint typecheck unit e2e model venv clean bench sandbox vscode llama-tools code-server emacs web-assets
+.PHONY: demo test lint typecheck unit e2e model venv clean bench sandbox ocr vscode llama-tools code-server emacs web-assets
 
 venv: $(STAMP)
 
@@ -53,6 +53,17 @@ sandbox:
 	    { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q bubblewrap >/dev/null 2>&1; }; }; } || \
 	  echo "note: bubblewrap is not installed; agent commands use Landlock or ask first"
 
+# The local OCR engine that reads screenshots handed to tasks: Debian's tesseract-ocr 5 with
+# its English data (the models ship inside the packages and load offline), and the monospace
+# fonts the image tests and the OCR benchmark render screenshots with.
+OCR_PACKAGES := tesseract-ocr tesseract-ocr-eng fonts-dejavu-core fonts-liberation fonts-noto-mono
+ocr:
+	@{ command -v tesseract >/dev/null 2>&1 && [ -f /usr/share/fonts/truetype/noto/NotoMono-Regular.ttf ]; } || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  { apt-get install -y -q $(OCR_PACKAGES) >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q $(OCR_PACKAGES) >/dev/null 2>&1; }; }; } || \
+	  echo "note: tesseract-ocr is not installed; images in tasks are taken, but no text is read from them"
+
 # The VS Code extension: lint, compile, unit tests, and the .vsix package.
 vscode:
 	cd editors/vscode && npm ci --no-audit --no-fund --loglevel=error && npm run --silent lint && \
@@ -78,7 +89,7 @@ emacs:
 llama-tools: $(STAMP)
 	$(PY) -m bench.llama_sources --server
 
-demo: model web-assets
+demo: model ocr web-assets
 	$(PY) demo/run_demo.py
 
 lint: $(STAMP)
@@ -104,7 +115,7 @@ $(WEB_VENDOR)/.done: lsp_server/web/assets/package-lock.json
 	  lsp_server/web/assets/node_modules/diff2html/LICENSE.md $(WEB_VENDOR)/
 	touch $@
 
-test: lint typecheck model sandbox vscode code-server emacs llama-tools web-assets
+test: lint typecheck model sandbox ocr vscode code-server emacs llama-tools web-assets
 	TREELLAMA_REQUIRE_FIXTURES=1 $(BIN)/pytest
 
 # Benchmarks print ratios against baselines measured in the same run; see README, Performance.

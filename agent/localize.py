@@ -186,10 +186,12 @@ def _score(
     report: TestReport | None,
     tests: str,
     spectrum: Spectrum | None = None,
+    seen: tuple[Frame, ...] = (),
 ) -> None:
     names = {p.symbol.name: p for p in places if p.symbol is not None}
     suspicion = _score_spectrum(places, spectrum) if spectrum else {}
     top = max(suspicion.values(), default=0.0) or 1.0
+    _score_seen(places, seen)
     for failure in report.failures if report else ():
         frames = [f for f in failure.frames if not is_test_path(f.path)]
         # A function that raises on purpose (`raise KeyError(key)`) only reports what its
@@ -240,6 +242,22 @@ def _score(
             place.add(4 * score / top, "matches the task's words")
 
 
+def _score_seen(places: list[_Place], frames: tuple[Frame, ...]) -> None:
+    """Places the user showed (a screenshot's traceback or file:line): like a failing test's
+    frames, and the deepest in the project's own code, where it crashed, weighs most (no
+    passing test is there to show that the frames above it are fine)."""
+    frames = tuple(f for f in frames if not is_test_path(f.path))
+    for depth, frame in enumerate(frames):
+        place = _innermost(places, _normal(frame.path), frame.line - 1)
+        by_name = [p for p in places if p.path == _normal(frame.path) and p.symbol is not None
+                   and p.symbol.name == frame.function]  # fmt: skip
+        if by_name and (place is None or place.symbol is None
+                        or place.symbol.name != frame.function):  # fmt: skip
+            place = by_name[0]  # a misread line number: the function's name decides
+        if place is not None:
+            place.add(10.0 + 8 * (depth == len(frames) - 1), "in the traceback read from the image")
+
+
 PARENTHESIZED_IMPORT = re.compile(r"^[ \t]*from[ \t]+\S+[ \t]+import[ \t]*\([^)]*\)", re.M)
 
 
@@ -280,18 +298,20 @@ def localize(
     report: TestReport | None = None,
     tests_source: str = "",
     spectrum: Spectrum | None = None,
+    seen: tuple[Frame, ...] = (),
 ) -> list[Region]:
-    """The candidate regions, best first (at most 5, one per file for small files)."""
+    """The candidate regions, best first (at most 5, one per file for small files).
+    `seen`: frames the user showed (read from a screenshot), with the project's paths."""
     places = _places(root)
-    _score(places, instruction, report, tests_source, spectrum)
+    _score(places, instruction, report, tests_source, spectrum, seen)
     ranked = sorted((p for p in places if p.score > 0), key=lambda p: -p.score)
     regions: list[Region] = []
-    seen: set[tuple[str, int, int]] = set()
+    listed: set[tuple[str, int, int]] = set()
     for place in ranked:
         region = _region(place)
         key = (region.path, region.first, region.last)
-        if key not in seen:
-            seen.add(key)
+        if key not in listed:
+            listed.add(key)
             regions.append(region)
         if len(regions) == 5:
             break

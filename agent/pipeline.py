@@ -30,7 +30,7 @@ from agent.model import CandidateModel
 from agent.rewrite import Attempt, code_of, docstring_lines, prompt, region_text, splice
 from agent.spectrum import Spectrum, measure
 from agent.test_files import is_test_path
-from agent.test_report import TestReport, run_suite
+from agent.test_report import Frame, TestReport, run_suite
 from agent.tools import ToolContext, detect_test_command
 from agent.trajectory import Trajectory
 from indexing.languages import language_for
@@ -96,6 +96,7 @@ class Pipeline:
     notes: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)  # why candidates were not tested
     scope: str = "function"  # what a located Python function's rewrite covers (AgentSettings)
+    seen: tuple[Frame, ...] = ()  # places read from the task's images, as project paths
 
     @property
     def max_steps(self) -> int:
@@ -230,7 +231,12 @@ class Pipeline:
 
     def _localize(self, tests: _Tests) -> list[Region]:
         regions = localize(
-            self.context.root, self._task(), tests.evidence, tests.source, tests.spectrum
+            self.context.root,
+            self._task(),
+            tests.evidence,
+            tests.source,
+            tests.spectrum,
+            self.seen,
         )
         if ambiguous(regions):
             listing = "\n".join(f"{i}. {r.describe()}" for i, r in enumerate(regions, 1))

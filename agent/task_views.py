@@ -54,7 +54,7 @@ def apply_to_files(manager: TaskManager, task_id: str) -> tuple[ApplyPlan, dict[
 def event_payload(state: TaskState, event: Event) -> dict[str, Any]:
     """An event as every front end sends it (the LSP's treellama/agentEvent too)."""
     data = {k: v for k, v in event.data.items() if k != "text"}
-    if event.kind == "tool_result":
-        data["text"] = str(event.data.get("text", ""))[:2000]
+    if event.kind in ("tool_result", "image"):  # what was read from an image is shown back
+        data["text"] = str(event.data.get("text", ""))[:4000]
     return {"taskId": state.id, "kind": event.kind, "step": event.step,
             "maxSteps": state.max_steps, "message": event.message, "data": data}  # fmt: skip

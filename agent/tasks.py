@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.approvals import ApprovalRequest, ApprovalRules, Approver, Decision
+from agent.images import ImageInput, ImageReading, ImageRefused, outside, read, resolve_places
 from agent.instructions import project_instructions
 from agent.loop import BUDGETS, AgentLoop, Budget, Event, Outcome
 from agent.model import AgentModel
@@ -29,6 +30,7 @@ from agent.safety import refusal
 from agent.sandbox import Sandbox, SandboxReport, probe
 from agent.settings import APPROVAL_POLICIES, EFFORTS, AgentSettings
 from agent.test_files import asks_for_test_changes
+from agent.test_report import Frame
 from agent.tools import CodeSearch, ToolContext, first_test_run
 from agent.trajectory import Trajectory, agent_dir, log_path
 from agent.worktree import FileDiff, TaskTree, files_under
@@ -67,6 +69,7 @@ class TaskState:
     log: str = ""
     changes: list[FileDiff] = field(default_factory=list)
     strategy: str = ""  # pipeline, loop, or pipeline+loop: what ran
+    images: list[dict] = field(default_factory=list)  # each accepted image, and what was read
     verified: bool | None = None  # True: the tests checked it; False: nothing could
 
     def public(self) -> dict:
@@ -86,6 +89,7 @@ class TaskState:
             "files": [c.path for c in self.changes],
             "strategy": self.strategy,
             "verified": self.verified,
+            "images": [{k: v for k, v in image.items() if k != "text"} for image in self.images],
         }
 
     @property
@@ -122,6 +126,7 @@ class _Running:
     cancel: threading.Event = field(default_factory=threading.Event)
     thread: threading.Thread | None = None
     early_steers: list[str] = field(default_factory=list)  # before the loop exists
+    images: list[ImageInput] = field(default_factory=list)
 
 
 class TaskManager:
@@ -164,8 +169,13 @@ class TaskManager:
         return running
 
     def start(
-        self, instruction: str, effort: str | None = None, approval_policy: str | None = None
+        self,
+        instruction: str,
+        effort: str | None = None,
+        approval_policy: str | None = None,
+        images: list[ImageInput] | None = None,
     ) -> TaskState:
+        """Starts a task on its own thread; its images are read there, off the caller's."""
         if not instruction.strip():
             raise TaskError("give the agent an instruction")
         effort = effort or self.settings.effort
@@ -183,7 +193,7 @@ class TaskManager:
             max_steps=budget.max_steps,
         )
         state.log = str(log_path(self.key, state.id))
-        running = _Running(state)
+        running = _Running(state, images=list(images or []))
         with self._lock:
             self._tasks[state.id] = running
         trajectory = Trajectory(Path(state.log))
@@ -248,7 +258,11 @@ class TaskManager:
                 self.on_event(replace(state), e)
 
             model = self.model_for(running.cancel)
-            outcome = self._strategies(running, model, context, trajectory, event)
+            readings = self._read_images(running, rules, approved, trajectory)
+            task = "\n\n".join([state.instruction, *(r.prompt_text() for r in readings)])
+            seen = resolve_places(tuple(f for r in readings for f in r.frames),
+                                  sorted(files_under(tree.root)))  # fmt: skip
+            outcome = self._strategies(running, model, context, trajectory, event, task, seen)
         except Exception as exc:  # a bug or a broken model must end the task, not the server
             log.exception("agent task %s crashed", state.id)
             trajectory.write("failed", reason="error", message=str(exc))
@@ -273,6 +287,8 @@ class TaskManager:
         context: ToolContext,
         trajectory: Trajectory,
         event: Callable[[Event], None],
+        task: str,
+        seen: tuple[Frame, ...] = (),
     ) -> Outcome:
         """The pipeline first (unless the loop is asked for, or the model cannot write
         candidates); then, under `auto`, the loop where the model can use one."""
@@ -280,9 +296,9 @@ class TaskManager:
         strategy = self.settings.strategy
         result: PipelineOutcome | None = None
         if strategy != "loop" and hasattr(model, "candidates"):
-            pipeline = Pipeline(model, context, state.instruction, PIPELINE_BUDGETS[state.effort],
-                                trajectory, event,
-                                scope=self.settings.rewrite_scope)  # fmt: skip
+            pipeline = Pipeline(model, context, task, PIPELINE_BUDGETS[state.effort],
+                                trajectory, event, scope=self.settings.rewrite_scope,
+                                seen=seen)  # fmt: skip
             state.strategy, state.max_steps = "pipeline", pipeline.max_steps
             trajectory.write("strategy", strategy="pipeline", setting=strategy)
             self._start(running, pipeline)
@@ -304,7 +320,7 @@ class TaskManager:
         loop = AgentLoop(
             model,
             context,
-            state.instruction,
+            task,
             budget=self.budget(state.effort),
             project_instructions=project_instructions(context.root),
             overview=overview(context.root) + (f"\n\nThe tests now:\n{tests}" if tests else ""),
@@ -314,6 +330,52 @@ class TaskManager:
         state.max_steps = loop.budget.max_steps
         self._start(running, loop)
         return loop.run()
+
+    def _read_images(
+        self,
+        running: _Running,
+        rules: ApprovalRules,
+        approved: Callable[[ApprovalRequest, Decision], None],
+        trajectory: Trajectory,
+    ) -> list[ImageReading]:
+        """Each image read in turn, each shown back as an `image` event; one that cannot be
+        taken is named in its event and the task goes on without it."""
+        state, readings = running.state, []
+        for image in running.images:
+            if running.cancel.is_set():
+                break
+            data: dict[str, Any] = {"name": image.name}
+            try:
+                if outside(image, self.workspace) and not self._may_read(state, image, rules,
+                                                                         approved):  # fmt: skip
+                    raise ImageRefused(f"{image.name} is outside the workspace and was not "
+                                       "approved for reading")  # fmt: skip
+                reading = read(image)
+                readings.append(reading)
+                data = reading.public()
+                message = reading.summary()
+            except ImageRefused as exc:
+                message, data["refused"] = f"image refused: {exc}", str(exc)
+            state.images.append(data)
+            trajectory.write("image", message=message, **data)
+            self.on_event(replace(state), Event("image", state.step, message, data))
+        return readings
+
+    def _may_read(
+        self,
+        state: TaskState,
+        image: ImageInput,
+        rules: ApprovalRules,
+        approved: Callable[[ApprovalRequest, Decision], None],
+    ) -> bool:
+        if rules.policy == "never":
+            return False
+        request = ApprovalRequest(state.id, f"read {image.path}",
+                                  "the image is outside the workspace", "read",
+                                  outside_sandbox=True)  # fmt: skip
+        decision = self.approver.ask(request)
+        approved(request, decision)
+        return decision is not Decision.DENY
 
     def _settle(self, running: _Running, outcome: Outcome) -> None:
         state = running.state

@@ -13,6 +13,7 @@ from typing import TextIO
 from agent import trajectory
 from agent.apply_plan import plan_apply, read_disk_strict, write_plan
 from agent.approvals import ApprovalRequest, Decision
+from agent.images import ImageInput
 from agent.loop import Event
 from agent.tasks import TaskManager, TaskState
 from agent.worktree import FileDiff, TaskTree
@@ -52,6 +53,10 @@ def print_event(state: TaskState, event: Event, out: TextIO = sys.stdout) -> Non
         out.write(f"      -> {mark}: {first}\n")
     elif event.kind in ("reproduce", "localize", "candidate", "validate", "test_written"):
         out.write(f"[{event.step}/{state.max_steps}] {event.kind}: {event.message}\n")
+    elif event.kind == "image":
+        out.write(f"  image: {event.message}\n")
+        for line in str(event.data.get("text", "")).splitlines()[:40]:
+            out.write(f"      | {line}\n")
     elif event.kind == "chosen":
         out.write(f"  chosen: {event.message}\n")
     elif event.kind in ("plan", "steer", "compaction", "format_error", "done", "failed"):
@@ -70,9 +75,10 @@ def write_changes(tree: TaskTree, changes: list[FileDiff], out: TextIO) -> int:
 
 def run_in_terminal(manager: TaskManager, instruction: str, effort: str | None, policy: str | None,
                     apply: str, ask: Callable[[str], str] = input,
-                    out: TextIO = sys.stdout) -> int:  # fmt: skip
+                    out: TextIO = sys.stdout, images: list[ImageInput] | None = None,
+                    ) -> int:  # fmt: skip
     """Runs one task to its end; returns the exit status (0 when it finished)."""
-    state = manager.start(instruction, effort, policy)
+    state = manager.start(instruction, effort, policy, images)
     out.write(f"task {state.id} ({state.effort} effort, approvals {state.approval_policy}, "
               f"sandbox {manager.sandbox.layer})\n")  # fmt: skip
     if state.status == "refused":

@@ -16,6 +16,7 @@ from lsprotocol import types
 
 from agent.apply_plan import plan_apply
 from agent.approvals import ApprovalRequest, Decision
+from agent.images import ImageRefused, parse_images
 from agent.loop import Event
 from agent.model import AgentModel, WorkerChatModel
 from agent.task_views import event_payload
@@ -123,8 +124,12 @@ class AgentFrontend:
         instruction = params.get("instruction")
         if not isinstance(instruction, str) or not instruction.strip():
             raise RequestFailed(
-                "treellama.agent.start takes {instruction, effort?, approvalPolicy?}"
+                "treellama.agent.start takes {instruction, effort?, approvalPolicy?, images?}"
             )
+        try:
+            images = parse_images(params.get("images"), self.manager.workspace)
+        except ImageRefused as exc:
+            raise RequestFailed(f"treellama.agent.start: {exc}") from None
         if self.ls.agent_model_for is None:
             await self.ls.model_ready()  # a task started while the model loads waits
         effort, policy = params.get("effort"), params.get("approvalPolicy")
@@ -133,6 +138,7 @@ class AgentFrontend:
             instruction,
             effort if isinstance(effort, str) else None,
             policy if isinstance(policy, str) else None,
+            images,
         )
         self.approver.cancels[state.id] = self.manager.cancel_event(state.id)
         if state.status != "refused":

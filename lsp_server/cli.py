@@ -57,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     agent = commands.add_parser(
         "agent",
         help="run an agent task in a terminal, or show a task's log",
-        description='treellama agent "instruction" [--workspace DIR]  |  treellama agent log ID',
+        description='treellama agent "instruction" [--workspace DIR] [--image FILE]  |  '
+        "treellama agent log ID",
     )
     agent.add_argument("words", nargs="+", help='the instruction, or "log" and a task id')
     agent.add_argument("--workspace", help="the project folder (default: the current one)")
@@ -65,6 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
     agent.add_argument(
         "--approval-policy", choices=["untrusted", "on-failure", "on-request", "never"]
     )
+    agent.add_argument(
+        "--image", action="append", default=[], metavar="FILE",
+        help="a screenshot or other image for the task (repeatable); its text is read locally",
+    )  # fmt: skip
     agent.add_argument(
         "--apply", choices=["ask", "yes", "no"], default="ask",
         help="apply the result to your files (default: ask)",
@@ -216,6 +221,7 @@ def cmd_agent(args: argparse.Namespace) -> int:
 
     if args.words[0] == "log" and len(args.words) == 2:
         return show_log(args.words[1])
+    from agent.images import ImageRefused, parse_images
     from agent.model import WorkerChatModel
     from agent.tasks import TaskError, TaskManager
     from inference.model_manager import ModelManager, ModelState
@@ -225,6 +231,12 @@ def cmd_agent(args: argparse.Namespace) -> int:
     if found is None:
         return 2
     workspace, config = found
+    try:
+        images = parse_images([{"path": str(Path(name).resolve())} for name in args.image],
+                              workspace)  # fmt: skip
+    except ImageRefused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     worker = ModelWorker()
     print(f"loading {config.model.path or config.model.name}...", file=sys.stderr)
     status = ModelManager(worker).load(config.model, config.backend).result()
@@ -238,7 +250,7 @@ def cmd_agent(args: argparse.Namespace) -> int:
     try:
         return run_in_terminal(
             manager, " ".join(args.words), args.effort, args.approval_policy,
-            {"yes": "y", "no": "n"}.get(args.apply, "ask"),
+            {"yes": "y", "no": "n"}.get(args.apply, "ask"), images=images,
         )  # fmt: skip
     except TaskError as exc:
         print(f"error: {exc}", file=sys.stderr)

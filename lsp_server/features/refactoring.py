@@ -4,8 +4,8 @@
 `codeAction/resolve` runs the model only for the action the user picked. Edits are versioned:
 if the document changed since the action was listed, it is recomputed on the current text,
 never applied to text it was not made for. Commands:
-- `treellama.explain {uri, range}` returns Markdown;
-- `treellama.rewrite {uri, range, instruction}` computes the rewrite and sends it through
+- `treellama.explain {uri, range, images?}` returns Markdown;
+- `treellama.rewrite {uri, range, instruction, images?}` computes the rewrite and sends it through
   `workspace/applyEdit` for review.
 """
 
@@ -32,6 +32,7 @@ from lsp_server.code_actions import (
     to_edit,
     where_of,
 )
+from lsp_server.request_images import read_images
 from lsp_server.server import RequestFailed, TreellamaServer
 
 CODE_ACTION_OPTIONS = types.CodeActionOptions(
@@ -67,11 +68,13 @@ async def resolve(ls: TreellamaServer, action: types.CodeAction) -> types.CodeAc
 
 
 async def explain(ls: TreellamaServer, *args: Any) -> dict[str, Any]:
-    uri, first, last, _ = range_arg(args, EXPLAIN)
+    uri, first, last, params = range_arg(args, EXPLAIN)
     where = where_of(ls, uri)
+    seen = await read_images(ls, params, EXPLAIN)
     await ls.model_ready()
     model = WorkerChatModel(where.snapshot.worker)
     context = await asyncio.to_thread(related_code, where.snapshot.code_index, where, first)
+    context = "\n\n".join(part for part in (context, seen) if part)
     markdown = await asyncio.to_thread(
         refactor.explain, model, where.document.text, where.language, first, last, context
     )
@@ -85,8 +88,9 @@ async def rewrite(ls: TreellamaServer, *args: Any) -> dict[str, Any]:
         raise RequestFailed(
             "treellama.rewrite needs an instruction, e.g. from the editor plugin's prompt"
         )
+    seen = await read_images(ls, params, REWRITE)
     data = {"action": "rewrite", "uri": uri, "line": first, "lastLine": last,
-            "instruction": instruction}  # fmt: skip
+            "instruction": f"{instruction}\n\n{seen}" if seen else instruction}  # fmt: skip
     where, result = await compute_current(ls, data)
     edit = to_edit(where, result)
     tell_tests(ls, result)

@@ -28,7 +28,10 @@ from typing import Any
 from urllib.parse import parse_qs
 
 TOKEN_COOKIE = "treellama_token"
-MAX_BODY_BYTES = 1 << 20  # task instructions and chat prompts; images come with their own cap
+MAX_BODY_BYTES = 1 << 20  # task instructions and chat prompts
+# A new task's body may carry pasted screenshots as data URIs (each under agent.images' cap).
+TASK_BODY_BYTES = 32 << 20
+TASKS_PATH = "/api/v1/tasks"
 LOOPBACK = ("127.0.0.1", "localhost", "[::1]", "::1")
 _HOST = re.compile(r"^(\[[0-9a-f:.]+\]|[^:\[\]]+)(?::\d{1,5})?$")
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
@@ -44,6 +47,7 @@ class Guard:
     names: frozenset[str]  # host names accepted in Host, lowercased, without the port
     origins: frozenset[str] = frozenset()  # other pages' origins allowed (web.allowed_origins)
     max_body: int = MAX_BODY_BYTES
+    max_task_body: int = TASK_BODY_BYTES  # POST /api/v1/tasks, which may carry images
 
     @classmethod
     def for_address(
@@ -52,6 +56,7 @@ class Guard:
         token: str | None = None,
         max_body: int = MAX_BODY_BYTES,
         allowed_origins: tuple[str, ...] = (),
+        max_task_body: int = TASK_BODY_BYTES,
     ) -> Guard:
         names = {*LOOPBACK, host.lower()}
         names |= {f"[{name}]" for name in names if ":" in name and not name.startswith("[")}
@@ -60,6 +65,7 @@ class Guard:
             frozenset(names),
             frozenset(origin.rstrip("/").lower() for origin in allowed_origins),
             max_body=max_body,
+            max_task_body=max_task_body,
         )
 
     def host_ok(self, host: str) -> bool:
@@ -70,6 +76,10 @@ class Guard:
         """`host` has passed `host_ok`: the page's own origin is the Host it was served from."""
         origin = origin.rstrip("/").lower()
         return origin.partition("://")[2] == host.lower() or origin in self.origins
+
+    def cap(self, path: str) -> int:
+        """The body cap for a request to `path`: a new task may carry its images."""
+        return self.max_task_body if path.rstrip("/") == TASKS_PATH else self.max_body
 
     def token_ok(self, given: str | None) -> bool:
         return bool(given) and hmac.compare_digest(given or "", self.token)
@@ -159,12 +169,12 @@ class GuardMiddleware:
                 "invalid_api_key",
             )
             return
-        length = headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > guard.max_body):
+        length, cap = headers.get("content-length"), guard.cap(scope.get("path", ""))
+        if length is not None and (not length.isdigit() or int(length) > cap):
             await refuse(
                 send,
                 413,
-                f"the body is over {guard.max_body} bytes",
+                f"the body is over {cap} bytes",
                 "invalid_request_error",
                 "body_too_large",
             )
@@ -175,12 +185,13 @@ class GuardMiddleware:
         """Counts the body as it is read, for bodies sent without a Content-Length."""
         seen = [0]
         started = [False]
+        cap = self.guard.cap(scope.get("path", ""))
 
         async def capped_receive() -> MutableMapping[str, Any]:
             message = await receive()
             if message["type"] == "http.request":
                 seen[0] += len(message.get("body", b""))
-                if seen[0] > self.guard.max_body:
+                if seen[0] > cap:
                     raise BodyTooLarge
             return message
 
@@ -196,7 +207,7 @@ class GuardMiddleware:
                 await refuse(
                     send,
                     413,
-                    f"the body is over {self.guard.max_body} bytes",
+                    f"the body is over {cap} bytes",
                     "invalid_request_error",
                     "body_too_large",
                 )

@@ -33,7 +33,7 @@ from lsp_server.web.app import create_app
 from lsp_server.web.core import WebCore
 from lsp_server.web.events import TaskEvents
 from lsp_server.web.generation import ModelUnavailable
-from lsp_server.web.security import MAX_BODY_BYTES, Guard
+from lsp_server.web.security import MAX_BODY_BYTES, TASK_BODY_BYTES, Guard
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,7 @@ class WebServer:
     port: int = 0
     token: str | None = None
     max_body: int = MAX_BODY_BYTES
+    max_task_body: int = TASK_BODY_BYTES
     allowed_origins: tuple[str, ...] = ()  # other pages that may call it (CORS), none by default
 
     def __post_init__(self) -> None:
@@ -74,7 +75,9 @@ class WebServer:
                         "its token only", self.host)  # fmt: skip
         self.socket = bind(self.host, self.port)
         self.port = self.socket.getsockname()[1]
-        self.guard = Guard.for_address(self.host, self.token, self.max_body, self.allowed_origins)
+        self.guard = Guard.for_address(
+            self.host, self.token, self.max_body, self.allowed_origins, self.max_task_body
+        )
         shown = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
         self.url = f"http://{shown}:{self.port}/?token={self.guard.token}"
         self.core.url = self.url

@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from agent import task_views
+from agent.images import ImageRefused, parse_images
 from agent.tasks import FINAL, TaskError, UnknownTask
 from lsp_server.web.core import WebCore
 
@@ -66,12 +67,16 @@ async def start_task(request: Request) -> Response:
     body = await body_of(request)
     instruction, effort = body.get("instruction"), body.get("effort")
     if not isinstance(instruction, str) or not instruction.strip():
-        raise ApiError(400, "POST /api/v1/tasks takes {instruction, effort?}", "missing_field")
-    if body.get("images"):
-        raise ApiError(400, "images are not accepted by this version of treellama yet")
+        raise ApiError(400, "POST /api/v1/tasks takes {instruction, effort?, images?}",
+                       "missing_field")  # fmt: skip
+    try:  # pasted or dropped images come as data URIs; a path is read like any other file
+        images = parse_images(body.get("images"), core.manager.workspace)
+    except ImageRefused as exc:
+        raise ApiError(400, str(exc), "invalid_image") from None
     if core.agent_needs_model:
         await core.model_ready()  # a task started while the model loads waits for it
-    state = await _task_call(core.manager.start, instruction, effort if effort else None)
+    state = await _task_call(core.manager.start, instruction, effort if effort else None, None,
+                             images)  # fmt: skip
     status = 201 if state.status != "refused" else 400
     return JSONResponse(
         {"id": state.id, "status": state.status, "message": state.message}, status_code=status

@@ -28,6 +28,8 @@ export function stepLabel(event: AgentEvent): string | undefined {
       const tail = first(text).startsWith('$ (') && lines.length > 1 ? ` ${lines[lines.length - 1]}` : '';
       return `${event.data?.ok ? '✓' : '✗'} ${first(text)}${tail}`;
     }
+    case 'image':
+      return `image: ${first(event.message)}`;
     case 'reproduce':
     case 'localize':
     case 'candidate':
@@ -82,4 +84,24 @@ export class AgentTasks {
   list(): TaskView[] {
     return [...this.tasks.values()].reverse();
   }
+}
+
+// An image for the next task, as treellama.agent.start takes it.
+export type ImageRef = { path: string } | { dataUri: string; name?: string };
+
+const IMAGE_FILE = /\.(png|jpe?g|gif|bmp|webp|tiff?)$/i;
+
+// What the clipboard holds, where it can name an image: VS Code's clipboard API reads text
+// only, so an image copied as a file path or a data URI is taken; anything else is not.
+export function imageFromClipboard(text: string): ImageRef | undefined {
+  const value = text.trim();
+  if (/^data:image\/[\w.+-]+;base64,/.test(value)) {
+    return { dataUri: value, name: 'clipboard image' };
+  }
+  const path = value.startsWith('file://') ? decodeURIComponent(value.slice('file://'.length)) : value;
+  return !path.includes('\n') && IMAGE_FILE.test(path) ? { path } : undefined;
+}
+
+export function imageName(image: ImageRef): string {
+  return 'path' in image ? image.path.split(/[\\/]/).pop() ?? image.path : image.name ?? 'image';
 }

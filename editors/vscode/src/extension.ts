@@ -12,7 +12,7 @@ import {
   ServerOptions,
 } from 'vscode-languageclient/node';
 
-import { AgentEvent, AgentTasks, TaskView } from './agentTasks';
+import { AgentEvent, AgentTasks, ImageRef, TaskView, imageFromClipboard, imageName } from './agentTasks';
 import { serverSettings } from './settings';
 import { statusText } from './status';
 import { ShownSuggestion } from './suggestion';
@@ -207,13 +207,41 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       return;
     }
     const effort = await vscode.window.showQuickPick(['low', 'medium', 'high'], { placeHolder: 'Effort' });
+    const images = pendingImages.splice(0);
     const started = await execute<{ taskId: string; status: string; message: string }>(
-      'treellama.agent.start', { instruction, effort: effort ?? 'medium' });
+      'treellama.agent.start', { instruction, effort: effort ?? 'medium', images });
     tasks.started(started.taskId, instruction, started.status === 'refused' ? 'refused' : 'running');
     if (started.status === 'refused') {
       void vscode.window.showWarningMessage(`treellama: ${started.message}`);
     }
     view.refresh();
+  });
+  // Images wait here until the next task starts, which takes them all.
+  const pendingImages: ImageRef[] = [];
+  register(context, 'treellama.agentAttachImage', async () => {
+    const fromFile = 'From a file…';
+    const fromClipboard = 'From the clipboard (an image file\'s path, or a data: URI)';
+    const source = await vscode.window.showQuickPick([fromFile, fromClipboard],
+      { placeHolder: 'Attach an image to the next agent task' });
+    let found: ImageRef[] = [];
+    if (source === fromFile) {
+      const picked = await vscode.window.showOpenDialog({
+        canSelectMany: true, openLabel: 'Attach',
+        filters: { Images: ['png', 'jpg', 'jpeg', 'gif', 'bmp', 'webp', 'tif', 'tiff'] },
+      });
+      found = (picked ?? []).map((uri) => ({ path: uri.fsPath }));
+    } else if (source === fromClipboard) {
+      const image = imageFromClipboard(await vscode.env.clipboard.readText());
+      if (!image) {
+        void vscode.window.showWarningMessage('treellama: the clipboard holds no image path or data: URI');
+      }
+      found = image ? [image] : [];
+    }
+    if (found.length) {
+      pendingImages.push(...found);
+      void vscode.window.showInformationMessage(
+        `treellama: ${pendingImages.map(imageName).join(', ')} will go with the next agent task`);
+    }
   });
   register(context, 'treellama.agentSteer', async () => {
     const message = await vscode.window.showInputBox({ prompt: 'A message for the running agent' });

@@ -2,7 +2,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 
-import { AgentTasks, stepLabel } from '../src/agentTasks';
+import { AgentTasks, imageFromClipboard, imageName, stepLabel } from '../src/agentTasks';
 import { serverSettings } from '../src/settings';
 import { statusText } from '../src/status';
 import { ShownSuggestion, nextLineLength, nextWordLength } from '../src/suggestion';
@@ -63,4 +63,17 @@ test('the pipeline stages of a task read as steps', () => {
   assert.equal(event('candidate', 'candidate 1/3\nmore'), '[2/9] candidate: candidate 1/3');
   assert.equal(event('validate', 'candidate 1: 1 passed, 0 failed', { green: true }), '✓ candidate 1: 1 passed, 0 failed');
   assert.equal(event('validate', 'candidate 2: 0 passed, 1 failed', { green: false }), '✗ candidate 2: 0 passed, 1 failed');
+});
+
+test('an image comes from the clipboard as a path or a data URI, and is shown back', () => {
+  assert.deepEqual(imageFromClipboard(' /home/me/Pictures/crash.PNG\n'), { path: '/home/me/Pictures/crash.PNG' });
+  assert.deepEqual(imageFromClipboard('file:///tmp/a%20b.jpg'), { path: '/tmp/a b.jpg' });
+  assert.deepEqual(imageFromClipboard('data:image/png;base64,iVBORw0KGgo='),
+    { dataUri: 'data:image/png;base64,iVBORw0KGgo=', name: 'clipboard image' });
+  assert.equal(imageFromClipboard('def add(a, b):\n    return a + b'), undefined);
+  assert.equal(imageFromClipboard('/etc/passwd'), undefined);
+  assert.equal(imageName({ path: '/tmp/shots/crash.png' }), 'crash.png');
+  assert.equal(stepLabel({ taskId: 't4', kind: 'image', step: 0, maxSteps: 9,
+    message: 'crash.png (800x200 PNG, 9000 bytes): 8 lines of text read' }),
+  'image: crash.png (800x200 PNG, 9000 bytes): 8 lines of text read');
 });

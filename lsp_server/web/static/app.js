@@ -48,6 +48,12 @@ function addStep(event) {
   kind.textContent = event.kind;
   item.append(kind, document.createTextNode(event.message));
   item.dataset.kind = event.kind;
+  if (event.kind === "image" && event.data && event.data.text) {
+    const read = document.createElement("pre");
+    read.className = "read";
+    read.textContent = event.data.text;
+    item.append(read);
+  }
   $("steps").append(item);
 }
 
@@ -244,16 +250,52 @@ async function refreshStats() {
   plot($("latency"), bins, ["0", `${Math.round(top)}`], Math.max(1, ...bins));
 }
 
+// Images for the next task: pasted, dropped or chosen, sent as data URIs with the task.
+let attached = [];
+function renderAttached() {
+  $("attached").replaceChildren(...attached.map((image, index) => {
+    const item = document.createElement("li");
+    const remove = document.createElement("button");
+    remove.type = "button";
+    remove.textContent = "remove";
+    remove.setAttribute("aria-label", `remove ${image.name}`);
+    remove.addEventListener("click", () => { attached.splice(index, 1); renderAttached(); });
+    item.append(document.createTextNode(`${image.name} (${Math.round(image.size / 1024)} KiB) `), remove);
+    return item;
+  }));
+}
+function attach(files) {
+  for (const file of files) {
+    if (!file.type.startsWith("image/")) { say(`${file.name || "that"} is not an image`); continue; }
+    const reader = new FileReader();
+    reader.onload = () => {
+      attached.push({ name: file.name || `pasted-${attached.length + 1}.png`, size: file.size, dataUri: reader.result });
+      renderAttached();
+    };
+    reader.readAsDataURL(file);
+  }
+}
+$("image-file").addEventListener("change", (event) => { attach(event.target.files); event.target.value = ""; });
+$("instruction").addEventListener("paste", (event) => {
+  const files = [...(event.clipboardData?.items || [])].filter((i) => i.kind === "file").map((i) => i.getAsFile());
+  if (files.length) { event.preventDefault(); attach(files); }
+});
+$("start").addEventListener("dragover", (event) => event.preventDefault());
+$("start").addEventListener("drop", (event) => { event.preventDefault(); attach(event.dataTransfer.files); });
+
 $("start").addEventListener("submit", async (event) => {
   event.preventDefault();
   const instruction = $("instruction").value.trim();
   if (!instruction) return;
   try {
+    const images = attached.map(({ name, dataUri }) => ({ name, dataUri }));
     const { id } = await api("api/v1/tasks", {
       method: "POST",
-      body: JSON.stringify({ instruction, effort: $("effort").value }),
+      body: JSON.stringify({ instruction, effort: $("effort").value, images }),
     });
     $("instruction").value = "";
+    attached = [];
+    renderAttached();
     await show(id);
   } catch (error) {
     say(`could not start: ${error.message}`);

@@ -24,7 +24,7 @@ def web(tmp_path: Path) -> Iterator[tuple[WebServer, Path, httpx.Client]]:
     repo = make_repo(tmp_path / "project")
     script = write_fix_add_script(tmp_path / "script.json")
     core, _ = standalone_core(repo, Config(), model_for=scripted_model_from(script))
-    server = WebServer(core, max_body=CAP)
+    server = WebServer(core, max_body=CAP, max_task_body=CAP)
     server.start_in_thread()
     base = f"http://127.0.0.1:{server.port}"
     headers = {"Authorization": f"Bearer {server.guard.token}"}

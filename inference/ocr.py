@@ -1,0 +1,134 @@
+"""Reading the text in an image locally: Tesseract 5 (Debian's `tesseract-ocr`, with its English
+data from `tesseract-ocr-eng`), run as a child process.
+
+A child process can be killed at its time cap, and a crash in the engine cannot take the
+server with it. It is called directly rather than through pytesseract, which hands the
+engine the server's whole environment: Tesseract's OpenMP threads then fight the model's
+for the two cores, and one thread per read (OMP_THREAD_LIMIT=1) halves its time. Setting that
+in the server's own environment would cap llama.cpp's OpenMP threads too.
+
+Screens are prepared the way Tesseract reads best: grey, dark text on a light ground (a dark
+terminal is inverted), small text scaled up towards the glyph height its model was trained on.
+Lines whose words Tesseract is unsure of (window buttons, icons read as "eoe") are dropped.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from functools import lru_cache
+
+from PIL import Image, ImageOps, ImageStat
+
+ENGINE = "tesseract"
+LANGUAGE = "eng"
+# Page segmentation 6 ("one uniform block of text") keeps a terminal's lines whole and in
+# order; 3 (automatic) finds a dialog's separate parts. A screenshot that is mostly one
+# background colour (a terminal, an editor) is read as a block.
+BLOCK, AUTO = 6, 3
+SMALL_TEXT_HEIGHT = 1600  # images shorter than this are scaled up 2x before reading
+# A line is dropped when Tesseract's mean word confidence (0-100) is below the floor, or when it
+# is a few characters it is unsure of: window buttons and icons read as "eoe" or "Cx".
+MIN_LINE_CONFIDENCE = 40.0
+MIN_SHORT_LINE_CONFIDENCE = 75.0
+SHORT_LINE_CHARACTERS = 4
+# Tesseract's dictionary turns a program's straight quotes into typographic ones.
+ASCII_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+
+
+class OcrUnavailable(Exception):
+    """No OCR engine is installed; the message says how to get one."""
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    name: str
+    version: str
+    languages: tuple[str, ...]
+
+    def describe(self) -> str:
+        return f"{self.name} {self.version} ({', '.join(self.languages) or 'no languages'})"
+
+
+def _command() -> str:
+    found = shutil.which(ENGINE)
+    if found is None:
+        raise OcrUnavailable(
+            "no OCR engine: install Debian's tesseract-ocr and tesseract-ocr-eng (make ocr)"
+        )
+    return found
+
+
+def _run(args: list[str], timeout: float, data: bytes | None = None) -> str:
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    done = subprocess.run(
+        [_command(), *args], input=data, capture_output=True, timeout=timeout, env=env
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"tesseract failed: {done.stderr.decode(errors='replace')[-300:]}")
+    return done.stdout.decode("utf-8", errors="replace")
+
+
+@lru_cache(maxsize=1)
+def engine_info() -> EngineInfo:
+    """The engine, its version and its installed languages; OcrUnavailable when missing."""
+    first = _run(["--version"], 10).splitlines()[0]
+    match = re.search(r"(\d+\.\d+(?:\.\d+)?)", first)
+    listing = _run(["--list-langs"], 10).splitlines()[1:]
+    languages = tuple(lang.strip() for lang in listing if lang.strip() and lang.strip() != "osd")
+    return EngineInfo(ENGINE, match.group(1) if match else first, languages)
+
+
+def prepare(image: Image.Image) -> Image.Image:
+    grey = ImageOps.grayscale(image)
+    if ImageStat.Stat(grey).mean[0] < 128:  # light text on a dark ground
+        grey = ImageOps.invert(grey)
+    if grey.height < SMALL_TEXT_HEIGHT:
+        grey = grey.resize((grey.width * 2, grey.height * 2), Image.Resampling.LANCZOS)
+    return grey
+
+
+def _uniform(grey: Image.Image) -> bool:
+    histogram = grey.histogram()
+    return max(histogram) > 0.6 * sum(histogram)
+
+
+def _kept(words: list[tuple[float, str]]) -> bool:
+    confidence = sum(conf for conf, _ in words) / len(words)
+    characters = sum(ch.isalnum() for _, word in words for ch in word)
+    if characters <= SHORT_LINE_CHARACTERS:
+        return confidence >= MIN_SHORT_LINE_CONFIDENCE
+    return confidence >= MIN_LINE_CONFIDENCE
+
+
+def lines_of_tsv(tsv: str) -> list[str]:
+    """Tesseract's TSV report as lines of text, in its reading order, unsure lines dropped."""
+    lines: dict[tuple[str, str, str], list[tuple[float, str]]] = {}
+    for row in tsv.splitlines()[1:]:
+        cells = row.split("\t")
+        if len(cells) < 12 or not cells[11].strip():
+            continue
+        key = (cells[2], cells[3], cells[4])  # block, paragraph, line
+        lines.setdefault(key, []).append((float(cells[10]), cells[11]))
+    return [" ".join(word for _, word in words) for words in lines.values() if _kept(words)]
+
+
+def read_text(image: Image.Image, timeout: float = 20.0) -> list[str]:
+    """The image's lines of text, in reading order; [] when it has none.
+
+    OcrUnavailable when no engine is installed; subprocess.TimeoutExpired when the read
+    passes `timeout` seconds (the engine is killed)."""
+    info = engine_info()
+    if LANGUAGE not in info.languages:
+        raise OcrUnavailable(f"tesseract has no {LANGUAGE} data: install tesseract-ocr-eng")
+    grey = prepare(image)
+    mode = BLOCK if _uniform(grey) else AUTO
+    buffer = io.BytesIO()
+    grey.save(buffer, format="PNG")
+    tsv = _run(["stdin", "stdout", "--psm", str(mode), "-l", LANGUAGE, "tsv"], timeout,
+               buffer.getvalue())  # fmt: skip
+    return [line.translate(ASCII_QUOTES) for line in lines_of_tsv(tsv)]
