@@ -218,26 +218,7 @@ class TaskManager:
             sandbox = Sandbox(tree.root, scratch, self.settings, self.sandbox, (self.workspace,))
             rules = ApprovalRules(state.approval_policy, sandbox.layer, self.remembered)
 
-            def approved(request: ApprovalRequest, decision: Decision) -> None:
-                trajectory.write(
-                    "approval",
-                    command=request.command,
-                    reason=request.reason,
-                    decision=decision.value,
-                )
-
-            context = ToolContext(
-                state.id,
-                tree,
-                sandbox,
-                rules,
-                self.approver,
-                self.settings.test_command,
-                self.index,
-                running.cancel,
-                approved,
-                tests_editable=asks_for_test_changes(state.instruction),
-            )
+            context = self._context(running, tree, sandbox, rules, trajectory)
             trajectory.write(
                 "task",
                 task_id=state.id,
@@ -258,7 +239,7 @@ class TaskManager:
                 self.on_event(replace(state), e)
 
             model = self.model_for(running.cancel)
-            readings = self._read_images(running, rules, approved, trajectory)
+            readings = self._read_images(running, rules, context.on_approval, trajectory)
             task = "\n\n".join([state.instruction, *(r.prompt_text() for r in readings)])
             seen = resolve_places(tuple(f for r in readings for f in r.frames),
                                   sorted(files_under(tree.root)))  # fmt: skip
@@ -271,6 +252,37 @@ class TaskManager:
         self._settle(running, outcome)
         for e in final:
             self.on_event(replace(state), e)
+
+    def _context(
+        self,
+        running: _Running,
+        tree: TaskTree,
+        sandbox: Sandbox,
+        rules: ApprovalRules,
+        trajectory: Trajectory,
+    ) -> ToolContext:
+        state = running.state
+
+        def approved(request: ApprovalRequest, decision: Decision) -> None:
+            trajectory.write(
+                "approval",
+                command=request.command,
+                reason=request.reason,
+                decision=decision.value,
+            )
+
+        return ToolContext(
+            state.id,
+            tree,
+            sandbox,
+            rules,
+            self.approver,
+            self.settings.test_command,
+            self.index,
+            running.cancel,
+            approved,
+            tests_editable=asks_for_test_changes(state.instruction),
+        )
 
     def _start(self, running: _Running, runner: AgentLoop | Pipeline) -> None:
         with self._lock:

@@ -26,6 +26,29 @@ def _host_port(value: str) -> tuple[str, int]:
     return host or "127.0.0.1", int(port)
 
 
+def _add_agent_parser(commands: Any) -> None:
+    agent = commands.add_parser(
+        "agent",
+        help="run an agent task in a terminal, or show a task's log",
+        description='treellama agent "instruction" [--workspace DIR] [--image FILE]  |  '
+        "treellama agent log ID",
+    )
+    agent.add_argument("words", nargs="+", help='the instruction, or "log" and a task id')
+    agent.add_argument("--workspace", help="the project folder (default: the current one)")
+    agent.add_argument("--effort", choices=["low", "medium", "high"])
+    agent.add_argument(
+        "--approval-policy", choices=["untrusted", "on-failure", "on-request", "never"]
+    )
+    agent.add_argument(
+        "--image", action="append", default=[], metavar="FILE",
+        help="a screenshot or other image for the task (repeatable); its text is read locally",
+    )  # fmt: skip
+    agent.add_argument(
+        "--apply", choices=["ask", "yes", "no"], default="ask",
+        help="apply the result to your files (default: ask)",
+    )  # fmt: skip
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="treellama", description="A local-first AI coding backend over LSP."
@@ -54,26 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     stats = commands.add_parser("stats", help="local completion statistics")
     stats.add_argument("--json", action="store_true", help="print the summary as JSON")
 
-    agent = commands.add_parser(
-        "agent",
-        help="run an agent task in a terminal, or show a task's log",
-        description='treellama agent "instruction" [--workspace DIR] [--image FILE]  |  '
-        "treellama agent log ID",
-    )
-    agent.add_argument("words", nargs="+", help='the instruction, or "log" and a task id')
-    agent.add_argument("--workspace", help="the project folder (default: the current one)")
-    agent.add_argument("--effort", choices=["low", "medium", "high"])
-    agent.add_argument(
-        "--approval-policy", choices=["untrusted", "on-failure", "on-request", "never"]
-    )
-    agent.add_argument(
-        "--image", action="append", default=[], metavar="FILE",
-        help="a screenshot or other image for the task (repeatable); its text is read locally",
-    )  # fmt: skip
-    agent.add_argument(
-        "--apply", choices=["ask", "yes", "no"], default="ask",
-        help="apply the result to your files (default: ask)",
-    )  # fmt: skip
+    _add_agent_parser(commands)
 
     web = commands.add_parser(
         "web", help="serve the web page and the HTTP API (tasks, an OpenAI-compatible model)"
