@@ -25,7 +25,8 @@ local steps = coroutine.wrap(function()
   if not result.attached then
     return finish()
   end
-  agent.start('fix add', { effort = 'low', approvalPolicy = 'never' })
+  -- As a user types it, with a screenshot attached.
+  vim.cmd('TreellamaAgent --image ' .. env.TREELLAMA_TEST_IMAGE .. ' --effort low --approval never fix add')
   result.done = wait_until(function()
     return steps_text():find('**done**', 1, true) ~= nil
   end, 60000)

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests.support import scripted_server
+from tests.support import screenshots, scripted_server
 from tests.support.paths import ROOT
 
 
@@ -103,6 +103,14 @@ def test_plugin_navigates_renames_and_shows_context_without_a_model(tmp_path: Pa
     assert not result.get("timed_out")
 
 
+TEST_OUTPUT = """\
+$ pytest -q
+    def test_add():
+>       assert add(2, 3) == 5
+E       assert -1 == 5
+test_calc.py:5: AssertionError"""
+
+
 def test_plugin_runs_reviews_applies_and_cancels_an_agent_task(tmp_path: Path):
     """With a scripted agent model (its words don't matter here): the live steps, the diff in
     diff mode, apply through Neovim's workspace/applyEdit, and cancel."""
@@ -110,11 +118,14 @@ def test_plugin_runs_reviews_applies_and_cancels_an_agent_task(tmp_path: Path):
 
     project = make_repo(tmp_path / "project")
     script = write_fix_add_script(tmp_path / "script.json")
+    shot = project / "shot.png"
+    shot.write_bytes(screenshots.terminal(TEST_OUTPUT).image)
     result_file = run_driver(
         "nvim_agent.lua",
         tmp_path,
         cwd=project,
         TREELLAMA_TEST_FILE=str(project / "calc.py"),
+        TREELLAMA_TEST_IMAGE="shot.png",
         TREELLAMA_TEST_AGENT_SCRIPT=str(script),  # the driver rewrites it for a second task
         TREELLAMA_SERVER_CMD=" ".join(scripted_server.command(script)),
         TREELLAMA_CACHE_DIR=str(tmp_path / "empty-cache"),  # no model: the script stands in
@@ -122,6 +133,9 @@ def test_plugin_runs_reviews_applies_and_cancels_an_agent_task(tmp_path: Path):
     result = json.loads(result_file.read_text())
     assert result["attached"] and result["done"], result.get("messages")
     assert "edit_file" in result["steps"] and "1 passed" in result["steps"], result["steps"]
+    # `:TreellamaAgent --image shot.png ...`: the image, and what was read from it, shown back.
+    assert "- image: shot.png (" in result["steps"], result["steps"]
+    assert "> test_calc.py:5: AssertionError" in result["steps"], result["steps"]
     assert result["tabs"] == 2 and result["diff_mode"] is True
     assert "return a + b" in result["after_buffer"]
     assert result["applied"] is True

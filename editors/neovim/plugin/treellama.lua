@@ -51,8 +51,13 @@ local function agent()
 end
 
 vim.api.nvim_create_user_command('TreellamaAgent', function(opts)
-  agent().start(opts.args)
-end, { nargs = '*', desc = 'Start an agent task; its steps show in a scratch buffer' })
+  agent().command(opts.args)
+end, {
+  nargs = '*',
+  complete = 'file',
+  desc = 'Start an agent task ([--image PATH]... [--effort E] [--approval P] instruction); '
+    .. 'its steps show in a scratch buffer',
+})
 
 vim.api.nvim_create_user_command('TreellamaSteer', function(opts)
   agent().steer(opts.args)

@@ -52,6 +52,15 @@ function M.on_event(_, event)
       summary = summary .. ' ' .. (lines[#lines] or '')
     end
     M.append({ ('    %s %s'):format(ok and '✓' or '✗', summary:sub(1, 160)) })
+  elseif kind == 'image' then
+    -- An image handed to the task, and the text read from it, as a quote.
+    M.append({ '- image: ' .. first_line(event.message) })
+    local text = event.data and event.data.text
+    if type(text) == 'string' and text ~= '' then
+      for _, line in ipairs(vim.split(text, '\n')) do
+        M.append({ '    > ' .. line })
+      end
+    end
   elseif kind == 'reproduce' or kind == 'localize' or kind == 'candidate' or kind == 'chosen' then
     -- The pipeline's stages: what the tests say, where the change goes, each candidate.
     M.append({ ('- [%d/%d] %s: %s'):format(step, event.maxSteps or 0, kind, first_line(event.message)) })
@@ -99,6 +108,35 @@ function M.start(instruction, opts, on_started)
       on_started(result)
     end
   end)
+end
+
+-- `:TreellamaAgent [--image PATH]... [--effort E] [--approval POLICY] instruction`.
+function M.parse_command(args)
+  local words, opts, images = vim.split(vim.trim(args or ''), '%s+', { trimempty = true }), {}, {}
+  local rest, i = {}, 1
+  while i <= #words do
+    local word, value = words[i], words[i + 1]
+    if word == '--image' and value then
+      table.insert(images, { path = vim.fn.fnamemodify(vim.fn.expand(value), ':p') })
+      i = i + 2
+    elseif word == '--effort' and value then
+      opts.effort, i = value, i + 2
+    elseif word == '--approval' and value then
+      opts.approvalPolicy, i = value, i + 2
+    else
+      table.insert(rest, word)
+      i = i + 1
+    end
+  end
+  if #images > 0 then
+    opts.images = images
+  end
+  return table.concat(rest, ' '), opts
+end
+
+function M.command(args)
+  local instruction, opts = M.parse_command(args)
+  M.start(instruction, opts)
 end
 
 function M.steer(message)
