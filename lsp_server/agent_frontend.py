@@ -106,7 +106,8 @@ class AgentFrontend:
     def _on_event(self, state: TaskState, event: Event) -> None:  # on a task's thread
         for listener in self.listeners:
             listener(state, event)
-        self.loop.call_soon_threadsafe(self._send, state, event)
+        if not self.loop.is_closed():  # a task still ending as the server exits
+            self.loop.call_soon_threadsafe(self._send, state, event)
 
     def _send(self, state: TaskState, event: Event) -> None:
         self.ls.protocol.notify(EVENT, event_payload(state, event))

@@ -10,6 +10,7 @@ limits.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import tempfile
 from pathlib import Path
@@ -22,10 +23,10 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from agent.trajectory import read
-from tests.support import scripted_server
+from tests.support import screenshots, scripted_server
 from tests.support.lsp_client import EMPTY_CACHE, initialize_params, server_config
 from tests.support.lsp_text import apply_edits
-from tests.support.projects import CALC, git, make_repo
+from tests.support.projects import CALC, git, make_repo, make_shop, shop_traceback
 
 pytestmark = pytest.mark.e2e
 
@@ -33,6 +34,7 @@ PROJECT = make_repo(Path(tempfile.mkdtemp(prefix="treellama-agent-project-")) / 
 PIPELINE_PROJECT = make_repo(Path(tempfile.mkdtemp(prefix="treellama-agent-pipe-")) / "project")
 SMOKE_PROJECT = make_repo(Path(tempfile.mkdtemp(prefix="treellama-agent-smoke-")) / "project")
 WEB_PROJECT = make_repo(Path(tempfile.mkdtemp(prefix="treellama-agent-web-")) / "project")
+SHOP_PROJECT = make_shop(Path(tempfile.mkdtemp(prefix="treellama-agent-shop-")) / "shop-app")
 SCRIPT = PROJECT.parent / "script.json"
 FIXED = "def add(a, b):\n    return a + b\n"
 
@@ -131,6 +133,14 @@ async def real_pipeline(lsp_client: LanguageClient):
     await lsp_client.initialize_session(
         initialize_params("visual_studio_code", root=PIPELINE_PROJECT)
     )
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest_lsp.fixture(config=server_config())
+async def real_shop(lsp_client: LanguageClient):
+    watch(lsp_client)
+    await lsp_client.initialize_session(initialize_params("visual_studio_code", root=SHOP_PROJECT))
     yield
     await lsp_client.shutdown_session()
 
@@ -339,6 +349,46 @@ async def test_the_pipeline_solves_the_task_with_the_real_default_model(
     log = await command(real_pipeline, "log", taskId=started["taskId"])
     assert "tests of candidate" in log["text"] and "+    return a + b" in log["text"]
     assert (PIPELINE_PROJECT / "calc.py").read_text() == CALC  # nothing applied yet
+
+
+async def test_a_screenshot_of_a_traceback_localizes_the_crashing_function(
+    real_shop: LanguageClient,
+) -> None:
+    """The user has only a screenshot of the crash (taken on another machine, so its paths
+    are not the workspace's) and says nothing of where: the text read from it is shown back,
+    and its traceback takes the pipeline to pricing.apply_discount, among look-alikes. No
+    test fails, so nothing else points there."""
+    shot = SHOP_PROJECT / "crash.png"
+    shot.write_bytes(screenshots.terminal(shop_traceback(), size=14, theme="dark").image)
+    dialog = screenshots.error_dialog()
+    pasted = "data:image/png;base64," + base64.b64encode(dialog.image).decode()
+    started = await command(
+        real_shop, "start", instruction="checkout crashes for staff, see the screenshot",
+        effort="low", approvalPolicy="never",
+        images=[{"path": "crash.png"}, {"dataUri": pasted, "name": "dialog.png"}],
+    )  # fmt: skip
+    task = started["taskId"]
+
+    def events(kind: str) -> list[Any]:
+        return [e for e in real_shop.agent_events if e.taskId == task and e.kind == kind]  # type: ignore[attr-defined]
+
+    deadline = asyncio.get_running_loop().time() + 240
+    while not events("localize") and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.2)
+    await command(real_shop, "cancel", taskId=task)
+    images = events("image")
+    assert [e.data.name for e in images] == ["crash.png", "dialog.png"]
+    assert "ZeroDivisionError: float division by zero" in images[0].data.text
+    assert images[0].data.bytes == shot.stat().st_size and images[0].data.places
+    assert "ValueError" in images[1].data.text
+    localized = events("localize")[0].data.regions[0]
+    assert (localized.path, localized.name) == ("shop/pricing.py", "apply_discount")
+    assert "in the traceback read from the image" in localized.reasons
+    status = await wait_until_settled(real_shop, task)
+    assert [image["name"] for image in status["images"]] == ["crash.png", "dialog.png"]
+    with pytest.raises(Exception, match="only file: URIs"):
+        await command(real_shop, "start", instruction="fix it",
+                      images=[{"uri": "https://example.com/a.png"}])  # fmt: skip
 
 
 async def test_the_web_page_shares_the_editors_tasks_and_applies_through_the_editor(
