@@ -176,6 +176,7 @@ class ImageReading:
     note: str = ""  # "no text found", or why nothing could be read
     frames: tuple[Frame, ...] = ()  # the places in the text: file, line, function
     data: bytes = field(default=b"", repr=False)  # the file itself, for a vision model
+    seen: str = ""  # what a vision model said the image shows, where one is configured
 
     @property
     def mime(self) -> str:
@@ -189,17 +190,28 @@ class ImageReading:
         return f"{self.name} ({self.width}x{self.height} {self.format}, {self.size} bytes): {what}"
 
     def prompt_text(self) -> str:
+        seen = f"\nWhat the image {self.name} shows: {self.seen}" if self.seen else ""
         if not self.lines:
-            return f"The image {self.name}: {self.note}."
+            return f"The image {self.name}: {self.note}.{seen}"
         text = "\n".join(self.lines)
-        return f"Text read from the image {self.name}, line by line:\n{text}"
+        return f"Text read from the image {self.name}, line by line:\n{text}{seen}"
+
+    def question(self, instruction: str) -> str:
+        """What a vision model is asked about the image, with its text read beside it."""
+        read = "\n".join(self.lines) or "(none)"
+        return (
+            f"A developer's task: {instruction}\nThey attached this image ({self.name}). "
+            f"Its text, as OCR read it:\n{read}\n\nSay briefly what the image shows that "
+            "matters for the task: the error, the file and line, the values, what looks "
+            "wrong on screen. Correct the OCR text where the image shows it misread."
+        )
 
     def public(self) -> dict[str, Any]:
         return {
             "name": self.name, "bytes": self.size, "width": self.width, "height": self.height,
             "format": self.format, "text": "\n".join(self.lines), "note": self.note,
             "places": [{"path": f.path, "line": f.line, "function": f.function}
-                       for f in self.frames],
+                       for f in self.frames], "seen": self.seen,
         }  # fmt: skip
 
 

@@ -170,6 +170,21 @@ class WorkerChatModel:
         return self.worker.submit(job, Priority.BACKGROUND, self.cancel).result()
 
     @property
+    def sees_images(self) -> bool:
+        """Whether the model takes images (a projector in-process, or backend.vision)."""
+        return bool(getattr(self.worker.engine, "sees_images", False))
+
+    def describe(self, messages: list[dict[str, Any]]) -> str:
+        """A reply to messages with image parts, at the lowest priority."""
+
+        def job(engine: Any, cancelled: threading.Event) -> str:
+            if engine is None:
+                raise RuntimeError("no model is loaded")
+            return str(engine.describe(messages))
+
+        return self.worker.submit(job, Priority.BACKGROUND, self.cancel).result()
+
+    @property
     def drives_tools(self) -> bool:
         """Whether this model can use a free tool loop: 7B parameters or more, or a model
         behind an HTTP backend (its size unknown here, and such servers are usually big)."""

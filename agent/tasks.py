@@ -34,6 +34,7 @@ from agent.test_report import Frame
 from agent.tools import CodeSearch, ToolContext, first_test_run
 from agent.trajectory import Trajectory, agent_dir, log_path
 from agent.worktree import FileDiff, TaskTree, files_under
+from inference.vision import image_messages
 
 log = logging.getLogger(__name__)
 OVERVIEW_FILES = 60
@@ -239,7 +240,7 @@ class TaskManager:
                 self.on_event(replace(state), e)
 
             model = self.model_for(running.cancel)
-            readings = self._read_images(running, rules, context.on_approval, trajectory)
+            readings = self._read_images(running, rules, context.on_approval, trajectory, model)
             task = "\n\n".join([state.instruction, *(r.prompt_text() for r in readings)])
             seen = resolve_places(tuple(f for r in readings for f in r.frames),
                                   sorted(files_under(tree.root)))  # fmt: skip
@@ -349,9 +350,11 @@ class TaskManager:
         rules: ApprovalRules,
         approved: Callable[[ApprovalRequest, Decision], None],
         trajectory: Trajectory,
+        model: Any = None,
     ) -> list[ImageReading]:
         """Each image read in turn, each shown back as an `image` event; one that cannot be
-        taken is named in its event and the task goes on without it."""
+        taken is named in its event and the task goes on without it. A model that sees
+        images is shown each one, with its text read beside it."""
         state, readings = running.state, []
         for image in running.images:
             if running.cancel.is_set():
@@ -362,7 +365,7 @@ class TaskManager:
                                                                          approved):  # fmt: skip
                     raise ImageRefused(f"{image.name} is outside the workspace and was not "
                                        "approved for reading")  # fmt: skip
-                reading = read(image)
+                reading = self._shown_to(model, read(image), state.instruction)
                 readings.append(reading)
                 data = reading.public()
                 message = reading.summary()
@@ -372,6 +375,18 @@ class TaskManager:
             trajectory.write("image", message=message, **data)
             self.on_event(replace(state), Event("image", state.step, message, data))
         return readings
+
+    @staticmethod
+    def _shown_to(model: Any, reading: ImageReading, instruction: str) -> ImageReading:
+        if not getattr(model, "sees_images", False):
+            return reading
+        try:
+            seen = model.describe(image_messages(reading.question(instruction),
+                                                 [reading.data_uri()]))  # fmt: skip
+        except Exception as exc:  # the vision path failing must not end the task
+            log.warning("the vision model could not look at %s: %s", reading.name, exc)
+            return replace(reading, note=f"the vision model failed: {exc}")
+        return replace(reading, seen=seen)
 
     def _may_read(
         self,

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import platform
 from dataclasses import dataclass
+from pathlib import Path
 
 from inference.model_manager import ModelUnavailable, resolve_model, verify_model
-from inference.settings import ModelSettings
+from inference.settings import BackendSettings, ModelSettings
 
 
 @dataclass(frozen=True)
@@ -103,3 +104,23 @@ def check_model(settings: ModelSettings) -> list[Check]:
         )
     )
     return checks
+
+
+def check_images(model: ModelSettings, backend: BackendSettings) -> list[Check]:
+    """The OCR engine that reads images in tasks, and whether a vision model sees them."""
+    from inference import ocr, vision
+
+    try:
+        info = ocr.engine_info()
+        ok = ocr.LANGUAGE in info.languages
+        reading = Check("image OCR", ok, info.describe(),
+                        "install Debian's tesseract-ocr-eng (make ocr)")  # fmt: skip
+    except ocr.OcrUnavailable as exc:
+        reading = Check("image OCR", False, str(exc),
+                        "apt install tesseract-ocr tesseract-ocr-eng (make ocr); until then "
+                        "images in tasks are taken but no text is read from them")  # fmt: skip
+    path = vision.vision_path(model, backend)
+    projector_ok = not model.mmproj or Path(model.mmproj).expanduser().is_file()
+    seeing = Check("image vision", projector_ok, path,
+                   f"model.mmproj names no file: {model.mmproj}")  # fmt: skip
+    return [reading, seeing]

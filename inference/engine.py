@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from inference import llama_log, vocab
+from inference import llama_log, vision, vocab
 from inference.backend import Generation, GenerationCancelled
 from inference.candidates import MAX_CANDIDATES, BatchDecoder, CandidateStats
 from inference.fim import INSTRUCT, bare_after
@@ -114,6 +114,7 @@ class LlamaEngine:
             n_ubatch=settings.n_ubatch,
             n_threads=threads,
             n_gpu_layers=gpu_layers,
+            chat_handler=vision.chat_handler(settings),  # None without a projector
             # Turning verbose off would dup2 stdout/stderr to /dev/null: see inference.llama_log.
             verbose=True,
         )
@@ -139,6 +140,21 @@ class LlamaEngine:
             model=self._llm._model, params=params, verbose=True
         )
         old.close()
+
+    @property
+    def sees_images(self) -> bool:
+        return self._llm.chat_handler is not None
+
+    def describe(self, messages: list[dict[str, Any]]) -> str:
+        """A reply to messages with image parts, through the projector's chat handler (which
+        evaluates on sequence 0 and keeps llama-cpp-python's own record of its tokens, so the
+        next prompt's cache reuse starts from what is really there)."""
+        if not self.sees_images:
+            raise vision.VisionUnavailable("this model has no projector (model.mmproj)")
+        answer = self._llm.create_chat_completion(
+            messages=messages, max_tokens=vision.DESCRIBE_TOKENS, temperature=0.0
+        )
+        return str(answer["choices"][0]["message"]["content"] or "").strip()
 
     def tokenize(self, text: str) -> list[int]:
         return vocab.tokenize(self._llm, text)

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from inference import vision
 from inference.backend import Generation, GenerationCancelled
 from inference.fim import FimInput, hole_messages
 from inference.settings import BackendSettings
@@ -147,6 +148,14 @@ class HttpEngine:
                 raise BackendUnavailable(f"{self.base}{path} answered {exc.code}") from None
         except OSError as exc:
             raise BackendUnavailable(f"cannot reach {self.base}: {exc}") from None
+
+    @property
+    def sees_images(self) -> bool:
+        return self.settings.vision
+
+    def describe(self, messages: list[dict[str, Any]]) -> str:
+        """A reply to messages with `image_url` parts (backend.vision)."""
+        return vision.describe_over_http(self.settings, messages)
 
     def count_tokens(self, text: str) -> int:
         return int(len(text) / CHARS_PER_TOKEN) + 1

@@ -40,6 +40,24 @@ MAX_SCALED_PIXELS = 40_000_000
 MIN_LINE_CONFIDENCE = 40.0
 MIN_SHORT_LINE_CONFIDENCE = 75.0
 SHORT_LINE_CHARACTERS = 4
+# Tesseract breaks paths at their dots and slashes ("users. jS:27", "middleware/ auth.js"):
+# a file extension after a dot (where a line number, a quote or a parenthesis follows, as in a
+# traceback), and a name after a slash inside a path, are joined back.
+EXTENSIONS = ("py", "pyi", "js", "jsx", "mjs", "cjs", "ts", "tsx", "rs", "go", "java", "kt", "c",
+              "h", "cc", "cpp", "hpp", "cs", "rb", "php", "lua", "swift", "scala", "sh", "json",
+              "toml", "yaml", "yml", "html", "css", "vue", "svelte", "sql", "md", "txt",
+              )  # fmt: skip
+SPLIT_EXTENSION = re.compile(
+    r"(?<=\w)\. ?(" + "|".join(EXTENSIONS) + r")(?=:\d|[\"')])", re.IGNORECASE
+)
+SPLIT_PATH = re.compile(r"(?<=[\w.-]/) (?=[\w.-]+(?:/|\.\w+))")
+
+
+def repair_paths(line: str) -> str:
+    line = SPLIT_EXTENSION.sub(lambda m: "." + m.group(1).lower(), line)
+    return SPLIT_PATH.sub("", line)
+
+
 # Tesseract's dictionary turns a program's straight quotes into typographic ones.
 ASCII_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 
@@ -90,7 +108,7 @@ def engine_info() -> EngineInfo:
 def line_height(grey: Image.Image) -> int:
     """The median height of the runs of rows that hold ink (dark on light): lines of text."""
     ink = grey.point(lambda v: 255 if v < 128 else 0)
-    rows = list(ink.resize((1, ink.height), Image.Resampling.BOX).getdata())
+    rows = list(ink.resize((1, ink.height), Image.Resampling.BOX).tobytes())  # mode L: a byte each
     runs, run = [], 0
     for value in [*rows, 0]:
         if value > 0:  # a row with any ink
@@ -153,4 +171,4 @@ def read_text(image: Image.Image, timeout: float = 20.0) -> list[str]:
     grey.save(buffer, format="PNG")
     tsv = _run(["stdin", "stdout", "--psm", str(mode), "-l", LANGUAGE, "tsv"], timeout,
                buffer.getvalue())  # fmt: skip
-    return [line.translate(ASCII_QUOTES) for line in lines_of_tsv(tsv)]
+    return [repair_paths(line.translate(ASCII_QUOTES)) for line in lines_of_tsv(tsv)]

@@ -26,6 +26,15 @@ class ModelSettings:
     flash_attn: str = field(default="auto", metadata={"choices": ("auto", "on", "off")})
     # -1 offloads every layer when llama.cpp was built with a GPU backend, else none.
     n_gpu_layers: int = field(default=-1, metadata={"min": -1, "max": 10_000})
+    # A multimodal GGUF's projector (mmproj), for the user's own vision model in `path`: images
+    # in tasks then go to the model itself as well as their text read by OCR.
+    mmproj: str = ""
+    # llama-cpp-python's chat handler for it; "auto" is libmtmd's, for any projector it reads.
+    vision_handler: str = field(
+        default="auto",
+        metadata={"choices": ("auto", "llava-1-5", "llava-1-6", "moondream", "nanollava",
+                              "llama-3-vision-alpha", "minicpm-v-2.6", "qwen2.5-vl")},
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -73,6 +82,9 @@ class BackendSettings:
     # The name of an environment variable holding an API key; never the key itself.
     api_key_env: str = ""
     timeout_ms: int = field(default=30_000, metadata={"min": 100, "max": 600_000})
+    # The served model sees images: tasks' images go to it as OpenAI `image_url` parts
+    # (POST /v1/chat/completions), beside the text read from them.
+    vision: bool = False
 
 
 @dataclass(frozen=True)

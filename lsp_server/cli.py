@@ -172,13 +172,14 @@ def check_grammars() -> list[Check]:
 
 def cmd_doctor(args: argparse.Namespace) -> int:
     from agent.doctor import check_sandbox, check_strategy
-    from inference.doctor import check_model, check_runtime
+    from inference.doctor import check_images, check_model, check_runtime
     from lsp_server.config import load_config
 
     config, problems = load_config(workspace_root=args.workspace)
     checks = [
         *check_runtime(), *check_model(config.model), *check_grammars(),
         *check_sandbox(config.agent.sandbox), *check_strategy(config.agent.strategy),
+        *check_images(config.model, config.backend),
     ]  # fmt: skip
     for problem in problems:
         print(f"[warn] configuration  {problem}")

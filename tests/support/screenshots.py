@@ -33,6 +33,37 @@ Traceback (most recent call last):
     return subtotal / rates[code]
 ZeroDivisionError: division by zero"""
 
+# More of what developers screenshot: a pytest failure (operators, `>` and `E` margins), a
+# Node.js stack trace and a Rust panic (file:line:column places).
+PYTEST_FAILURE = """\
+$ pytest -q tests/test_cart.py
+F.                                                       [100%]
+    def test_total_with_tax():
+        cart = Cart([Item("pen", 2.5, 4)])
+>       assert cart.total(tax=0.2) == 12.0
+E       assert 10.0 == 12.0
+E        +  where 10.0 = <bound method Cart.total of Cart(items=1)>(tax=0.2)
+tests/test_cart.py:14: AssertionError
+1 failed, 1 passed in 0.04s"""
+NODE_TRACE = """\
+$ node server.js
+/home/dev/api/src/routes/users.js:27
+    const name = user.profile.name;
+                              ^
+TypeError: Cannot read properties of undefined (reading 'name')
+    at getUser (/home/dev/api/src/routes/users.js:27:31)
+    at Layer.handle (/home/dev/api/node_modules/express/lib/router/layer.js:95:5)
+    at next (/home/dev/api/src/middleware/auth.js:12:3)"""
+RUST_PANIC = """\
+$ cargo run --release
+    Finished release [optimized] target(s) in 0.08s
+     Running `target/release/ledger`
+thread 'main' panicked at src/ledger.rs:88:14:
+called `Option::unwrap()` on a `None` value
+note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace"""
+TERMINAL_TEXTS = {"python": TRACEBACK, "pytest": PYTEST_FAILURE, "node": NODE_TRACE,
+                  "rust": RUST_PANIC}  # fmt: skip
+
 
 def font_path(relative: str) -> Path | None:
     for base in FONT_DIRS:

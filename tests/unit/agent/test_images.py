@@ -215,3 +215,15 @@ def test_a_task_shows_its_images_back_and_asks_before_reading_outside(
     state = deny_all.wait(deny_all.start("fix", "low", images=images[1:2]).id, 60)
     assert "not approved" in state.images[0]["refused"]
     deny_all.close()
+
+
+def test_paths_the_engine_breaks_are_joined_back_and_prose_is_left_alone() -> None:
+    assert ocr.repair_paths("at getUser (/srv/api/routes/users. jS:27:31)") == (
+        "at getUser (/srv/api/routes/users.js:27:31)"
+    )
+    assert ocr.repair_paths('File "/srv/app/middleware/ auth. py", line 3') == (
+        'File "/srv/app/middleware/auth.py", line 3'
+    )
+    assert ocr.repair_paths("It is fine. Js developers agree, and/ or not") == (
+        "It is fine. Js developers agree, and/ or not"
+    )
