@@ -16,9 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.projects import git
 from tests.support.paths import ROOT
-
+from tests.support.projects import git
 
 DRIVER = Path(__file__).with_name("emacs_eglot.el")
 

@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from tests.support import screenshots, scripted_server
 from tests.support.paths import ROOT
-
 
 DRIVER = Path(__file__).with_name("nvim_inline_completion.lua")
 FIXTURE = ROOT / "tests" / "fixtures" / "sample_project" / "mathutils.py"

@@ -11,11 +11,12 @@ TREELLAMA_REQUIRE_FIXTURES is set."""
 from __future__ import annotations
 
 import json
-import shlex
 import os
+import shlex
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -23,11 +24,10 @@ import pytest
 from bench.common import free_port, wait_until_serving
 from inference.paths import cache_dir
 from inference.stats import read_stats
-from tests.support import scripted_server
-from tests.support.projects import make_repo, write_fix_add_script
+from tests.support import screenshots, scripted_server
 from tests.support.paths import ROOT
+from tests.support.projects import make_repo, write_fix_add_script
 from tests.support.requirements import requirement
-
 
 EXTENSION = ROOT / "editors" / "vscode"
 FIXTURE = ROOT / "tests" / "fixtures" / "sample_project" / "mathutils.py"
@@ -124,11 +124,16 @@ def scripted_server_wrapper(tmp_path: Path, script: Path) -> Path:
 
 
 def run_vscode_scripted(
-    tmp_path: Path, scenario: str, *args: str, settings: dict | None = None
+    tmp_path: Path,
+    scenario: str,
+    *args: str,
+    settings: dict | None = None,
+    before: Callable[[Path], object] = lambda project: None,
 ) -> tuple[dict, Path]:
-    """run_vscode on a fresh project (`{project}` in `args` names it), with the scripted agent
-    model's server and no weights."""
+    """run_vscode on a fresh project (`{project}` in `args` names it; `before` adds to it),
+    with the scripted agent model's server and no weights."""
     project = make_repo(tmp_path / "project")
+    before(project)
     script = write_fix_add_script(tmp_path / "script.json")
     result = run_vscode(
         tmp_path,
@@ -143,14 +148,24 @@ def run_vscode_scripted(
 
 
 def test_an_agent_task_runs_is_reviewed_and_applied_in_vscode(tmp_path: Path):
-    result, project = run_vscode_scripted(tmp_path, "agent", "{project}/calc.py")
+    """With a screenshot attached from the agent view's "Attach image" (the workbench's own
+    file dialog): the task shows it back, with what was read from it."""
+    result, project = run_vscode_scripted(
+        tmp_path, "agent", "{project}/calc.py", "{project}/shot.png",
+        before=lambda project: (project / "shot.png").write_bytes(
+            screenshots.terminal("E       assert -1 == 5\ntest_calc.py:5: AssertionError").image),
+    )  # fmt: skip
+    assert "shot.png will go with the next agent task" in result["attachedNote"], result
+    assert "image: shot.png (" in result["agentView"], result
     assert "edit_file" in result["agentView"] and "run_tests" in result["agentView"], result
     assert "return a + b" in result["diffShown"].replace("\xa0", " "), result  # Monaco's spaces
     assert (project / "calc.py").read_text() == "def add(a, b):\n    return a + b\n"
 
 
 def test_open_in_browser_opens_the_web_page_with_its_token(tmp_path: Path):
-    result, project = run_vscode_scripted(tmp_path, "browser", settings={"treellama.web.enabled": True})
+    result, project = run_vscode_scripted(
+        tmp_path, "browser", settings={"treellama.web.enabled": True}
+    )
     # code-server reaches the server through its own /proxy/PORT/ (vscode.env.asExternalUri).
     assert "token=" in result["navigations"][0], result
     assert "token=" not in result["openedUrl"], result  # it became a cookie

@@ -15,8 +15,8 @@ import pytest
 from lsp_server.config import Config
 from lsp_server.web.server import WebServer, standalone_core
 from tests.support.paths import ROOT
-from tests.support.requirements import requirement
 from tests.support.projects import make_repo, write_fix_add_script
+from tests.support.requirements import requirement
 from tests.support.scripted_server import scripted_model_from
 
 PLAYWRIGHT = ROOT / "editors" / "vscode" / "node_modules" / "playwright-core"
@@ -28,7 +28,9 @@ pytestmark = pytest.mark.editor
 def test_a_task_is_started_watched_reviewed_and_applied_in_the_page(tmp_path: Path) -> None:
     chromium = requirement(shutil.which("chromium"), "Chromium")
     requirement(PLAYWRIGHT, "playwright-core")
-    requirement(VENDOR / "diff2html-ui-slim.min.js", "the page's vendored diff2html (make web-assets)")
+    requirement(
+        VENDOR / "diff2html-ui-slim.min.js", "the page's vendored diff2html (make web-assets)"
+    )
     repo = make_repo(tmp_path / "project")
     script = write_fix_add_script(tmp_path / "script.json")
     core, _ = standalone_core(repo, Config(), model_for=scripted_model_from(script))

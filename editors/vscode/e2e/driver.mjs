@@ -3,8 +3,9 @@
 //   node e2e/driver.mjs completion URL RESULT_JSON FILE LINE COLUMN
 //     the extension starts `treellama serve` and shows its status bar item; ghost text appears
 //     at the cursor, Tab takes it, the file is saved, "Show what the model saw" opens the prompt.
-//   node e2e/driver.mjs agent URL RESULT_JSON CHANGED_FILE
-//     an agent task is started from the command palette, its steps show in the agent view, its
+//   node e2e/driver.mjs agent URL RESULT_JSON CHANGED_FILE [IMAGE]
+//     (with IMAGE, "Attach image" takes it through the file dialog first) an agent task is
+//     started from the command palette, its steps show in the agent view, its
 //     diff opens in the diff editor, and it is applied through the refactor preview and saved
 //     (waits until CHANGED_FILE, the file the task edits, changes on disk).
 //   node e2e/driver.mjs browser URL RESULT_JSON
@@ -79,9 +80,28 @@ async function completion(page, status) {
   step('prompt shown');
 }
 
+async function attachImage(page, imagePath) {
+  await command(page, 'treellama: Attach image to the next agent task');
+  await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
+  await page.keyboard.type('From a file');
+  await page.waitForTimeout(500);
+  await page.keyboard.press('Enter');
+  // The web workbench's own file dialog: a path box, prefilled with the folder.
+  await page.waitForTimeout(1500);
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type(imagePath);
+  await page.waitForTimeout(1000);
+  await page.keyboard.press('Enter');
+  const note = page.locator('.notifications-toasts', { hasText: 'will go with the next agent task' });
+  await note.first().waitFor({ timeout: 30_000 });
+  result.attachedNote = (await note.first().textContent())?.trim();
+  step('image attached');
+}
+
 async function agent(page) {
-  const [changedFile] = rest;
+  const [changedFile, imagePath] = rest;
   const before = readFileSync(changedFile, 'utf8');
+  if (imagePath) await attachImage(page, imagePath);
   await command(page, 'treellama: Start an agent task');
   await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
   await page.keyboard.type('make add() add');
