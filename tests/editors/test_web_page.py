@@ -14,6 +14,7 @@ import pytest
 
 from lsp_server.config import Config
 from lsp_server.web.server import WebServer, standalone_core
+from tests.support import screenshots
 from tests.support.paths import ROOT
 from tests.support.projects import make_repo, write_fix_add_script
 from tests.support.requirements import requirement
@@ -33,6 +34,10 @@ def test_a_task_is_started_watched_reviewed_and_applied_in_the_page(tmp_path: Pa
     )
     repo = make_repo(tmp_path / "project")
     script = write_fix_add_script(tmp_path / "script.json")
+    shot = tmp_path / "shot.png"  # outside the project: the page sends its bytes, not a path
+    shot.write_bytes(
+        screenshots.terminal("E       assert -1 == 5\ntest_calc.py:5: AssertionError").image
+    )
     core, _ = standalone_core(repo, Config(), model_for=scripted_model_from(script))
     server = WebServer(core)
     server.start_in_thread()
@@ -40,7 +45,7 @@ def test_a_task_is_started_watched_reviewed_and_applied_in_the_page(tmp_path: Pa
     try:
         done = subprocess.run(
             ["node", str(ROOT / "tests" / "editors" / "web_page_driver.mjs"), server.url,
-             str(result_file), str(repo / "calc.py")],
+             str(result_file), str(repo / "calc.py"), str(shot)],
             env={**os.environ, "CHROMIUM": str(chromium),
                  "PLAYWRIGHT_FROM": str(PLAYWRIGHT / "package.json")},
             capture_output=True, text=True, timeout=180,
@@ -53,6 +58,13 @@ def test_a_task_is_started_watched_reviewed_and_applied_in_the_page(tmp_path: Pa
     assert done.returncode == 0, (done.stderr[-3000:], result)
     assert "token=" not in result["url"]
     assert "tool_call" in result["steps"] and result["steps"][-1] == "done", result["steps"]
+    # Dropped and pasted, sent with the task, shown back with what was read from them.
+    assert [a.split(" (")[0] for a in result["attached"]] == ["dropped.png", "pasted.png"]
+    assert len(result["imageSteps"]) == 2, result["imageSteps"]
+    assert (
+        "dropped.png" in result["imageSteps"][0] and "lines of text read" in result["imageSteps"][0]
+    )
+    assert "test_calc.py:5: AssertionError" in result["imageSteps"][0]
     # diff2html's side-by-side view, highlighted by highlight.js (both vendored from npm).
     assert result["sides"] == 2, result
     assert any("return a - b" in cell for cell in result["removed"]), result
