@@ -3,6 +3,7 @@ model into versioned, annotated edits that parse; explain and rewrite commands; 
 
 from __future__ import annotations
 
+import base64
 import shutil
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from agent.edits import syntax_errors
+from tests.support import screenshots
 from tests.support.lsp_client import (
     INDEX_PROJECT,
     initialize_params,
@@ -153,6 +155,36 @@ async def test_each_kind_of_action_with_the_real_model(indexed_with_model: Langu
         )
     )
     assert isinstance(explained["markdown"], str) and len(explained["markdown"]) > 20
+    # With images: a pasted one is read; one outside the workspace needs the user's yes;
+    # this user says no, so it is refused with a message, and the answer still comes.
+    asked: list[str] = []
+
+    @client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
+    def deny(ls: LanguageClient, params: types.ShowMessageRequestParams) -> types.MessageActionItem:
+        asked.append(params.message)
+        return types.MessageActionItem(title="Deny")
+
+    outside = Path(tempfile.mkdtemp(prefix="treellama-shot-")) / "dialog.png"
+    outside.write_bytes(screenshots.error_dialog().image)
+    pasted = "data:image/png;base64," + base64.b64encode(outside.read_bytes()).decode()
+    explained = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(
+            command="treellama.explain",
+            arguments=[{"uri": uri, "range": selection,
+                        "images": [{"dataUri": pasted}, {"path": str(outside)}]}],
+        )
+    )  # fmt: skip
+    assert isinstance(explained["markdown"], str) and explained["markdown"].strip()
+    assert asked and str(outside) in asked[0]
+    refused = [m.message for m in client.messages if "image refused" in m.message]
+    assert refused and "outside the workspace" in refused[0], client.messages
+    with pytest.raises(Exception, match="a list of"):
+        await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(
+                command="treellama.rewrite",
+                arguments=[{"uri": uri, "range": selection, "instruction": "x", "images": "a.png"}],
+            )
+        )
     rewritten = await client.workspace_execute_command_async(
         types.ExecuteCommandParams(
             command="treellama.rewrite",
