@@ -9,6 +9,7 @@ from typing import Any
 
 from agent.tasks import TaskManager
 from inference.worker import ModelWorker
+from lsp_server.web.approvals import PageApprover
 from lsp_server.web.events import TaskEvents
 
 
@@ -26,3 +27,5 @@ class WebCore:
     stats_file: str = ""
     agent_needs_model: bool = True  # False with a scripted agent model (tests)
     url: str = ""  # where the page is, with its token (shown in treellama.status)
+    # Standalone, approvals are asked in the page; inside the language server, in the editor.
+    approvals: PageApprover | None = None

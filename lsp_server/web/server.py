@@ -22,7 +22,6 @@ from typing import Any
 import uvicorn
 
 from agent import task_views
-from agent.approvals import DenyAll
 from agent.model import AgentModel, WorkerChatModel
 from agent.tasks import TaskManager
 from inference.model_manager import ModelManager, ModelState
@@ -30,6 +29,7 @@ from inference.paths import stats_file
 from inference.worker import ModelWorker
 from lsp_server.config import Config
 from lsp_server.web.app import create_app
+from lsp_server.web.approvals import PageApprover
 from lsp_server.web.core import WebCore
 from lsp_server.web.events import TaskEvents
 from lsp_server.web.generation import ModelUnavailable
@@ -113,13 +113,15 @@ def standalone_core(
     worker: ModelWorker | None = None,
 ) -> tuple[WebCore, ModelManager]:
     """The web app's own task manager and model worker, for use without an editor. Commands
-    that need an approval are refused (approvals are asked in an editor or a terminal)."""
+    that need an approval are asked in the page (lsp_server.web.approvals)."""
     worker = worker or ModelWorker()
     models = ModelManager(worker)
     load = models.load(config.model, config.backend) if model_for is None else None
     events = TaskEvents()
+    approver = PageApprover(events)
     manager = TaskManager(root, model_for or (lambda cancel: WorkerChatModel(worker, cancel)),
-                          config.agent, DenyAll(), events.publish)  # fmt: skip
+                          config.agent, approver, events.publish)  # fmt: skip
+    approver.manager = manager
 
     async def model_ready() -> Any:
         if load is not None:
@@ -143,6 +145,7 @@ def standalone_core(
         model_ready,
         str(stats_file()),
         agent_needs_model=model_for is None,
+        approvals=approver,
     )
     return core, models
 

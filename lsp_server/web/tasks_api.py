@@ -16,6 +16,7 @@ from starlette.routing import Route
 from agent import task_views
 from agent.images import ImageRefused, parse_images
 from agent.tasks import FINAL, TaskError, UnknownTask
+from lsp_server.web.approvals import PageApprover
 from lsp_server.web.core import WebCore
 
 KEEP_ALIVE_S = 15.0
@@ -81,6 +82,35 @@ async def start_task(request: Request) -> Response:
     return JSONResponse(
         {"id": state.id, "status": state.status, "message": state.message}, status_code=status
     )
+
+
+def _approver(request: Request) -> PageApprover:
+    approvals = core_of(request).approvals
+    if approvals is None:
+        raise ApiError(400, "inside the language server, approvals are asked in the editor",
+                       "approvals_in_editor")  # fmt: skip
+    return approvals
+
+
+async def approvals(request: Request) -> Response:
+    """The questions the task is waiting on (standalone `treellama web`)."""
+    task_id = request.path_params["task_id"]
+    await _task_call(core_of(request).manager.status, task_id)  # 404 for an unknown task
+    return JSONResponse({"approvals": _approver(request).pending(task_id)})
+
+
+async def approve(request: Request) -> Response:
+    """Answers one: `{decision: allow | always | deny}`."""
+    task_id, approval_id = request.path_params["task_id"], request.path_params["approval_id"]
+    decision = (await body_of(request)).get("decision")
+    try:
+        _approver(request).answer(task_id, approval_id, str(decision))
+    except ValueError:
+        raise ApiError(400, "decision must be allow, always or deny", "invalid_decision") from None
+    except KeyError:
+        raise ApiError(404, f"task {task_id} has no open question {approval_id}",
+                       "approval_not_found") from None  # fmt: skip
+    return JSONResponse({"answered": True, "decision": decision})
 
 
 async def list_tasks(request: Request) -> Response:
@@ -183,6 +213,8 @@ ROUTES = [
     Route("/api/v1/tasks/{task_id}/cancel", cancel, methods=["POST"]),
     Route("/api/v1/tasks/{task_id}/diff", task_diff, methods=["GET"]),
     Route("/api/v1/tasks/{task_id}/log", task_log, methods=["GET"]),
+    Route("/api/v1/tasks/{task_id}/approvals", approvals, methods=["GET"]),
+    Route("/api/v1/tasks/{task_id}/approvals/{approval_id:int}", approve, methods=["POST"]),
     Route("/api/v1/tasks/{task_id}/apply", apply, methods=["POST"]),
     Route("/api/v1/tasks/{task_id}/discard", discard, methods=["POST"]),
 ]

@@ -71,16 +71,47 @@ async function show(id) {
   stream.addEventListener("agent", async (message) => {
     const event = JSON.parse(message.data);
     addStep(event);
+    if (event.kind === "approval") showApproval(event.data);
     if (event.kind === "done" || event.kind === "failed") {
       stream.close();
       await showResult(id);
     }
   });
   if (!["running", "queued"].includes(task.status)) await showResult(id);
+  else {
+    const open = await api(`api/v1/tasks/${id}/approvals`).catch(() => ({ approvals: [] }));
+    if (open.approvals.length) showApproval(open.approvals[0]);
+  }
   refreshTasks();
 }
 
+// A command waiting for the user's yes (standalone: the page asks, not an editor).
+let asking = null;
+function showApproval(question) {
+  asking = question;
+  const where = question.outsideSandbox ? "outside the sandbox" : "in the sandbox";
+  $("approval-text").textContent = `The agent wants to run ${where}: ${question.command} (${question.reason})`;
+  $("approve-always").hidden = !question.always;
+  $("approval").hidden = false;
+  $("approve-once").focus();
+}
+async function answerApproval(decision) {
+  if (!asking) return;
+  const { id, taskId } = asking;
+  asking = null;
+  $("approval").hidden = true;
+  try {
+    await api(`api/v1/tasks/${taskId}/approvals/${id}`, { method: "POST", body: JSON.stringify({ decision }) });
+  } catch (error) {
+    say(`the answer did not reach the task: ${error.message}`);
+  }
+}
+$("approve-once").addEventListener("click", () => answerApproval("allow"));
+$("approve-always").addEventListener("click", () => answerApproval("always"));
+$("approve-deny").addEventListener("click", () => answerApproval("deny"));
+
 async function showResult(id) {
+  $("approval").hidden = true;
   const task = await api(`api/v1/tasks/${id}`);
   $("task-status").textContent = `${task.status}: ${task.summary || ""}`;
   renderDiff(task.diff || "");

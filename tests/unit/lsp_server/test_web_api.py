@@ -5,6 +5,7 @@ constructor: its words don't matter here, only what the server does with them.""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -225,6 +226,56 @@ def test_cors_only_for_configured_origins(tmp_path: Path):
         refused = httpx.post(cancel, headers={**token, "Origin": "https://evil.example"})
         assert refused.status_code == 403
         assert httpx.post(cancel, headers={"Origin": "https://tools.example"}).status_code == 401
+    finally:
+        server.stop()
+        core.manager.close()
+
+
+def test_standalone_approvals_are_asked_and_answered_in_the_page(tmp_path: Path) -> None:
+    """Under `untrusted`, a command waits for the user's yes: the page is told (an `approval`
+    event, the list), its answer lets the command run; a deny, or a cancel, does not."""
+    from agent.settings import AgentSettings
+    from tests.support.projects import TEST_COMMAND
+
+    repo = make_repo(tmp_path / "project")
+    script = tmp_path / "script.json"
+    calls = [{"tool": "run_command", "args": {"command": "touch made-by-the-agent.txt"}},
+             {"tool": "finish", "args": {"summary": "touched"}}]  # fmt: skip
+    script.write_text(json.dumps([json.dumps({"thought": "", **c}) for c in calls]))
+    config = Config(agent=AgentSettings(approval_policy="untrusted", strategy="loop",
+                                        test_command=TEST_COMMAND))  # fmt: skip
+    core, _ = standalone_core(repo, config, model_for=scripted_model_from(script))
+    server = WebServer(core)
+    server.start_in_thread()
+    headers = {"Authorization": f"Bearer {server.guard.token}"}
+    try:
+        with httpx.Client(base_url=server.url.split("?")[0], headers=headers, timeout=30) as client:
+            for decision, ran in (("allow", True), ("deny", False)):
+                body = {"instruction": "touch it", "effort": "low"}
+                task = client.post("/api/v1/tasks", json=body).json()["id"]
+                for _ in range(200):
+                    open_ = client.get(f"/api/v1/tasks/{task}/approvals").json()["approvals"]
+                    if open_:
+                        break
+                    threading.Event().wait(0.05)
+                (question,) = open_
+                assert question["command"] == "touch made-by-the-agent.txt", question
+                wrong = client.post(f"/api/v1/tasks/{task}/approvals/{question['id']}",
+                                    json={"decision": "maybe"})  # fmt: skip
+                assert wrong.status_code == 400
+                assert client.post(f"/api/v1/tasks/{task}/approvals/999",
+                                   json={"decision": "allow"}).status_code == 404  # fmt: skip
+                answered = client.post(f"/api/v1/tasks/{task}/approvals/{question['id']}",
+                                       json={"decision": decision})  # fmt: skip
+                assert answered.status_code == 200, answered.text
+                events = read_events(client, task)
+                kinds = [event["kind"] for _, event in events]
+                assert "approval" in kinds and kinds[-1] == "done", kinds
+                result = next(e for _, e in events if e["kind"] == "tool_result")
+                assert result["data"]["ok"] is ran, result
+                tree_file = client.get(f"/api/v1/tasks/{task}").json()
+                assert ("made-by-the-agent.txt" in tree_file["files"]) is ran, tree_file
+                assert client.get(f"/api/v1/tasks/{task}/approvals").json()["approvals"] == []
     finally:
         server.stop()
         core.manager.close()
