@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from agent.settings import AgentSettings
 from lsp_server.config import Config
 from lsp_server.web.server import WebServer, standalone_core
 from tests.support import screenshots
@@ -74,3 +75,36 @@ def test_a_task_is_started_watched_reviewed_and_applied_in_the_page(tmp_path: Pa
     assert result["dialogs"] and "Apply" in result["dialogs"][0]
     assert result["after"] == "def add(a, b):\n    return a + b\n"
     assert (tmp_path / "page.png").stat().st_size > 1000
+
+
+def test_a_command_that_needs_approval_is_asked_and_allowed_in_the_page(tmp_path: Path) -> None:
+    chromium = requirement(shutil.which("chromium"), "Chromium")
+    requirement(PLAYWRIGHT, "playwright-core")
+    repo = make_repo(tmp_path / "project")
+    script = tmp_path / "script.json"
+    calls = [{"tool": "run_command", "args": {"command": "touch made-by-the-agent.txt"}},
+             {"tool": "finish", "args": {"summary": "touched"}}]  # fmt: skip
+    script.write_text(json.dumps([json.dumps({"thought": "", **c}) for c in calls]))
+    config = Config(agent=AgentSettings(approval_policy="untrusted", strategy="loop"))
+    core, _ = standalone_core(repo, config, model_for=scripted_model_from(script))
+    server = WebServer(core)
+    server.start_in_thread()
+    result_file = tmp_path / "approval.json"
+    try:
+        done = subprocess.run(
+            ["node", str(ROOT / "tests" / "editors" / "web_approval_driver.mjs"), server.url,
+             str(result_file)],
+            env={**os.environ, "CHROMIUM": str(chromium),
+                 "PLAYWRIGHT_FROM": str(PLAYWRIGHT / "package.json")},
+            capture_output=True, text=True, timeout=180,
+        )  # fmt: skip
+        (task,) = core.manager.list()
+    finally:
+        server.stop()
+        core.manager.close()
+    result = json.loads(result_file.read_text())
+    assert done.returncode == 0, (done.stderr[-3000:], result)
+    assert "touch made-by-the-agent.txt" in result["question"], result
+    assert result["focused"] == "approve-once" and result["approvalHidden"] is True
+    assert "approval" in result["steps"] and result["steps"][-1] == "done", result
+    assert [c.path for c in task.changes] == ["made-by-the-agent.txt"]
