@@ -14,6 +14,7 @@ import pytest
 
 from agent.settings import AgentSettings
 from lsp_server.config import Config
+from lsp_server.web.core import WebCore
 from lsp_server.web.server import WebServer, standalone_core
 from tests.support import screenshots
 from tests.support.paths import ROOT
@@ -25,6 +26,30 @@ PLAYWRIGHT = ROOT / "editors" / "vscode" / "node_modules" / "playwright-core"
 VENDOR = ROOT / "lsp_server" / "web" / "static" / "vendor"
 
 pytestmark = pytest.mark.editor
+
+
+def run_page_driver(core: WebCore, chromium: Path, driver: str, result_file: Path,
+                    *args: str) -> dict:  # fmt: skip
+    """Serves `core` on loopback, runs a page driver in headless Chromium against it, and
+    returns what the driver saw, with the tasks' states once it is done."""
+    server = WebServer(core)
+    server.start_in_thread()
+    try:
+        done = subprocess.run(
+            ["node", str(ROOT / "tests" / "editors" / driver), server.url, str(result_file),
+             *args],
+            env={**os.environ, "CHROMIUM": str(chromium),
+                 "PLAYWRIGHT_FROM": str(PLAYWRIGHT / "package.json")},
+            capture_output=True, text=True, timeout=180,
+        )  # fmt: skip
+        tasks = [state.public() for state in core.manager.list()]
+    finally:
+        server.stop()
+        core.manager.close()
+    assert result_file.exists(), done.stderr[-3000:]
+    result = json.loads(result_file.read_text())
+    assert done.returncode == 0, (done.stderr[-3000:], result)
+    return {**result, "tasks": tasks}
 
 
 def test_a_task_is_started_watched_reviewed_and_applied_in_the_page(tmp_path: Path) -> None:
@@ -40,23 +65,8 @@ def test_a_task_is_started_watched_reviewed_and_applied_in_the_page(tmp_path: Pa
         screenshots.terminal("E       assert -1 == 5\ntest_calc.py:5: AssertionError").image
     )
     core, _ = standalone_core(repo, Config(), model_for=scripted_model_from(script))
-    server = WebServer(core)
-    server.start_in_thread()
-    result_file = tmp_path / "page.json"
-    try:
-        done = subprocess.run(
-            ["node", str(ROOT / "tests" / "editors" / "web_page_driver.mjs"), server.url,
-             str(result_file), str(repo / "calc.py"), str(shot)],
-            env={**os.environ, "CHROMIUM": str(chromium),
-                 "PLAYWRIGHT_FROM": str(PLAYWRIGHT / "package.json")},
-            capture_output=True, text=True, timeout=180,
-        )  # fmt: skip
-    finally:
-        server.stop()
-        core.manager.close()
-    assert result_file.exists(), done.stderr[-3000:]
-    result = json.loads(result_file.read_text())
-    assert done.returncode == 0, (done.stderr[-3000:], result)
+    result = run_page_driver(core, chromium, "web_page_driver.mjs", tmp_path / "page.json",
+                             str(repo / "calc.py"), str(shot))  # fmt: skip
     assert "token=" not in result["url"]
     assert "tool_call" in result["steps"] and result["steps"][-1] == "done", result["steps"]
     # Dropped and pasted, sent with the task, shown back with what was read from them.
@@ -87,24 +97,8 @@ def test_a_command_that_needs_approval_is_asked_and_allowed_in_the_page(tmp_path
     script.write_text(json.dumps([json.dumps({"thought": "", **c}) for c in calls]))
     config = Config(agent=AgentSettings(approval_policy="untrusted", strategy="loop"))
     core, _ = standalone_core(repo, config, model_for=scripted_model_from(script))
-    server = WebServer(core)
-    server.start_in_thread()
-    result_file = tmp_path / "approval.json"
-    try:
-        done = subprocess.run(
-            ["node", str(ROOT / "tests" / "editors" / "web_approval_driver.mjs"), server.url,
-             str(result_file)],
-            env={**os.environ, "CHROMIUM": str(chromium),
-                 "PLAYWRIGHT_FROM": str(PLAYWRIGHT / "package.json")},
-            capture_output=True, text=True, timeout=180,
-        )  # fmt: skip
-        (task,) = core.manager.list()
-    finally:
-        server.stop()
-        core.manager.close()
-    result = json.loads(result_file.read_text())
-    assert done.returncode == 0, (done.stderr[-3000:], result)
+    result = run_page_driver(core, chromium, "web_approval_driver.mjs", tmp_path / "a.json")
     assert "touch made-by-the-agent.txt" in result["question"], result
     assert result["focused"] == "approve-once" and result["approvalHidden"] is True
     assert "approval" in result["steps"] and result["steps"][-1] == "done", result
-    assert [c.path for c in task.changes] == ["made-by-the-agent.txt"]
+    assert result["tasks"][0]["files"] == ["made-by-the-agent.txt"]
