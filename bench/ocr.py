@@ -9,8 +9,8 @@ dialogs. treellama's reading (inference.ocr: inverted, scaled by line height, on
 thread, unsure lines dropped) is measured against plain Tesseract on the same image in the
 same run (`tesseract image stdout`, its defaults). Character accuracy is 1 - (edit distance /
 length of the truth), over the text's lines with their runs of spaces made one (a terminal's
-indentation and alignment are not read back; the lines, their words and their order are). Target: 98 % or more on the
-terminal screenshots at 14 px and above.
+indentation and alignment are not read back; the lines, their words and their order are).
+Target: 98 % or more on the terminal screenshots at 14 px and above.
 """
 
 from __future__ import annotations
@@ -123,8 +123,12 @@ def report(rows: list[dict]) -> dict:
               "dialogs": group([r for r in rows if r["kind"] == "dialog"])}  # fmt: skip
     for key in ("theme", "format", "font", "text", "size"):
         for value in sorted({r[key] for r in terminal}, key=str):
-            result[f"terminal_{key}_{value}"] = group(
-                [r for r in terminal if r[key] == value and r["size"] >= 14])
+            # By size, every size; by anything else, at 14 px and above (the target's range).
+            selected = [
+                r for r in terminal if r[key] == value and (key == "size" or r["size"] >= 14)
+            ]
+            if selected:
+                result[f"terminal_{key}_{value}"] = group(selected)
     return result
 
 
@@ -135,6 +139,7 @@ def main() -> None:
     args = parser.parse_args()
     info = ocr.engine_info()
     rows = rows_for([int(s) for s in args.sizes.split(",")], args.quick)
+    save("ocr", {"engine": info.describe(), "rows": rows})  # kept even if the report fails
     result = {"engine": info.describe(), "summary": report(rows), "rows": rows}
     path = save("ocr", result)
     main_group = result["summary"]["terminal_14px_and_above"]
