@@ -27,8 +27,11 @@ class TerminalApprover:
 
     def ask(self, request: ApprovalRequest) -> Decision:
         where = "outside the sandbox" if request.outside_sandbox else "in the sandbox"
+        what = f"run {where}: {request.command}"
+        if request.prefix == "read":  # an image outside the workspace (agent.images)
+            what = request.command
         with self.lock:
-            self.out.write(f"\n  ? run {where}: {request.command}\n    ({request.reason})\n")
+            self.out.write(f"\n  ? {what}\n    ({request.reason})\n")
             try:
                 answer = str(
                     self.ask_user(f"    allow? [y]es / [a]lways `{request.prefix}` / [N]o: ")

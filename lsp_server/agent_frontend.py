@@ -46,10 +46,12 @@ class LspApprover:
         always = f"Always allow `{request.prefix}`"
         actions = [ALLOW, DENY] if "destructive" in request.reason else [ALLOW, always, DENY]
         where = "outside the sandbox" if request.outside_sandbox else "in the sandbox"
+        what = f"run {where}:\n{request.command}"
+        if request.prefix == "read":  # an image outside the workspace (agent.images)
+            what = request.command
         params = types.ShowMessageRequestParams(
             type=types.MessageType.Warning,
-            message=f"treellama agent ({request.task_id}) wants to run {where}:\n"
-            f"{request.command}\n({request.reason})",
+            message=f"treellama agent ({request.task_id}) wants to {what}\n({request.reason})",
             actions=[types.MessageActionItem(title=a) for a in actions],
         )
         future = asyncio.run_coroutine_threadsafe(

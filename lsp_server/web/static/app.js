@@ -90,7 +90,8 @@ let asking = null;
 function showApproval(question) {
   asking = question;
   const where = question.outsideSandbox ? "outside the sandbox" : "in the sandbox";
-  $("approval-text").textContent = `The agent wants to run ${where}: ${question.command} (${question.reason})`;
+  const what = question.prefix === "read" ? question.command : `run ${where}: ${question.command}`;
+  $("approval-text").textContent = `The agent wants to ${what} (${question.reason})`;
   $("approve-always").hidden = !question.always;
   $("approval").hidden = false;
   $("approve-once").focus();
