@@ -37,7 +37,9 @@ MAX_SCALE = 4
 MAX_SCALED_PIXELS = 40_000_000
 # A line is dropped when Tesseract's mean word confidence (0-100) is below the floor, or when it
 # is a few characters it is unsure of: window buttons and icons read as "eoe" or "Cx".
-MIN_LINE_CONFIDENCE = 40.0
+# (Long lines are kept even when unsure: a path is one long "word" outside Tesseract's
+# dictionary, and is read with a confidence near 40 although it is right.)
+MIN_LINE_CONFIDENCE = 20.0
 MIN_SHORT_LINE_CONFIDENCE = 75.0
 SHORT_LINE_CHARACTERS = 4
 # Tesseract breaks paths at their dots and slashes ("users. jS:27", "middleware/ auth.js"):
