@@ -90,6 +90,10 @@ def defined_names(text: str, language: str | None) -> set[str]:
     return {s.name for s in flatten(definitions(tree, language))} if tree is not None else set()
 
 
+def lost_definitions(original: str, candidate: str, language: str | None) -> list[str]:
+    return sorted(defined_names(original, language) - defined_names(candidate, language))
+
+
 def copied_tests(original: str, candidate: str, module: str) -> bool:
     """Small models often paste the tests they were shown into the code: test functions, or
     an import of the very module they are in."""
@@ -115,7 +119,7 @@ def precheck(
     if copied_tests(original, candidate, module):
         return "it copies the tests into the code instead of changing the code"
     if not may_remove:
-        lost = sorted(defined_names(original, language) - defined_names(candidate, language))
+        lost = lost_definitions(original, candidate, language)
         if lost:
             return f"it deletes {', '.join(lost[:5])}, which the task does not ask to remove"
     before = syntax_errors(original, language)

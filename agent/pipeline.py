@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import queue
 import re
+import textwrap
 import threading
 import time
 from collections.abc import Callable
@@ -23,11 +24,29 @@ from typing import Any
 
 from agent.approvals import ApprovalRequest, Decision
 from agent.edits import EditRejected
-from agent.judge import Judged, best, diff_size, normalized, precheck, run_with, unified_diff
+from agent.judge import (
+    Judged,
+    best,
+    diff_size,
+    lost_definitions,
+    normalized,
+    precheck,
+    run_with,
+    unified_diff,
+)  # fmt: skip
 from agent.localize import Region, ambiguous, localize
 from agent.loop import Event, TaskCancelled
+from agent.merge import merge_rewrite
 from agent.model import CandidateModel
-from agent.rewrite import Attempt, code_of, docstring_lines, prompt, region_text, splice
+from agent.rewrite import (
+    Attempt,
+    code_of,
+    docstring_lines,
+    prompt,
+    region_text,
+    splice,
+    splice_code,
+)  # fmt: skip
 from agent.spectrum import Spectrum, measure
 from agent.test_files import is_test_path
 from agent.test_report import Frame, TestReport, run_suite
@@ -268,15 +287,16 @@ class Pipeline:
         judged: dict[str, Judged] = {}
         for index, text in enumerate(texts):
             self._checkpoint()
+            may_remove = _asks_removal(self._task())
             try:
                 candidate = splice(original, region, text, docstring)
             except EditRejected as exc:
                 candidate, problem = original, str(exc)
             else:
+                if not may_remove and not docstring:
+                    candidate = self._merged(region, original, candidate, text, language)
                 module = region.path.rsplit(".", 1)[0].replace("/", ".")
-                problem = precheck(
-                    original, candidate, language, _asks_removal(self._task()), module
-                )
+                problem = precheck(original, candidate, language, may_remove, module)
             key = normalized(candidate)
             if key in judged and not problem:
                 judged[key].votes += 1
@@ -285,6 +305,21 @@ class Pipeline:
                 region, original, candidate, text, problem, tests, index, len(texts)
             )
         return list(judged.values())
+
+    def _merged(
+        self, region: Region, original: str, candidate: str, reply: str, language: str
+    ) -> str:
+        """The candidate, or, when it left out definitions that the region holds, the
+        reply merged into the region by definition (what it left out stays)."""
+        if not lost_definitions(original, candidate, language):
+            return candidate
+        code = code_of(reply)
+        if region.kind == "tail":  # the tail starts anywhere: merge into the whole file
+            merged = merge_rewrite(original, textwrap.dedent(code), language)
+            return merged if merged is not None else candidate
+        shown = textwrap.dedent(region_text(original, region))
+        merged = merge_rewrite(shown, textwrap.dedent(code), language)
+        return splice_code(original, region, merged) if merged is not None else candidate
 
     def _sample(
         self, region: Region, original: str, language: str, tests: _Tests,

@@ -162,7 +162,10 @@ def code_of(reply: str) -> str:
 def splice(text: str, region: Region, reply: str, docstring: list[str] | None = None) -> str:
     """The file with the region's lines replaced by the reply's code (with the region's
     docstring put back, when the model was shown the function without it)."""
-    code = code_of(reply)
+    return splice_code(text, region, code_of(reply), docstring)
+
+
+def splice_code(text: str, region: Region, code: str, docstring: list[str] | None = None) -> str:
     if not code.strip():
         raise EditRejected("the reply has no code")
     if region.kind == "add":

@@ -66,6 +66,17 @@ def test_agreeing_samples_win_between_equally_green_candidates(tmp_path):
     assert "a + b" in outcome.chosen.text
 
 
+def test_an_answer_holding_only_the_changed_function_is_merged_into_the_file(tmp_path):
+    repo = make_repo(tmp_path / "project")
+    calc = "def add(a, b):\n    return a - b\n\n\ndef mul(a, b):\n    return a * b\n"
+    (repo / "calc.py").write_text(calc)
+    context = context_for(repo, tmp_path)
+    outcome, events = run(ScriptedCandidateModel([RIGHT]), context, n=1)
+    assert outcome.verified
+    assert (context.root / "calc.py").read_text() == calc.replace("a - b", "a + b")
+    assert [e.data["problem"] for e in events if e.kind == "candidate"] == [""]
+
+
 def test_a_repair_round_sees_the_failure_of_the_best_attempt(tmp_path):
     repo = make_repo(tmp_path / "project")
     context = context_for(repo, tmp_path)
