@@ -13,6 +13,7 @@
 //
 // Writes what it saw to RESULT_JSON (and a screenshot beside it); the assertions live in
 // tests/editors/test_vscode.py.
+/* global document -- the functions handed to waitForFunction run in the page */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -24,11 +25,31 @@ const step = (name) => {
   console.error(`vscode driver: ${name}`);
 };
 
+// The palette filters as it is typed; Enter waits until the command is the focused row, so a
+// slow machine does not run whichever command was on top a moment before.
 async function command(page, title) {
   await page.keyboard.press('F1');
+  await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
   await page.keyboard.type(title);
-  await page.waitForTimeout(700);
+  await focusedRow(page, title);
   await page.keyboard.press('Enter');
+}
+
+async function focusedRow(page, text) {
+  const row = page.locator('.quick-input-widget .monaco-list-row.focused', { hasText: text });
+  await row.first().waitFor({ timeout: 30_000 }).catch(() => {});
+}
+
+// Waits until the quick input's text box shows `equals`, or holds `contains`.
+async function quickInputShows(page, { equals, contains }, timeout = 30_000) {
+  await page.waitForFunction(
+    ({ equals, contains }) => {
+      const input = document.querySelector('.quick-input-widget input');
+      if (!input || input.offsetParent === null) return false;
+      return equals !== undefined ? input.value === equals : input.value.includes(contains);
+    },
+    { equals, contains }, { timeout },
+  );
 }
 
 // Saving is done when the file on disk changes; gives up after 30 s (the test then fails on
@@ -84,13 +105,17 @@ async function attachImage(page, imagePath) {
   await command(page, 'treellama: Attach image to the next agent task');
   await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
   await page.keyboard.type('From a file');
-  await page.waitForTimeout(500);
+  await focusedRow(page, 'From a file');
   await page.keyboard.press('Enter');
   // The web workbench's own file dialog: a path box, prefilled with the folder.
-  await page.waitForTimeout(1500);
-  await page.keyboard.press('Control+A');
-  await page.keyboard.type(imagePath);
-  await page.waitForTimeout(1000);
+  await quickInputShows(page, { contains: '/' });
+  // The dialog may still be filling its box in: the path is put in until it stays.
+  const box = page.locator('.quick-input-widget input').first();
+  for (let tries = 0; tries < 10; tries += 1) {
+    await box.fill(imagePath);
+    await page.waitForTimeout(700);
+    if ((await box.inputValue()) === imagePath) break;
+  }
   await page.keyboard.press('Enter');
   const note = page.locator('.notifications-toasts', { hasText: 'will go with the next agent task' });
   await note.first().waitFor({ timeout: 30_000 });
@@ -108,6 +133,7 @@ async function agent(page) {
   await page.keyboard.press('Enter');
   await page.waitForTimeout(700);
   await page.keyboard.type('low');
+  await focusedRow(page, 'low');
   await page.keyboard.press('Enter');
   step('task started');
 

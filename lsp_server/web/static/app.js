@@ -57,6 +57,9 @@ function addStep(event) {
   $("steps").append(item);
 }
 
+// A task in one of these still sends events; its result is shown when it ends.
+const LIVE = ["starting", "running", "queued"];
+
 async function show(id) {
   current = id;
   if (stream) stream.close();
@@ -77,7 +80,7 @@ async function show(id) {
       await showResult(id);
     }
   });
-  if (!["running", "queued"].includes(task.status)) await showResult(id);
+  if (!LIVE.includes(task.status)) await showResult(id);
   else {
     const open = await api(`api/v1/tasks/${id}/approvals`).catch(() => ({ approvals: [] }));
     if (open.approvals.length) showApproval(open.approvals[0]);
@@ -113,10 +116,11 @@ $("approve-deny").addEventListener("click", () => answerApproval("deny"));
 
 async function showResult(id) {
   $("approval").hidden = true;
-  const task = await api(`api/v1/tasks/${id}`);
+  // Both fetched before either is shown: the diff and the log on screen are of one moment.
+  const [task, log] = await Promise.all([api(`api/v1/tasks/${id}`), api(`api/v1/tasks/${id}/log`)]);
+  if (current !== id) return;
   $("task-status").textContent = `${task.status}: ${task.summary || ""}`;
   renderDiff(task.diff || "");
-  const log = await api(`api/v1/tasks/${id}/log`);
   $("log").textContent = log.text;
   refreshTasks();
 }
