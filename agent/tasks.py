@@ -42,6 +42,7 @@ FINAL = ("done", "failed", "cancelled", "refused", "applied", "discarded")
 # A task that failed (out of steps, a model error) keeps what it changed for review, as a
 # finished one does: the user decides whether its partial work is worth applying.
 REVIEWABLE = ("done", "failed")
+LIVE = ("starting", "running")  # still working: events still come
 
 
 class TaskError(Exception):
@@ -78,6 +79,7 @@ class TaskState:
             "taskId": self.id,
             "instruction": self.instruction,
             "status": self.status,
+            "live": self.status in LIVE,
             "effort": self.effort,
             "approvalPolicy": self.approval_policy,
             "step": self.step,
@@ -418,7 +420,7 @@ class TaskManager:
 
     def steer(self, task_id: str, message: str) -> None:
         running = self._get(task_id)
-        if running.state.status not in ("starting", "running"):
+        if running.state.status not in LIVE:
             raise TaskError(f"task {task_id} is {running.state.status}; it cannot be steered")
         with self._lock:
             if running.loop is None:
@@ -465,7 +467,7 @@ class TaskManager:
 
     def discard(self, task_id: str) -> TaskState:
         running = self._get(task_id)
-        if running.state.status in ("starting", "running"):
+        if running.state.status in LIVE:
             raise TaskError(f"task {task_id} is running; cancel it first")
         if running.tree is not None:
             running.tree.remove()

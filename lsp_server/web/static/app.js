@@ -57,9 +57,6 @@ function addStep(event) {
   $("steps").append(item);
 }
 
-// A task in one of these still sends events; its result is shown when it ends.
-const LIVE = ["starting", "running", "queued"];
-
 async function show(id) {
   current = id;
   if (stream) stream.close();
@@ -80,7 +77,7 @@ async function show(id) {
       await showResult(id);
     }
   });
-  if (!LIVE.includes(task.status)) await showResult(id);
+  if (!task.live) await showResult(id); // a live task's result is shown when it ends
   else {
     const open = await api(`api/v1/tasks/${id}/approvals`).catch(() => ({ approvals: [] }));
     if (open.approvals.length) showApproval(open.approvals[0]);

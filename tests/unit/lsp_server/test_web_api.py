@@ -176,6 +176,7 @@ def test_steer_and_cancel_reach_a_running_task(tmp_path):
         with httpx.Client(base_url=f"http://127.0.0.1:{server.port}", headers=headers,
                           timeout=30) as client:  # fmt: skip
             task_id = client.post("/api/v1/tasks", json={"instruction": "wait"}).json()["id"]
+            assert client.get(f"/api/v1/tasks/{task_id}").json()["live"] is True
             steered = client.post(f"/api/v1/tasks/{task_id}/steer", json={"message": "hurry"})
             assert steered.status_code == 200, steered.text
             assert client.post(f"/api/v1/tasks/{task_id}/steer", json={}).status_code == 400
@@ -183,7 +184,8 @@ def test_steer_and_cancel_reach_a_running_task(tmp_path):
             assert cancelled.status_code == 200
             kinds = [event["kind"] for _, event in read_events(client, task_id)]
             assert kinds[-1] == "failed"
-            assert client.get(f"/api/v1/tasks/{task_id}").json()["status"] == "cancelled"
+            ended = client.get(f"/api/v1/tasks/{task_id}").json()
+            assert ended["status"] == "cancelled" and ended["live"] is False
     finally:
         server.stop()
         core.manager.close()
