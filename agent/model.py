@@ -25,9 +25,11 @@ class ChatModel(Protocol):
         reply_prefix: str = "",
         stop: Sequence[str] = (),
         max_tokens: int = 512,
+        draft: str = "",
     ) -> str:
         """The assistant's reply after `reply_prefix` (which the reply is forced to start
-        with), cut at the first of `stop`."""
+        with), cut at the first of `stop`. A rewrite passes the text it rewrites as `draft`:
+        greedy decoding verifies it speculatively (the same reply, sooner)."""
         ...
 
 
@@ -105,7 +107,14 @@ class WorkerChatModel:
         reply_prefix: str = "",
         stop: Sequence[str] = (),
         max_tokens: int = 512,
+        draft: str = "",
     ) -> str:
+        if draft:
+            return self.candidates(
+                messages, reply_prefix=reply_prefix, temperatures=[0.0], stop=stop,
+                max_tokens=max_tokens, draft=draft,
+            ).texts[0]  # fmt: skip
+
         def job(engine: object, cancelled: threading.Event) -> str:
             if engine is None:
                 raise RuntimeError("no model is loaded")
@@ -227,6 +236,7 @@ class ScriptedChatModel:
 
     replies: list[str]
     calls: list[tuple[list[dict[str, str]], str]] = field(default_factory=list)
+    drafts: list[str] = field(default_factory=list)
 
     def chat(
         self,
@@ -235,8 +245,10 @@ class ScriptedChatModel:
         reply_prefix: str = "",
         stop: Sequence[str] = (),
         max_tokens: int = 512,
+        draft: str = "",
     ) -> str:
         self.calls.append((messages, reply_prefix))
+        self.drafts.append(draft)
         return cut_at_stop(self.replies.pop(0), stop)
 
 

@@ -378,6 +378,7 @@ def _replace_target(
         "reply_prefix": f"```{_fence(language)}\n",
         "stop": ["```"],
         "max_tokens": max(256, 2 * len(code) // 3),
+        "draft": code,  # most of a rewrite copies the code: speculative decoding
     }
     change, attempts = _retrying(model, messages, attempt, **ask)
     if verify is None:

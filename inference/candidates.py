@@ -6,9 +6,14 @@ candidates' sequences (`seq_cp`, no copy in a unified cache), and every step dec
 token of each live candidate in a single batch (after llama.cpp's examples/batched).
 
 Most of a rewrite repeats the original, so the greedy candidate also speculates (prompt-lookup
-decoding, as in llama.cpp's lookup examples or "predicted outputs"): the tokens that followed
-the latest n-gram in the draft are verified in the same batch, and the prefix that matches the
-model's own argmax is accepted. Greedy output is therefore exactly what plain decoding gives.
+decoding, as in llama.cpp's lookup examples or "predicted outputs") once it decodes alone: the
+draft tokens that come next are verified in one batch, and the prefix that matches the model's
+own argmax is accepted. Greedy output is therefore what plain decoding gives, up to rounding (a
+batch's matrix products round differently, so a near-tie can fall the other way: 3 of 48 real
+rewrites in bench.agent.decoding). A rewrite copies its
+original in order, so a cursor follows the output through the draft; where the output departs
+(the fix itself), the cursor finds its place again by the latest n-gram, at the occurrence
+nearest to where it was, rather than at the last one in the draft.
 
 When a more urgent job waits (a keystroke), the batch gives way: the worker runs it, and the
 candidates' cells are rebuilt from their tokens before going on.
@@ -27,9 +32,14 @@ import numpy as np
 # the other candidates use 2, 3, ...
 FIRST_EXTRA_SEQ = 2
 MAX_CANDIDATES = 8
-LOOKUP_NGRAM = 3  # the longest n-gram looked up in the draft
-LOOKUP_TOKENS = 16  # the most draft tokens verified in one step
-FIRST_DRAFT = 4  # the draft length to start with; it doubles while accepted, halves when not
+# Measured on 2 cores (bench/README.md): a batch of k tokens costs about k times one token up
+# to k = 4, and a token costs about half as much from k = 16 on. So a draft pays only when it
+# is long and mostly right: it starts long, and the place is found again only by a longer
+# n-gram. The settings were chosen by replaying the real suite's rewrites against that cost.
+LOOKUP_NGRAM = 4  # the longest n-gram looked up in the draft
+RESYNC_NGRAM = 3  # the shortest n-gram that finds the place again
+LOOKUP_TOKENS = 64  # the most draft tokens verified in one step
+FIRST_DRAFT = 32  # the draft length to start with; it doubles while accepted, halves when not
 TOP_K = 40
 
 
@@ -49,7 +59,7 @@ class _Seq:
     seq_id: int
     temperature: float
     rng: Any
-    draft: list[int]
+    draft: DraftCursor | None
     out: list[int] = field(default_factory=list)
     text: bytearray = field(default_factory=bytearray)
     done: bool = False
@@ -57,19 +67,57 @@ class _Seq:
     draft_length: int = FIRST_DRAFT
 
 
-def lookup(context: Sequence[int], draft: Sequence[int], limit: int = LOOKUP_TOKENS) -> list[int]:
-    """The draft tokens that followed the latest occurrence of the context's last n-gram
-    (n from LOOKUP_NGRAM down to 1), at most `limit` of them; [] when none matches."""
-    if not draft:
-        return []
-    for n in range(min(LOOKUP_NGRAM, len(context)), 0, -1):
-        tail = list(context[-n:])
-        for start in range(len(draft) - n, -1, -1):
-            if list(draft[start : start + n]) == tail:
-                following = list(draft[start + n : start + n + limit])
-                if following:
-                    return following
-    return []
+class DraftCursor:
+    """Where a rewrite stands in its draft: the index of the draft token that the next output
+    token would copy, while the output follows the draft."""
+
+    def __init__(self, draft: Sequence[int]) -> None:
+        self.draft = list(draft)
+        self.position = 0
+        self.following = True  # the output so far ends just before `position`
+        # Each n-gram of the draft (n up to LOOKUP_NGRAM): where the tokens after it start.
+        self._ends: dict[tuple[int, ...], list[int]] = {}
+        for n in range(1, LOOKUP_NGRAM + 1):
+            for end in range(n, len(self.draft)):
+                self._ends.setdefault(tuple(self.draft[end - n : end]), []).append(end)
+
+    def advance(self, token: int) -> None:
+        """The output took `token`. Off the draft, the position still moves one a token: an
+        edit replaces about as much as it writes."""
+        if self.position < len(self.draft) and self.draft[self.position] == token:
+            self.position += 1  # a copy goes on, or rejoins after an edit of the same length
+            self.following = True
+            return
+        self.following = False
+        self.position = min(self.position + 1, len(self.draft))
+
+    def propose(self, recent: Sequence[int], limit: int) -> list[int]:
+        """The draft tokens to verify next, at most `limit`; `recent` ends with the output's
+        latest tokens. [] when the output has left the draft and no n-gram finds it again."""
+        if not self.following:
+            end = self._find(recent)
+            if end is None:
+                return []
+            self.position, self.following = end, True
+        return self.draft[self.position : self.position + limit]
+
+    def _find(self, recent: Sequence[int]) -> int | None:
+        for n in range(min(LOOKUP_NGRAM, len(recent)), RESYNC_NGRAM - 1, -1):
+            ends = self._ends.get(tuple(recent[-n:]))
+            if ends:  # nearest to where the output left the draft; ahead of it on a tie
+                return min(ends, key=lambda end: (abs(end - self.position), end < self.position))
+        return None
+
+
+def lookup(
+    context: Sequence[int], draft: Sequence[int], limit: int = LOOKUP_TOKENS, near: int = 0
+) -> list[int]:
+    """The draft tokens that followed the context's last n-gram (n from LOOKUP_NGRAM down
+    to RESYNC_NGRAM), at its occurrence nearest to draft index `near`; at most `limit`; []
+    if none."""
+    cursor = DraftCursor(draft)
+    cursor.position, cursor.following = near, False
+    return cursor.propose(context, limit)
 
 
 def _choose(logits: np.ndarray, seq: _Seq) -> int:
@@ -79,6 +127,10 @@ def _choose(logits: np.ndarray, seq: _Seq) -> int:
     scaled = logits[top].astype(np.float64) / seq.temperature
     weights = np.exp(scaled - scaled.max())
     return int(top[seq.rng.choice(len(top), p=weights / weights.sum())])
+
+
+def _drafts(speculate: str, temperature: float) -> bool:
+    return speculate == "all" or (speculate == "greedy" and temperature <= 0)
 
 
 class BatchDecoder:
@@ -92,14 +144,15 @@ class BatchDecoder:
         self.ctx = self.llm._ctx
         self.n_vocab = self.llm.n_vocab()
         self.batch = _internals.LlamaBatch(
-            n_tokens=max(512, MAX_CANDIDATES * (LOOKUP_TOKENS + 1)),
+            n_tokens=max(512, LOOKUP_TOKENS + MAX_CANDIDATES),
             embd=0,
             n_seq_max=FIRST_EXTRA_SEQ + MAX_CANDIDATES,
         )
 
     def _logits(self, index: int) -> np.ndarray:
+        """A view, valid until the next decode: choosing needs no copy."""
         pointer = self.ctx.get_logits_ith(index)
-        return np.ctypeslib.as_array(pointer, shape=(self.n_vocab,)).copy()
+        return np.ctypeslib.as_array(pointer, shape=(self.n_vocab,))
 
     def _decode(self, entries: list[tuple[int, int, int]]) -> None:
         """entries: (token, position, seq_id), all with logits."""
@@ -118,6 +171,8 @@ class BatchDecoder:
             seq.done, seq.reason = True, "eog"
             return
         seq.out.append(token)
+        if seq.draft is not None:
+            seq.draft.advance(token)
         seq.text += self.llm.detokenize([token], special=True)
         if stop(seq.text.decode("utf-8", errors="ignore")):
             seq.done, seq.reason = True, "stop"
@@ -151,14 +206,17 @@ class BatchDecoder:
         n_prompt = len(prompt)
         entries: list[tuple[int, int, int]] = []
         spans: list[tuple[_Seq, int, list[int]]] = []
+        # Drafts only for a candidate decoding alone: beside others, its draft tokens made the
+        # whole batch slower (1.1x to 1.3x in bench.agent.decoding), since a batch of a few
+        # candidates already costs less a token than one does alone.
+        share = LOOKUP_TOKENS if sum(not seq.done for seq in seqs) == 1 else 0
         for seq in seqs:
             if seq.done:
                 continue
             position = n_prompt + len(seq.out) - 1
-            guesses = (
-                lookup(prompt[-8:] + seq.out, seq.draft, seq.draft_length) if seq.draft else []
-            )
-            guesses = guesses[: max(0, max_tokens - len(seq.out))]
+            limit = min(seq.draft_length, share, max(0, max_tokens - len(seq.out)))
+            recent = prompt[-LOOKUP_NGRAM:] + seq.out[-LOOKUP_NGRAM:]
+            guesses = seq.draft.propose(recent, limit) if seq.draft is not None and limit else []
             spans.append((seq, len(entries), guesses))
             entries.append((seq.out[-1], position, seq.seq_id))
             entries += [(t, position + 1 + j, seq.seq_id) for j, t in enumerate(guesses)]
@@ -187,16 +245,19 @@ class BatchDecoder:
         return drafted, accepted
 
     def _fork(
-        self, n_prompt: int, temperatures: Sequence[float], draft: Sequence[int], seed: int
-    ) -> list[_Seq]:
+        self, n_prompt: int, temperatures: Sequence[float], draft: Sequence[int], seed: int,
+        speculate: str = "greedy",
+    ) -> list[_Seq]:  # fmt: skip
         """One sequence per candidate, each sharing the prompt's KV cells (copied from
-        sequence 0, not evaluated again); only greedy ones speculate with the draft."""
+        sequence 0, not evaluated again); which of them speculate with the draft, by
+        `speculate`: "greedy", "all" (a sampled token is kept while it equals the draft's, which
+        leaves the distribution as it is) or "none"."""
         seqs = [
             _Seq(
                 0 if i == 0 else FIRST_EXTRA_SEQ + i - 1,
                 float(temperature),
                 np.random.default_rng(seed + i),
-                list(draft) if temperature <= 0 else [],
+                DraftCursor(draft) if draft and _drafts(speculate, temperature) else None,
             )
             for i, temperature in enumerate(temperatures)
         ]
@@ -218,7 +279,7 @@ class BatchDecoder:
         should_yield: Callable[[], bool] = lambda: False,
         on_yield: Callable[[], None] = lambda: None,
         seed: int = 0,
-        speculate: bool = True,
+        speculate: str = "greedy",
     ) -> tuple[list[tuple[str, str, int]], CandidateStats]:
         """[(text, stop reason, tokens)] per candidate, in the order of `temperatures`."""
         n = min(len(temperatures), MAX_CANDIDATES)
@@ -228,7 +289,7 @@ class BatchDecoder:
         n_prompt = len(prompt)
         max_tokens = max(1, min(max_tokens, (self.engine.info.n_ctx - n_prompt) // max(1, n) - 1))
         first = np.ctypeslib.as_array(self.ctx.get_logits(), shape=(self.n_vocab,)).copy()
-        seqs = self._fork(n_prompt, temperatures[:n], draft if speculate else (), seed)
+        seqs = self._fork(n_prompt, temperatures[:n], draft, seed, speculate)
         for seq in seqs:
             self._accept(seq, _choose(first, seq), max_tokens, stop)
         steps = drafted = accepted = 0

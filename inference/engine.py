@@ -362,10 +362,11 @@ class LlamaEngine:
         should_yield: Callable[[], bool] = lambda: False,
         on_yield: Callable[[], None] = lambda: None,
         seed: int = 0,
-        speculate: bool = True,
+        speculate: str = "greedy",
     ) -> tuple[list[Generation], CandidateStats]:
         """One answer per temperature (0: greedy) after one prompt evaluation, decoded in one
-        batch; the greedy one speculates with `draft` (see inference.candidates)."""
+        batch; the greedy one (or all, or none: `speculate`) speculates with `draft` (see
+        inference.candidates)."""
         if is_cancelled():
             raise GenerationCancelled
         if self._decoder is None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from inference.candidates import lookup
+from inference.candidates import DraftCursor, lookup
 
 pytestmark = pytest.mark.e2e  # the real default model
 
@@ -28,11 +28,27 @@ def stop(text: str) -> bool:
     return "```" in text
 
 
-def test_lookup_proposes_what_followed_the_latest_ngram():
-    draft = [1, 2, 3, 4, 5, 2, 3, 9]
-    assert lookup([7, 2, 3], draft, limit=2) == [9]  # the latest occurrence of (2, 3)
-    assert lookup([4], draft, limit=3) == [5, 2, 3]
-    assert lookup([8], draft) == []
+def test_lookup_proposes_what_followed_the_ngram_nearest_the_cursor():
+    draft = [1, 2, 3, 4, 5, 1, 2, 3, 6, 7]
+    assert lookup([9, 1, 2, 3], draft, limit=2) == [4, 5]  # (1, 2, 3) nearest the start
+    assert lookup([9, 1, 2, 3], draft, limit=2, near=7) == [6, 7]  # ... and nearest index 7
+    assert lookup([5, 1], draft) == []  # too short an n-gram to find the place by
+    assert lookup([8, 8, 8], draft) == []
+
+
+def test_the_cursor_follows_a_copy_and_finds_its_place_after_an_edit():
+    draft = [10, 11, 12, 13, 14, 15, 16, 17, 18, 19]
+    cursor = DraftCursor(draft)
+    assert cursor.propose([], 3) == [10, 11, 12]  # the rewrite starts where the draft does
+    for token in [10, 11, 12]:
+        cursor.advance(token)
+    assert cursor.propose([12], 2) == [13, 14]
+    cursor.advance(99)  # an edit of one token for one: the copy rejoins at once
+    cursor.advance(14)
+    assert cursor.propose([99, 14], 2) == [15, 16]
+    for token in [15, 77, 78, 79, 16, 17, 18]:  # an insertion: found again by its n-gram
+        cursor.advance(token)
+    assert cursor.propose([16, 17, 18], 4) == [19]
 
 
 def test_greedy_candidate_with_a_draft_equals_plain_decoding(engine):

@@ -78,6 +78,10 @@ def test_a_fix_replaces_only_the_enclosing_function() -> None:
     result = fix_diagnostic(model, "p.py", text, "python", line, "undefined name 'TAX_RAT'")
     assert result.changes[0].new_text == PRICING
     assert "undefined name 'TAX_RAT'" in model.calls[0][0][-1]["content"]
+    # The function being rewritten is the speculative draft of the rewrite.
+    first = text.split("\n").index("def with_tax(price: float) -> float:")
+    assert model.drafts[0].split("\n")[0] == text.split("\n")[first]
+    assert "TAX_RAT)" in model.drafts[0]
 
 
 def test_tests_go_to_the_projects_test_folder_with_its_framework(tmp_path: Path) -> None:
