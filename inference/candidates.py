@@ -10,10 +10,9 @@ decoding, as in llama.cpp's lookup examples or "predicted outputs") once it deco
 draft tokens that come next are verified in one batch, and the prefix that matches the model's
 own argmax is accepted. Greedy output is therefore what plain decoding gives, up to rounding (a
 batch's matrix products round differently, so a near-tie can fall the other way: 3 of 48 real
-rewrites in bench.agent.decoding). A rewrite copies its
-original in order, so a cursor follows the output through the draft; where the output departs
-(the fix itself), the cursor finds its place again by the latest n-gram, at the occurrence
-nearest to where it was, rather than at the last one in the draft.
+rewrites in bench.agent.decoding). A rewrite copies its original in order, so a cursor follows
+the output through the draft; where the output departs (the fix itself), the cursor finds its
+place again by the output's latest 4- or 3-gram, at the occurrence nearest to where it was.
 
 When a more urgent job waits (a keystroke), the batch gives way: the worker runs it, and the
 candidates' cells are rebuilt from their tokens before going on.
@@ -75,9 +74,9 @@ class DraftCursor:
         self.draft = list(draft)
         self.position = 0
         self.following = True  # the output so far ends just before `position`
-        # Each n-gram of the draft (n up to LOOKUP_NGRAM): where the tokens after it start.
+        # Each n-gram of the draft that can find the place: where the tokens after it start.
         self._ends: dict[tuple[int, ...], list[int]] = {}
-        for n in range(1, LOOKUP_NGRAM + 1):
+        for n in range(RESYNC_NGRAM, LOOKUP_NGRAM + 1):
             for end in range(n, len(self.draft)):
                 self._ends.setdefault(tuple(self.draft[end - n : end]), []).append(end)
 
