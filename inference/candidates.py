@@ -23,7 +23,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -40,6 +40,7 @@ RESYNC_NGRAM = 3  # the shortest n-gram that finds the place again
 LOOKUP_TOKENS = 64  # the most draft tokens verified in one step
 FIRST_DRAFT = 32  # the draft length to start with; it doubles while accepted, halves when not
 TOP_K = 40
+Speculate = Literal["none", "greedy", "all"]  # which candidates verify the draft
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ def _choose(logits: np.ndarray, seq: _Seq) -> int:
     return int(top[seq.rng.choice(len(top), p=weights / weights.sum())])
 
 
-def _drafts(speculate: str, temperature: float) -> bool:
+def _drafts(speculate: Speculate, temperature: float) -> bool:
     return speculate == "all" or (speculate == "greedy" and temperature <= 0)
 
 
@@ -245,7 +246,7 @@ class BatchDecoder:
 
     def _fork(
         self, n_prompt: int, temperatures: Sequence[float], draft: Sequence[int], seed: int,
-        speculate: str = "greedy",
+        speculate: Speculate = "greedy",
     ) -> list[_Seq]:  # fmt: skip
         """One sequence per candidate, each sharing the prompt's KV cells (copied from
         sequence 0, not evaluated again); which of them speculate with the draft, by
@@ -278,7 +279,7 @@ class BatchDecoder:
         should_yield: Callable[[], bool] = lambda: False,
         on_yield: Callable[[], None] = lambda: None,
         seed: int = 0,
-        speculate: str = "greedy",
+        speculate: Speculate = "greedy",
     ) -> tuple[list[tuple[str, str, int]], CandidateStats]:
         """[(text, stop reason, tokens)] per candidate, in the order of `temperatures`."""
         n = min(len(temperatures), MAX_CANDIDATES)

@@ -21,7 +21,7 @@ import numpy as np
 
 from inference import llama_log, vision, vocab
 from inference.backend import Generation, GenerationCancelled
-from inference.candidates import MAX_CANDIDATES, BatchDecoder, CandidateStats
+from inference.candidates import MAX_CANDIDATES, BatchDecoder, CandidateStats, Speculate
 from inference.fim import INSTRUCT, bare_after
 from inference.grammar import GrammarChooser
 from inference.kv_reuse import plan_reuse
@@ -362,7 +362,7 @@ class LlamaEngine:
         should_yield: Callable[[], bool] = lambda: False,
         on_yield: Callable[[], None] = lambda: None,
         seed: int = 0,
-        speculate: str = "greedy",
+        speculate: Speculate = "greedy",
     ) -> tuple[list[Generation], CandidateStats]:
         """One answer per temperature (0: greedy) after one prompt evaluation, decoded in one
         batch; the greedy one (or all, or none: `speculate`) speculates with `draft` (see

@@ -20,6 +20,7 @@ from agent.localize import Region
 from agent.rewrite import prompt
 from bench.agent.tasks import TASKS
 from bench.common import save
+from inference.candidates import Speculate
 from inference.engine import LlamaEngine
 from inference.model_manager import resolve_model
 from inference.settings import ModelSettings
@@ -87,7 +88,7 @@ def _batching(engine: LlamaEngine, text: str, code: str, n: int) -> dict[str, An
     never = lambda: False  # noqa: E731
     temperatures = [0.0] + [0.8] * (n - 1)
 
-    def batched(speculate: str) -> float:
+    def batched(speculate: Speculate) -> float:
         return _timed(lambda: engine.candidates(
             text, temperatures, max_tokens=400, is_cancelled=never, should_stop=stop, seed=1,
             draft=code, speculate=speculate))[1]  # fmt: skip
