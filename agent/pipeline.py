@@ -71,6 +71,8 @@ PIPELINE_BUDGETS = {
     "high": PipelineBudget(candidates=8, rounds=3),
 }
 GENERATED_TEST = "test_treellama_task.py"
+CHARS_PER_TOKEN = 3  # code, roughly, in these models' tokenizers (an overestimate of tokens)
+WHOLE_SUITE_SPECTRUM_S = 20.0  # a suite this quick is profiled whole, not only the failing files
 
 
 @dataclass
@@ -99,6 +101,7 @@ class _Tests:
     baseline: TestReport | None = None
     evidence: TestReport | None = None  # what localization reads: the baseline, or the new test
     spectrum: Spectrum | None = None  # which functions the failing tests ran (pytest only)
+    seconds: float = 0.0  # how long the whole suite took
 
 
 @dataclass
@@ -175,23 +178,30 @@ class Pipeline:
         )  # fmt: skip
 
     def _measure_spectrum(self, tests: _Tests) -> None:
-        """Which functions the failing tests run, beside the passing tests of their files."""
+        """Which functions the failing tests run, beside the passing tests of the whole suite
+        when it is quick, else of the failing tests' files."""
         report = tests.evidence
         if report is None or report.runner != "pytest" or not report.failures:
             return
         files = [f.file for f in report.failures if f.file and is_test_path(f.file)]
-        if files:
-            tests.spectrum = measure(
-                self.context.sandbox, self.context.root, tests.command, files,
-                cancel=self.cancel, confined=tests.confined,
-            )  # fmt: skip
+        if not files:
+            return
+        # Passing tests elsewhere in the suite tell shared, sound code (a base class's
+        # `__getitem__`) from what only the failing tests' subject runs.
+        whole = tests.seconds <= WHOLE_SUITE_SPECTRUM_S
+        tests.spectrum = measure(
+            self.context.sandbox, self.context.root, tests.command, [] if whole else files,
+            cancel=self.cancel, confined=tests.confined,
+        )  # fmt: skip
 
     def _reproduce(self) -> _Tests:
         tests = self._allow_tests()
         if not tests.allowed:
             self._emit("reproduce", "the tests may not run here: the result will be unverified")
             return tests
+        started = time.monotonic()
         report = self._run(tests)
+        tests.seconds = time.monotonic() - started
         tests.baseline = tests.evidence = report
         tests.targets = report.failed_ids
         tests.output = "\n\n".join(f"{f.test_id}\n{f.text}" for f in report.failures)[:3000]
@@ -339,7 +349,7 @@ class Pipeline:
         temperatures = [0.0] + [self.budget.temperature] * (self.budget.candidates - 1)
         reply = self.model.candidates(
             messages, reply_prefix=prefix, temperatures=temperatures, stop=["```"],
-            max_tokens=self.budget.max_tokens, draft=code, seed=seed,
+            max_tokens=_reply_cap(region, code, self.budget.max_tokens), draft=code, seed=seed,
         )  # fmt: skip
         self.tokens += reply.prompt_tokens + reply.generated_tokens
         if self.trajectory is not None:
@@ -454,6 +464,15 @@ class Pipeline:
         self._emit(status, summary, verified=verified, reason="" if status == "done" else "red")
         return PipelineOutcome(status, summary, verified, chosen, chosen.report, self.step,
                                self.tokens, seconds, count)  # fmt: skip
+
+
+def _reply_cap(region: Region, code: str, most: int) -> int:
+    """A rewrite's token cap: twice the region and some room (a body written from nothing
+    fits), so that a sample that runs on costs little. New code (an added definition, a
+    file's tail) keeps the whole budget."""
+    if region.kind not in ("function", "file"):
+        return most
+    return min(most, max(256, 2 * len(code) // CHARS_PER_TOKEN + 128))
 
 
 def _try_next_place(pool: list[Judged], regions: list[Region], place: int) -> bool:

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import threading
 
-from agent.localize import localize
+from agent.localize import Region, localize
 from agent.model import ScriptedCandidateModel
-from agent.pipeline import GENERATED_TEST, Pipeline, PipelineBudget
+from agent.pipeline import GENERATED_TEST, Pipeline, PipelineBudget, _reply_cap
 from agent.rewrite import splice
 from agent.sandbox import Sandbox, probe
 from agent.settings import AgentSettings
@@ -172,3 +172,15 @@ def test_a_method_rewritten_without_its_indentation_is_put_back_in_place():
     region = Region("a.py", 1, 2, "f", "function", 1.0)
     result = splice(text, region, "def f(self):\n    return 10\n```")
     assert result == text.replace("return 1\n", "return 10\n")
+
+
+def test_a_rewrite_is_capped_by_its_region_and_new_code_is_not():
+    small = "def f(x):\n    return x + 1\n"
+    function = Region("lib.py", 0, 1, "f", "function", 1.0)
+    assert _reply_cap(function, small, 1024) == 256  # a few lines: the floor
+    large = "    x = compute(x)\n" * 200
+    assert _reply_cap(function, large, 1024) == 1024  # never past the budget
+    middle = "    x = compute(x)\n" * 30  # 570 characters
+    assert 256 < _reply_cap(function, middle, 1024) < 1024
+    added = Region("lib.py", 9, 9, "g", "add", 1.0)
+    assert _reply_cap(added, small, 1024) == 1024
