@@ -20,7 +20,7 @@ from pathlib import Path, PurePosixPath
 
 from agent.spectrum import CodeUnit, Spectrum
 from agent.test_files import is_test_path
-from agent.test_report import Frame, TestReport
+from agent.test_report import Frame, TestFailure, TestReport
 from agent.worktree import files_under
 from indexing.languages import language_for
 from indexing.parsing import parse
@@ -199,35 +199,7 @@ def _score(
     top = max(suspicion.values(), default=0.0) or 1.0
     _score_seen(places, seen)
     for failure in report.failures if report else ():
-        frames = [f for f in failure.frames if not is_test_path(f.path)]
-        # A function that raises on purpose (`raise KeyError(key)`) only reports what its
-        # caller got wrong: the frame above it counts as the deepest.
-        while len(frames) > 1 and _deliberate_raise(places, frames[-1]):
-            frames = frames[:-1]
-        reached = _reached(places, frames)
-        crash = reached[-1] if reached else None
-        # An override that hands on to the method it overrides (`Cache.__getitem__(self, key)`)
-        # is the specific code; the base method serves every subclass, the others' tests pass.
-        if len(reached) > 1 and _same_name(reached[-1], reached[-2]):
-            crash = reached[-2]
-        for place in reached:
-            points = 10.0 + 5 * (place is crash)
-            if suspicion:  # a frame in code that passing tests run as much weighs less
-                points *= 0.5 + 0.5 * suspicion.get(id(place), 0.0) / top
-            place.add(points, f"in the traceback of {failure.name}")
-        for name, module in MISSING_NAME.findall(failure.text + failure.message):
-            path = module.replace(".", "/") + ".py"
-            target = _module(places, path)
-            if target is not None and name not in names:
-                target.add(14, f"{name} is missing from {path}")
-                target.missing = name
-        for name in NO_ATTRIBUTE.findall(failure.text + failure.message):
-            if name not in names:  # a method to add: the class's file
-                for place in places:
-                    symbol = place.symbol
-                    kind = symbol.kind if symbol else ""
-                    if symbol and kind in ("class", "struct") and symbol.name in failure.text:
-                        place.add(8, f"{name} is missing from {symbol.name}")
+        _score_failure(places, failure, names, suspicion, top)
     # The names the tests' bodies use; their imports name every function a test file covers.
     called = set(WORD.findall(_without_imports(tests)))
     for name in called & names.keys():
@@ -256,6 +228,46 @@ def _score(
             continue
         if score > 0:
             place.add(4 * score / top, "matches the task's words")
+
+
+def _score_failure(
+    places: list[_Place],
+    failure: TestFailure,
+    names: dict[str, list[_Place]],
+    suspicion: dict[int, float],
+    top: float,
+) -> None:
+    """One failing test's evidence: its traceback's frames in project code, and the names
+    its message says are missing."""
+    frames = [f for f in failure.frames if not is_test_path(f.path)]
+    # A function that raises on purpose (`raise KeyError(key)`) only reports what its
+    # caller got wrong: the frame above it counts as the deepest.
+    while len(frames) > 1 and _deliberate_raise(places, frames[-1]):
+        frames = frames[:-1]
+    reached = _reached(places, frames)
+    crash = reached[-1] if reached else None
+    # An override that hands on to the method it overrides (`Cache.__getitem__(self, key)`)
+    # is the specific code; the base method serves every subclass, the others' tests pass.
+    if len(reached) > 1 and _same_name(reached[-1], reached[-2]):
+        crash = reached[-2]
+    for place in reached:
+        points = 10.0 + 5 * (place is crash)
+        if suspicion:  # a frame in code that passing tests run as much weighs less
+            points *= 0.5 + 0.5 * suspicion.get(id(place), 0.0) / top
+        place.add(points, f"in the traceback of {failure.name}")
+    for name, module in MISSING_NAME.findall(failure.text + failure.message):
+        path = module.replace(".", "/") + ".py"
+        target = _module(places, path)
+        if target is not None and name not in names:
+            target.add(14, f"{name} is missing from {path}")
+            target.missing = name
+    for name in NO_ATTRIBUTE.findall(failure.text + failure.message):
+        if name not in names:  # a method to add: the class's file
+            for place in places:
+                symbol = place.symbol
+                kind = symbol.kind if symbol else ""
+                if symbol and kind in ("class", "struct") and symbol.name in failure.text:
+                    place.add(8, f"{name} is missing from {symbol.name}")
 
 
 def _score_seen(places: list[_Place], frames: tuple[Frame, ...]) -> None:
