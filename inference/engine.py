@@ -145,15 +145,24 @@ class LlamaEngine:
     def sees_images(self) -> bool:
         return self._llm.chat_handler is not None
 
-    def describe(self, messages: list[dict[str, Any]]) -> str:
-        """A reply to messages with image parts, through the projector's chat handler (which
-        evaluates on sequence 0 and keeps llama-cpp-python's own record of its tokens, so the
-        next prompt's cache reuse starts from what is really there)."""
+    def describe(
+        self, messages: list[dict[str, Any]], max_tokens: int = vision.DESCRIBE_TOKENS
+    ) -> str:
+        """A reply to messages with image parts, through the projector's chat handler.
+
+        The handler decodes an image's embeddings into cells whose token record it leaves as
+        it was, so the record would name tokens that are not what those cells hold, and the
+        next prompt's cache reuse would read an image as text. The cache is forgotten after
+        (and after a failure, which may stop anywhere): the next prompt decodes in full."""
         if not self.sees_images:
             raise vision.VisionUnavailable("this model has no projector (model.mmproj)")
-        answer = self._llm.create_chat_completion(
-            messages=messages, max_tokens=vision.DESCRIBE_TOKENS, temperature=0.0
-        )
+        try:
+            answer = self._llm.create_chat_completion(
+                messages=messages, max_tokens=max_tokens, temperature=0.0
+            )
+        finally:
+            self._llm._ctx.kv_cache_seq_rm(-1, -1, -1)
+            self._llm.n_tokens = 0
         return str(answer["choices"][0]["message"]["content"] or "").strip()
 
     def tokenize(self, text: str) -> list[int]:

@@ -45,7 +45,29 @@ def chat_handler(settings: ModelSettings) -> Any:
     from llama_cpp import llama_chat_format
 
     handler = getattr(llama_chat_format, HANDLERS[settings.vision_handler])
+    if settings.vision_handler == "auto":
+        handler = _with_string_contents(handler)
     return handler(clip_model_path=str(path), verbose=True)
+
+
+def _with_string_contents(handler: Any) -> Any:
+    """libmtmd's generic handler renders the model's own chat template after turning each image
+    part into a text part that holds the media marker. Many models' templates (Qwen2.5's among
+    them) take a message's content only as one string and fail on a list of parts; once every
+    part is text, joining them says the same to any template."""
+
+    class StringContents(handler):
+        @classmethod
+        def _convert_message_for_template(cls, message: Any, media_marker: str) -> Any:
+            converted = super()._convert_message_for_template(message, media_marker)
+            parts = converted.get("content")
+            if isinstance(parts, list) and all(
+                isinstance(part, dict) and part.get("type") == "text" for part in parts
+            ):
+                converted["content"] = "\n".join(str(part.get("text", "")) for part in parts)
+            return converted
+
+    return StringContents
 
 
 def vision_path(model: ModelSettings, backend: BackendSettings) -> str:
