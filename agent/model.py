@@ -194,11 +194,15 @@ class WorkerChatModel:
         return self.worker.submit(job, Priority.BACKGROUND, self.cancel).result()
 
     @property
+    def n_params(self) -> int:
+        """The model's parameter count; 0 where it is not known (behind an HTTP backend)."""
+        return int(getattr(self.worker.engine.info, "n_params", 0) or 0)
+
+    @property
     def drives_tools(self) -> bool:
         """Whether this model can use a free tool loop: 7B parameters or more, or a model
         behind an HTTP backend (its size unknown here, and such servers are usually big)."""
-        n_params = int(getattr(self.worker.engine.info, "n_params", 0) or 0)
-        return n_params == 0 or n_params >= 7_000_000_000
+        return self.n_params == 0 or self.n_params >= 7_000_000_000
 
     def choose(self, messages: list[dict[str, str]], count: int) -> int:
         reply = self.reply(messages, grammar=choice_grammar(count), max_tokens=2)

@@ -73,6 +73,7 @@ PIPELINE_BUDGETS = {
 GENERATED_TEST = "test_treellama_task.py"
 CHARS_PER_TOKEN = 3  # code, roughly, in these models' tokenizers (an overestimate of tokens)
 WHOLE_SUITE_SPECTRUM_S = 20.0  # a suite this quick is profiled whole, not only the failing files
+SMALL_MODEL_PARAMS = 1_000_000_000  # below this, half of a round's candidates get a bare prompt
 
 
 @dataclass
@@ -342,22 +343,28 @@ class Pipeline:
             a, b = docstring_lines(code) or (0, -1)
             lines = code.split("\n")
             code = "\n".join(lines[:a] + lines[b + 1 :])
-        messages, prefix = prompt(
-            self._task(), region, code, language, tests.source, tests.output, attempts,
-            "\n".join(docstring),
-        )  # fmt: skip
-        temperatures = [0.0] + [self.budget.temperature] * (self.budget.candidates - 1)
-        reply = self.model.candidates(
-            messages, reply_prefix=prefix, temperatures=temperatures, stop=["```"],
-            max_tokens=_reply_cap(region, code, self.budget.max_tokens), draft=code, seed=seed,
-        )  # fmt: skip
-        self.tokens += reply.prompt_tokens + reply.generated_tokens
-        if self.trajectory is not None:
-            self.trajectory.write("model", step=self.step, prompt_tokens=reply.prompt_tokens,
-                                  completion_tokens=reply.generated_tokens,
-                                  duration_ms=round(reply.duration_ms, 1),
-                                  drafted=reply.drafted, accepted=reply.accepted)  # fmt: skip
-        return list(reply.texts), docstring
+        told = "\n".join(docstring)
+        full, bare = split_candidates(self.budget.candidates, getattr(self.model, "n_params", 0))
+        asks = [(prompt(self._task(), region, code, language, tests.source, tests.output,
+                        attempts, told), full)]  # fmt: skip
+        if bare:
+            asks.append((prompt(self._task(), region, code, language, docstring=told), bare))
+        texts: list[str] = []
+        for index, ((messages, prefix), count) in enumerate(asks):
+            temperatures = [0.0] + [self.budget.temperature] * (count - 1)
+            reply = self.model.candidates(
+                messages, reply_prefix=prefix, temperatures=temperatures, stop=["```"],
+                max_tokens=_reply_cap(region, code, self.budget.max_tokens), draft=code,
+                seed=seed + 50 * index,
+            )  # fmt: skip
+            texts += reply.texts
+            self.tokens += reply.prompt_tokens + reply.generated_tokens
+            if self.trajectory is not None:
+                self.trajectory.write("model", step=self.step, prompt_tokens=reply.prompt_tokens,
+                                      completion_tokens=reply.generated_tokens,
+                                      duration_ms=round(reply.duration_ms, 1), bare=index > 0,
+                                      drafted=reply.drafted, accepted=reply.accepted)  # fmt: skip
+        return texts, docstring
 
     def _judge(
         self, region: Region, original: str, candidate: str, text: str, problem: str,
@@ -464,6 +471,19 @@ class Pipeline:
         self._emit(status, summary, verified=verified, reason="" if status == "done" else "red")
         return PipelineOutcome(status, summary, verified, chosen, chosen.report, self.step,
                                self.tokens, seconds, count)  # fmt: skip
+
+
+def split_candidates(candidates: int, n_params: int) -> tuple[int, int]:
+    """(from the full prompt, from the bare one) for a round of `candidates`.
+
+    A model under a billion parameters is led astray by long context: the 0.5B, shown the
+    failing output, copied it into the function's docstring, and given only the task and the
+    function (the oracle row's prompt) it fixed tasks the full prompt's candidates missed. So
+    half of its candidates, one greedy, see only the task and the code; a bigger model, or one
+    whose size is unknown, gets every candidate from the full prompt."""
+    if not 0 < n_params < SMALL_MODEL_PARAMS or candidates < 2:
+        return candidates, 0
+    return candidates - candidates // 2, candidates // 2
 
 
 def _reply_cap(region: Region, code: str, most: int) -> int:

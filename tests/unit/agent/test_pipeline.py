@@ -8,7 +8,7 @@ import threading
 
 from agent.localize import Region, localize
 from agent.model import ScriptedCandidateModel
-from agent.pipeline import GENERATED_TEST, Pipeline, PipelineBudget, _reply_cap
+from agent.pipeline import GENERATED_TEST, Pipeline, PipelineBudget, _reply_cap, split_candidates
 from agent.rewrite import splice
 from agent.sandbox import Sandbox, probe
 from agent.settings import AgentSettings
@@ -184,3 +184,21 @@ def test_a_rewrite_is_capped_by_its_region_and_new_code_is_not():
     assert 256 < _reply_cap(function, middle, 1024) < 1024
     added = Region("lib.py", 9, 9, "g", "add", 1.0)
     assert _reply_cap(added, small, 1024) == 1024
+
+
+def test_a_small_models_round_splits_between_the_full_prompt_and_a_bare_one(tmp_path):
+    """A model under a billion parameters gets half of each round's candidates from a prompt
+    with only the task and the code; a bigger one, or one of unknown size, none."""
+    assert split_candidates(6, 494_000_000) == (3, 3)
+    assert split_candidates(3, 494_000_000) == (2, 1)
+    assert split_candidates(1, 494_000_000) == (1, 0)
+    assert split_candidates(6, 1_540_000_000) == (6, 0)
+    assert split_candidates(6, 0) == (6, 0)
+    repo = make_repo(tmp_path / "project")
+    model = ScriptedCandidateModel([WRONG, WRONG, RIGHT])
+    model.n_params = 494_000_000  # type: ignore[attr-defined]
+    outcome, _ = run(model, context_for(repo, tmp_path))
+    assert outcome.verified
+    full, bare = (prompt[-1]["content"] for prompt in model.prompts)
+    assert "def test_add():" in full and "assert -1 == 5" in full and "return a - b" in full
+    assert "def test_add():" not in bare and "assert -1" not in bare and "return a - b" in bare
