@@ -109,17 +109,6 @@ class DraftCursor:
         return None
 
 
-def lookup(
-    context: Sequence[int], draft: Sequence[int], limit: int = LOOKUP_TOKENS, near: int = 0
-) -> list[int]:
-    """The draft tokens that followed the context's last n-gram (n from LOOKUP_NGRAM down
-    to RESYNC_NGRAM), at its occurrence nearest to draft index `near`; at most `limit`; []
-    if none."""
-    cursor = DraftCursor(draft)
-    cursor.position, cursor.following = near, False
-    return cursor.propose(context, limit)
-
-
 def _choose(logits: np.ndarray, seq: _Seq) -> int:
     if seq.temperature <= 0:
         return int(logits.argmax())

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from inference.candidates import DraftCursor, lookup
+from inference.candidates import LOOKUP_TOKENS, DraftCursor
 
 pytestmark = pytest.mark.e2e  # the real default model
 
@@ -26,6 +26,13 @@ MESSAGES = [
 
 def stop(text: str) -> bool:
     return "```" in text
+
+
+def lookup(context: list[int], draft: list[int], limit: int = LOOKUP_TOKENS, near: int = 0):
+    """What a cursor that lost its place near draft index `near` proposes after `context`."""
+    cursor = DraftCursor(draft)
+    cursor.position, cursor.following = near, False
+    return cursor.propose(context, limit)
 
 
 def test_lookup_proposes_what_followed_the_ngram_nearest_the_cursor():
