@@ -11,12 +11,13 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import logging
 import re
 import subprocess
 import threading
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -24,6 +25,9 @@ from PIL import Image, UnidentifiedImageError
 
 from agent.test_report import Frame, frames_in
 from inference import ocr
+from inference.vision import image_messages
+
+log = logging.getLogger(__name__)
 
 MAX_IMAGES = 8  # per task
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
@@ -227,6 +231,20 @@ def places_in(lines: list[str] | tuple[str, ...]) -> tuple[Frame, ...]:
     order = {id(f): text.find(f'{f.path}"') if f'{f.path}"' in text else text.find(f.path)
              for f in found}  # fmt: skip
     return tuple(sorted(found, key=lambda f: order[id(f)]))
+
+
+def shown_to(model: Any, reading: ImageReading, instruction: str) -> ImageReading:
+    """The reading with what a model that sees images said of it (`seen`), beside its text;
+    as it was for a model that reads text only. A vision model that fails is noted on the
+    reading, and whatever asked goes on with the text."""
+    if not getattr(model, "sees_images", False):
+        return reading
+    try:
+        seen = model.describe(image_messages(reading.question(instruction), [reading.data_uri()]))
+    except Exception as exc:
+        log.warning("the vision model could not look at %s: %s", reading.name, exc)
+        return replace(reading, note=f"the vision model failed: {exc}")
+    return replace(reading, seen=seen)
 
 
 def read(image: ImageInput, timeout: float = READ_SECONDS) -> ImageReading:

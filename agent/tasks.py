@@ -21,7 +21,15 @@ from pathlib import Path
 from typing import Any
 
 from agent.approvals import ApprovalRequest, ApprovalRules, Approver, Decision
-from agent.images import ImageInput, ImageReading, ImageRefused, outside, read, resolve_places
+from agent.images import (
+    ImageInput,
+    ImageReading,
+    ImageRefused,
+    outside,
+    read,
+    resolve_places,
+    shown_to,
+)
 from agent.instructions import project_instructions
 from agent.loop import BUDGETS, AgentLoop, Budget, Event, Outcome
 from agent.model import AgentModel
@@ -34,7 +42,6 @@ from agent.test_report import Frame
 from agent.tools import CodeSearch, ToolContext, first_test_run
 from agent.trajectory import Trajectory, agent_dir, log_path
 from agent.worktree import FileDiff, TaskTree, files_under
-from inference.vision import image_messages
 
 log = logging.getLogger(__name__)
 OVERVIEW_FILES = 60
@@ -367,7 +374,7 @@ class TaskManager:
                                                                          approved):  # fmt: skip
                     raise ImageRefused(f"{image.name} is outside the workspace and was not "
                                        "approved for reading")  # fmt: skip
-                reading = self._shown_to(model, read(image), state.instruction)
+                reading = shown_to(model, read(image), state.instruction)
                 readings.append(reading)
                 data = reading.public()
                 message = reading.summary()
@@ -377,18 +384,6 @@ class TaskManager:
             trajectory.write("image", message=message, **data)
             self.on_event(replace(state), Event("image", state.step, message, data))
         return readings
-
-    @staticmethod
-    def _shown_to(model: Any, reading: ImageReading, instruction: str) -> ImageReading:
-        if not getattr(model, "sees_images", False):
-            return reading
-        try:
-            seen = model.describe(image_messages(reading.question(instruction),
-                                                 [reading.data_uri()]))  # fmt: skip
-        except Exception as exc:  # the vision path failing must not end the task
-            log.warning("the vision model could not look at %s: %s", reading.name, exc)
-            return replace(reading, note=f"the vision model failed: {exc}")
-        return replace(reading, seen=seen)
 
     def _may_read(
         self,

@@ -76,6 +76,13 @@ def _tensors(np: Any, text_width: int, seed: int) -> dict[str, Any]:
     return tensors
 
 
+def text_width_of(model: Path) -> int:
+    """The embedding width of a text model's GGUF, read from its metadata (no weights loaded)."""
+    reader = gguf_py().GGUFReader(model)
+    architecture = reader.fields["general.architecture"].contents()
+    return int(reader.fields[f"{architecture}.embedding_length"].contents())
+
+
 def write_projector(path: Path, text_width: int, seed: int = 0) -> Path:
     """Writes the projector for a text model whose embeddings are `text_width` wide."""
     import numpy as np

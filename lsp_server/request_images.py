@@ -1,6 +1,7 @@
 """Images on a refactoring command (`treellama.explain`, `treellama.rewrite`): read off the
 event loop, a file outside the workspace only once the user allows it, and turned into the
-text the model is shown. One that cannot be taken is named to the user; the command goes on."""
+text the model is shown, and shown to the model itself where it sees images. One that cannot be
+taken is named to the user; the command goes on."""
 
 from __future__ import annotations
 
@@ -10,7 +11,16 @@ from typing import Any
 
 from lsprotocol import types
 
-from agent.images import ImageInput, ImageReading, ImageRefused, outside, parse_images, read
+from agent.images import (
+    ImageInput,
+    ImageReading,
+    ImageRefused,
+    outside,
+    parse_images,
+    read,
+    shown_to,
+)
+from agent.model import WorkerChatModel
 from lsp_server.server import RequestFailed, TreellamaServer
 
 READ = "Read it"
@@ -29,8 +39,10 @@ async def _allowed(ls: TreellamaServer, image: ImageInput) -> bool:
     return answer is not None and answer.title == READ
 
 
-async def read_images(ls: TreellamaServer, params: dict[str, Any], command: str) -> str:
-    """The text read from the request's images, ready to add to what the model is shown."""
+async def read_images(
+    ls: TreellamaServer, params: dict[str, Any], command: str, instruction: str
+) -> list[ImageReading]:
+    """The request's images, read; each also shown to the model when it sees images."""
     root = ls.session.workspace_root or Path.cwd()
     try:
         images = parse_images(params.get("images"), root)
@@ -44,4 +56,13 @@ async def read_images(ls: TreellamaServer, params: dict[str, Any], command: str)
             readings.append(await asyncio.to_thread(read, image))
         except ImageRefused as exc:
             ls.show_message(f"treellama: image refused: {exc}", types.MessageType.Warning)
+    if readings:
+        await ls.model_ready()
+        model = WorkerChatModel(ls.worker)
+        readings = [await asyncio.to_thread(shown_to, model, r, instruction) for r in readings]
+    return readings
+
+
+def prompt_text(readings: list[ImageReading]) -> str:
+    """What the model is shown of the images, beside the code."""
     return "\n\n".join(r.prompt_text() for r in readings)

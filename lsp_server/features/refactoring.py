@@ -32,7 +32,7 @@ from lsp_server.code_actions import (
     to_edit,
     where_of,
 )
-from lsp_server.request_images import read_images
+from lsp_server.request_images import prompt_text, read_images
 from lsp_server.server import RequestFailed, TreellamaServer
 
 CODE_ACTION_OPTIONS = types.CodeActionOptions(
@@ -70,15 +70,15 @@ async def resolve(ls: TreellamaServer, action: types.CodeAction) -> types.CodeAc
 async def explain(ls: TreellamaServer, *args: Any) -> dict[str, Any]:
     uri, first, last, params = range_arg(args, EXPLAIN)
     where = where_of(ls, uri)
-    seen = await read_images(ls, params, EXPLAIN)
+    readings = await read_images(ls, params, EXPLAIN, "explain this code")
     await ls.model_ready()
     model = WorkerChatModel(where.snapshot.worker)
     context = await asyncio.to_thread(related_code, where.snapshot.code_index, where, first)
-    context = "\n\n".join(part for part in (context, seen) if part)
+    context = "\n\n".join(part for part in (context, prompt_text(readings)) if part)
     markdown = await asyncio.to_thread(
         refactor.explain, model, where.document.text, where.language, first, last, context
     )
-    return {"markdown": markdown}
+    return {"markdown": markdown, "images": [r.public() for r in readings]}
 
 
 async def rewrite(ls: TreellamaServer, *args: Any) -> dict[str, Any]:
@@ -88,13 +88,15 @@ async def rewrite(ls: TreellamaServer, *args: Any) -> dict[str, Any]:
         raise RequestFailed(
             "treellama.rewrite needs an instruction, e.g. from the editor plugin's prompt"
         )
-    seen = await read_images(ls, params, REWRITE)
+    readings = await read_images(ls, params, REWRITE, instruction)
+    seen = prompt_text(readings)
     data = {"action": "rewrite", "uri": uri, "line": first, "lastLine": last,
             "instruction": f"{instruction}\n\n{seen}" if seen else instruction}  # fmt: skip
     where, result = await compute_current(ls, data)
     edit = to_edit(where, result)
     tell_tests(ls, result)
-    answer = {"title": result.title, "tests": result.tests, "testsDetail": result.tests_detail}
+    answer = {"title": result.title, "tests": result.tests, "testsDetail": result.tests_detail,
+              "images": [r.public() for r in readings]}  # fmt: skip
     if not params.get("apply", True) or not ls.session.client.apply_edit:
         return {**answer, "applied": False, "edit": ls.protocol._converter.unstructure(edit)}
     response = await ls.workspace_apply_edit_async(

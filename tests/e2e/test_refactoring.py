@@ -175,6 +175,8 @@ async def test_each_kind_of_action_with_the_real_model(indexed_with_model: Langu
         )
     )  # fmt: skip
     assert isinstance(explained["markdown"], str) and explained["markdown"].strip()
+    (shown,) = explained["images"]  # the pasted one, read; no vision model to say more
+    assert "ValueError" in shown["text"] and shown["seen"] == ""
     assert asked and str(outside) in asked[0]
     refused = [m.message for m in client.messages if "image refused" in m.message]
     assert refused and "outside the workspace" in refused[0], client.messages
@@ -290,3 +292,43 @@ async def test_a_rewrite_is_checked_by_the_projects_tests(tested: LanguageClient
         warnings = await wait_for_messages(tested, types.MessageType.Warning)
         assert any("the project's tests fail with this change" in w for w in warnings)
     assert path.read_text() == text  # the user's file changes only through an applied edit
+
+
+# A projector for the default model, written before the server below loads its model (the
+# server starts, then this fixture runs, then initialize starts the load).
+PROJECTOR = Path(tempfile.mkdtemp(prefix="treellama-projector-")) / "mmproj-random.gguf"
+
+
+@pytest.fixture(scope="module")
+def projector() -> Path:
+    from bench.projector_fixture import text_width_of, write_projector
+    from inference.model_manager import resolve_model
+    from inference.settings import ModelSettings
+
+    return write_projector(PROJECTOR, text_width_of(resolve_model(ModelSettings()).path))
+
+
+@pytest_lsp.fixture(config=server_config(TREELLAMA_MODEL_MMPROJ=str(PROJECTOR)))
+async def seeing(lsp_client: LanguageClient, projector: Path):
+    await lsp_client.initialize_session(initialize_params("visual_studio_code"))
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_explain_shows_an_image_to_a_model_that_sees(seeing: LanguageClient) -> None:
+    """With a projector configured, the image goes to the model itself, beside its text read
+    by OCR, and the answer says what the model made of it. (The projector's weights are
+    random, bench.projector_fixture: its words are not checked, only that it was asked.)"""
+    await wait_for_model(seeing)
+    uri = open_document(seeing, PRICING)
+    pasted = "data:image/png;base64," + base64.b64encode(screenshots.error_dialog().image).decode()
+    selection = {"start": {"line": 5, "character": 0}, "end": {"line": 7, "character": 0}}
+    explained = await seeing.workspace_execute_command_async(
+        types.ExecuteCommandParams(
+            command="treellama.explain",
+            arguments=[{"uri": uri, "range": selection, "images": [{"dataUri": pasted}]}],
+        )
+    )
+    (shown,) = explained["images"]
+    assert "ValueError" in shown["text"] and shown["seen"].strip(), shown
+    assert explained["markdown"].strip()
