@@ -100,7 +100,7 @@ def check_model(settings: ModelSettings) -> list[Check]:
             True,
             f"n_gpu_layers {info.gpu_layers} (setting {settings.n_gpu_layers}), "
             f"threads {info.n_threads}, n_batch {info.n_batch}, n_ubatch {info.n_ubatch}, "
-            f"flash attention {info.flash_attn}",
+            f"flash attention {info.flash_attn} (setting {settings.flash_attn})",
         )
     )
     return checks

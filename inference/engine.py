@@ -72,6 +72,17 @@ def resolve_gpu_layers(requested: int) -> int:
     return -1 if gpu_offload_supported() else 0
 
 
+def resolve_flash_attn(requested: str, gpu_layers: int) -> str:
+    """What "auto" means here. On the CPU, llama.cpp's flash attention runs batches of fewer than
+    64 queries one query at a time (its tiled kernel starts at 64), so every decoded token, the
+    candidates' batches and the drafts' verifications pay for it: measured on 2 cores at ~1,600
+    tokens of context, the 0.5B decodes a token in 41 ms without it against 60 ms with it, and a
+    16-token batch in 169 ms against 496 ms (bench/README.md). With a GPU, llama.cpp decides."""
+    if requested == "auto" and gpu_layers == 0:
+        return "off"
+    return requested
+
+
 class LlamaEngine:
     def __init__(self, path: Path, settings: ModelSettings) -> None:
         import llama_cpp
@@ -84,7 +95,8 @@ class LlamaEngine:
         # sys.stderr; that belongs in the debug log. (Python-level only: no descriptors move.)
         with contextlib.redirect_stderr(llama_log.LogWriter(log)):
             self._llm = self._load(llama_cpp, path, settings, threads, gpu_layers)
-        self._rebuild_context(settings.flash_attn)
+        flash_attn = resolve_flash_attn(settings.flash_attn, gpu_layers)
+        self._rebuild_context(flash_attn)
         self._vocab = self._llm._model.vocab
         self.info = ModelInfo(
             path=path,
@@ -97,7 +109,7 @@ class LlamaEngine:
             n_batch=settings.n_batch,
             n_ubatch=settings.n_ubatch,
             n_threads=threads,
-            flash_attn=settings.flash_attn,
+            flash_attn=flash_attn,
             n_params=int(self._llm._model.n_params()),
         )
         self._bare_after = bare_after(self.info.family)

@@ -22,7 +22,9 @@ class ModelSettings:
     n_threads: int = field(default=0, metadata={"min": 0, "max": 1024})
     n_batch: int = field(default=512, metadata={"min": 16, "max": 1 << 16})
     n_ubatch: int = field(default=512, metadata={"min": 16, "max": 1 << 16})
-    # "auto" lets llama.cpp decide per backend; "on" or "off" force it.
+    # "auto": off when the model runs on the CPU (llama.cpp's CPU flash attention takes a slow
+    # path for batches under 64 tokens: decoding, candidates, drafts), llama.cpp's choice when
+    # layers are offloaded to a GPU; "on" or "off" force it.
     flash_attn: str = field(default="auto", metadata={"choices": ("auto", "on", "off")})
     # -1 offloads every layer when llama.cpp was built with a GPU backend, else none.
     n_gpu_layers: int = field(default=-1, metadata={"min": -1, "max": 10_000})
