@@ -72,6 +72,14 @@ def resolve_gpu_layers(requested: int) -> int:
     return -1 if gpu_offload_supported() else 0
 
 
+def _forget_all(ctx: Any, p0: int, p1: int) -> None:
+    """Drops the cells at positions [p0, p1) of every sequence (p1 < 0: to the end). Not
+    through LlamaContext.kv_cache_seq_rm, which turns seq_id -1 ("every sequence") into 0."""
+    import llama_cpp
+
+    llama_cpp.llama_memory_seq_rm(ctx.memory, -1, p0, p1)
+
+
 def resolve_flash_attn(requested: str, gpu_layers: int) -> str:
     """What "auto" means here. On the CPU, llama.cpp's flash attention runs batches of fewer than
     64 queries one query at a time (its tiled kernel starts at 64), so every decoded token, the
@@ -173,7 +181,7 @@ class LlamaEngine:
                 messages=messages, max_tokens=max_tokens, temperature=0.0
             )
         finally:
-            self._llm._ctx.kv_cache_seq_rm(-1, -1, -1)
+            _forget_all(self._llm._ctx, 0, -1)
             self._llm.n_tokens = 0
         return str(answer["choices"][0]["message"]["content"] or "").strip()
 
@@ -214,11 +222,11 @@ class LlamaEngine:
         position = plan.prefix
         for run in plan.runs:
             if run.old > position:
-                ctx.kv_cache_seq_rm(-1, position, run.old)
+                _forget_all(ctx, position, run.old)
             ctx.kv_cache_seq_cp(0, PARKED, run.old, run.old + run.length)
             ctx.kv_cache_seq_rm(0, run.old, run.old + run.length)
             position = run.old + run.length
-        ctx.kv_cache_seq_rm(-1, position, -1)
+        _forget_all(ctx, position, -1)
         # Runs moving up go first, from the last; then those moving down, from the first: so a
         # moved run never lands inside the range of one still waiting to move.
         for run in sorted((r for r in plan.runs if r.delta > 0), key=lambda r: -r.old):
@@ -262,7 +270,7 @@ class LlamaEngine:
                     reason = "prompt_timeout"
                 if reason is not None:
                     # Only the tokens before this point are backed by valid cells.
-                    ctx.kv_cache_seq_rm(-1, index, -1)
+                    _forget_all(ctx, index, -1)
                     ctx.kv_cache_seq_rm(PARKED, -1, -1)
                     llm.n_tokens = index
                     return min(plan.reused, index), decoded, reason

@@ -107,3 +107,20 @@ def test_instruction_fallback_renders_the_chat_template_and_completes(engine):
         should_stop=lambda text: "```" in text,
     )
     assert "a + b" in result.text.split("```")[0]
+
+
+def test_a_new_prompt_drops_every_sequence_s_cells_after_what_it_keeps(engine):
+    """The candidates' sequences too: llama-cpp-python's kv_cache_seq_rm reads seq_id -1 as 0."""
+    import llama_cpp
+
+    ctx = engine._llm._ctx
+    old = engine.tokenize("def f(x):\n    return x\n" * 20)
+    engine._evaluate_prompt(old, lambda: False, None)
+    ctx.kv_cache_seq_cp(0, 3, 0, len(old))
+    try:
+        assert llama_cpp.llama_memory_seq_pos_max(ctx.memory, 3) == len(old) - 1
+        engine._evaluate_prompt(old[:10] + engine.tokenize("class Other:\n    pass\n"),
+                                lambda: False, None)  # fmt: skip
+        assert llama_cpp.llama_memory_seq_pos_max(ctx.memory, 3) == 9
+    finally:
+        ctx.kv_cache_seq_rm(3, -1, -1)
