@@ -31,10 +31,11 @@ import numpy as np
 # the other candidates use 2, 3, ...
 FIRST_EXTRA_SEQ = 2
 MAX_CANDIDATES = 8
-# Measured on 2 cores (bench/README.md): a batch of k tokens costs about k times one token up
-# to k = 4, and a token costs about half as much from k = 16 on. So a draft pays only when it
-# is long and mostly right: it starts long, and the place is found again only by a longer
-# n-gram. The settings were chosen by replaying the real suite's rewrites against that cost.
+# What a batch of k tokens costs against one token depends on the CPU (bench/README.md): on the
+# machine these settings were tuned on, about k times up to k = 4 and half a token each from
+# k = 16; on a later one without flash attention, 1.6x for k = 4 and 4x for k = 16. So a draft
+# pays only when it is long and mostly right: it starts long, and the place is found again only
+# by a longer n-gram. The settings came from replaying the real suite's rewrites on the first.
 LOOKUP_NGRAM = 4  # the longest n-gram looked up in the draft
 RESYNC_NGRAM = 3  # the shortest n-gram that finds the place again
 LOOKUP_TOKENS = 64  # the most draft tokens verified in one step
