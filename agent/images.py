@@ -233,6 +233,11 @@ def places_in(lines: list[str] | tuple[str, ...]) -> tuple[Frame, ...]:
     return tuple(sorted(found, key=lambda f: order[id(f)]))
 
 
+def prompt_text(readings: list[ImageReading]) -> str:
+    """What a model is shown of the images, beside the code or the task."""
+    return "\n\n".join(r.prompt_text() for r in readings)
+
+
 def shown_to(model: Any, reading: ImageReading, instruction: str) -> ImageReading:
     """The reading with what a model that sees images said of it (`seen`), beside its text;
     as it was for a model that reads text only. A vision model that fails is noted on the

@@ -26,6 +26,7 @@ from agent.images import (
     ImageReading,
     ImageRefused,
     outside,
+    prompt_text,
     read,
     resolve_places,
     shown_to,
@@ -250,7 +251,7 @@ class TaskManager:
 
             model = self.model_for(running.cancel)
             readings = self._read_images(running, rules, context.on_approval, trajectory, model)
-            task = "\n\n".join([state.instruction, *(r.prompt_text() for r in readings)])
+            task = "\n\n".join(part for part in (state.instruction, prompt_text(readings)) if part)
             seen = resolve_places(tuple(f for r in readings for f in r.frames),
                                   sorted(files_under(tree.root)))  # fmt: skip
             outcome = self._strategies(running, model, context, trajectory, event, task, seen)

@@ -61,8 +61,3 @@ async def read_images(
         model = WorkerChatModel(ls.worker)
         readings = [await asyncio.to_thread(shown_to, model, r, instruction) for r in readings]
     return readings
-
-
-def prompt_text(readings: list[ImageReading]) -> str:
-    """What the model is shown of the images, beside the code."""
-    return "\n\n".join(r.prompt_text() for r in readings)

@@ -18,6 +18,7 @@ from lsprotocol import types
 from pygls.uris import to_fs_path
 
 from agent import refactor
+from agent.images import prompt_text
 from agent.model import WorkerChatModel
 from indexing.languages import language_for
 from lsp_server.code_actions import (
@@ -32,7 +33,7 @@ from lsp_server.code_actions import (
     to_edit,
     where_of,
 )
-from lsp_server.request_images import prompt_text, read_images
+from lsp_server.request_images import read_images
 from lsp_server.server import RequestFailed, TreellamaServer
 
 CODE_ACTION_OPTIONS = types.CodeActionOptions(
