@@ -283,11 +283,13 @@ class ScriptedAgentModel:
 class ScriptedCandidateModel:
     """A scripted model for pipeline tests: each `candidates` call takes as many replies from
     `replies` as temperatures were asked for (fewer when the script runs short: then the
-    pipeline sees fewer candidates); `choices` answer `choose`. Records every prompt."""
+    pipeline sees fewer candidates); each reply goes on from the forced `reply_prefix`, as a
+    real model's does; `choices` answer `choose`. Records every prompt and prefix."""
 
     replies: list[str]
     choices: list[int] = field(default_factory=list)
     prompts: list[list[dict[str, str]]] = field(default_factory=list)
+    prefixes: list[str] = field(default_factory=list)
 
     def candidates(
         self,
@@ -301,6 +303,7 @@ class ScriptedCandidateModel:
         seed: int = 0,
     ) -> Candidates:
         self.prompts.append([dict(m) for m in messages])
+        self.prefixes.append(reply_prefix)
         taken = [self.replies.pop(0) for _ in temperatures if self.replies]
         texts = [cut_at_stop(text, stop) for text in taken]
         return Candidates(texts, sum(len(m["content"]) for m in messages) // 4, 0, 1.0)

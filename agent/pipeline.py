@@ -38,9 +38,17 @@ from agent.localize import Region, ambiguous, localize
 from agent.loop import Event, TaskCancelled
 from agent.merge import merge_rewrite
 from agent.model import CandidateModel
+from agent.python_imports import (
+    TrimmedReply,
+    add_imports,
+    imports_used_by,
+    needed_imports,
+    trim_leading_imports,
+)
 from agent.rewrite import (
     Attempt,
     code_of,
+    definition_head,
     docstring_lines,
     prompt,
     region_text,
@@ -73,6 +81,8 @@ PIPELINE_BUDGETS = {
 GENERATED_TEST = "test_treellama_task.py"
 CHARS_PER_TOKEN = 3  # code, roughly, in these models' tokenizers (an overestimate of tokens)
 WHOLE_SUITE_SPECTRUM_S = 20.0  # a suite this quick is profiled whole, not only the failing files
+CANDIDATE_TIMEOUT_FLOOR_S = 20.0  # a candidate's suite gets at least this long
+CANDIDATE_TIMEOUT_FACTOR = 5.0  # ... or this many times the original code's suite
 SMALL_MODEL_PARAMS = 1_000_000_000  # below this, half of a round's candidates get a bare prompt
 
 
@@ -172,11 +182,24 @@ class Pipeline:
                 return _Tests(command, verdict.confined, False)
         return _Tests(command, verdict.confined, True)
 
-    def _run(self, tests: _Tests, only: tuple[str, ...] = ()) -> TestReport:
+    def _run(
+        self, tests: _Tests, only: tuple[str, ...] = (), timeout_s: float | None = None
+    ) -> TestReport:
         return run_suite(
             self.context.sandbox, self.context.root, tests.command,
-            cancel=self.cancel, confined=tests.confined, tests=only,
+            cancel=self.cancel, confined=tests.confined, tests=only, timeout_s=timeout_s,
         )  # fmt: skip
+
+    def _candidate_timeout(self, tests: _Tests) -> float | None:
+        """A candidate's suite may take a few times what the suite took on the original code,
+        when that run was representative (most tests ran and passed): a candidate that loops
+        (`range(10**9)` materialized) is red, and waiting out the full command timeout for it
+        cost a minute a candidate. Otherwise, the command timeout."""
+        baseline = tests.baseline
+        if baseline is None or not baseline.ran or baseline.passed < len(baseline.failures):
+            return None
+        limit = self.context.sandbox.settings.command_timeout_s
+        return min(limit, max(CANDIDATE_TIMEOUT_FLOOR_S, CANDIDATE_TIMEOUT_FACTOR * tests.seconds))
 
     def _measure_spectrum(self, tests: _Tests) -> None:
         """Which functions the failing tests run, beside the passing tests of the whole suite
@@ -296,9 +319,14 @@ class Pipeline:
         language = language_for(None, region.path) or "python"
         texts, docstring = self._sample(region, original, language, tests, attempts, seed)
         judged: dict[str, Judged] = {}
-        for index, text in enumerate(texts):
+        module = region.path.rsplit(".", 1)[0].replace("/", ".")
+        for index, reply in enumerate(texts):
             self._checkpoint()
             may_remove = _asks_removal(self._task())
+            trimmed = TrimmedReply(reply, ())
+            if region.kind == "function" and language == "python":
+                trimmed = trim_leading_imports(code_of(reply))
+            text = trimmed.code
             try:
                 candidate = splice(original, region, text, docstring)
             except EditRejected as exc:
@@ -306,7 +334,8 @@ class Pipeline:
             else:
                 if not may_remove and not docstring:
                     candidate = self._merged(region, original, candidate, text, language)
-                module = region.path.rsplit(".", 1)[0].replace("/", ".")
+                needed = needed_imports(trimmed.imports, code_of(text), original, module)
+                candidate = add_imports(candidate, needed, region.first)
                 problem = precheck(original, candidate, language, may_remove, module)
             key = normalized(candidate)
             if key in judged and not problem:
@@ -344,6 +373,9 @@ class Pipeline:
             lines = code.split("\n")
             code = "\n".join(lines[:a] + lines[b + 1 :])
         told = "\n".join(docstring)
+        head = ""
+        if region.kind == "function" and not _changes_signature(self._task()):
+            head = definition_head(code, region.name)
         full, bare = split_candidates(self.budget.candidates, getattr(self.model, "n_params", 0))
         asks = [(prompt(self._task(), region, code, language, tests.source, tests.output,
                         attempts, told), full)]  # fmt: skip
@@ -353,11 +385,11 @@ class Pipeline:
         for index, ((messages, prefix), count) in enumerate(asks):
             temperatures = [0.0] + [self.budget.temperature] * (count - 1)
             reply = self.model.candidates(
-                messages, reply_prefix=prefix, temperatures=temperatures, stop=["```"],
-                max_tokens=_reply_cap(region, code, self.budget.max_tokens), draft=code,
-                seed=seed + 50 * index,
+                messages, reply_prefix=prefix + head, temperatures=temperatures, stop=["```"],
+                max_tokens=_reply_cap(region, code, self.budget.max_tokens),
+                draft=code[len(head) :], seed=seed + 50 * index,
             )  # fmt: skip
-            texts += reply.texts
+            texts += [head + text for text in reply.texts]
             self.tokens += reply.prompt_tokens + reply.generated_tokens
             if self.trajectory is not None:
                 self.trajectory.write("model", step=self.step, prompt_tokens=reply.prompt_tokens,
@@ -383,7 +415,10 @@ class Pipeline:
             self.rejected.append(problem)
         elif tests.allowed:
             root = self.context.root
-            verdict.report = run_with(root, region.path, candidate, lambda: self._run(tests))
+            timeout_s = self._candidate_timeout(tests)
+            verdict.report = run_with(
+                root, region.path, candidate, lambda: self._run(tests, timeout_s=timeout_s)
+            )
             self._emit("validate", f"candidate {index + 1}: {verdict.report.summary()}",
                        index=index, green=verdict.green, fixed=verdict.fixed,
                        failing=sorted(verdict.report.failed_ids),
@@ -510,6 +545,11 @@ def _problems(rejected: list[str]) -> str:
     return "; ".join(f"{p} ({n})" for p, n in counts.items()) or "the model wrote none"
 
 
+def _changes_signature(task: str) -> bool:
+    """Whether the task may change a function's parameters (its reply then starts free)."""
+    return bool(re.search(r"\b(param\w*|arg\w*|signature|keyword|kwargs?|rename)\b", task, re.I))
+
+
 def _asks_removal(task: str) -> bool:
     return bool(re.search(r"\b(remove|delete|drop|rename|replace|merge)\b", task, re.I))
 
@@ -535,8 +575,8 @@ def _tests_source(root: Any, report: TestReport) -> str:
         lines = text.split("\n")
         for symbol in flatten(definitions(tree, "python") if tree is not None else []):
             if symbol.name == name:
-                head = "\n".join(line for line in lines[:30] if line.startswith(("import", "from")))
                 body = "\n".join(lines[symbol.start[0] : symbol.end[0] + 1])
+                head = "\n".join(imports_used_by(text, body))
                 parts.append(f"# {failure.file}\n{head}\n\n{body}")
                 break
     return "\n\n".join(dict.fromkeys(parts))

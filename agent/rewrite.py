@@ -8,6 +8,7 @@ region's lines, re-indented when the model dropped the region's own indentation.
 
 from __future__ import annotations
 
+import re
 import textwrap
 from dataclasses import dataclass
 from typing import Any
@@ -72,6 +73,24 @@ def docstring_lines(code: str) -> tuple[int, int] | None:
             return None  # the docstring is all there is: nothing left to rewrite without it
         return first.start_point[0], first.end_point[0]
     return None
+
+
+def definition_head(code: str, name: str) -> str:
+    """The code's lines up to and including the line of `def name(` (its decorators first),
+    when the code is that Python function; "" otherwise.
+
+    The pipeline starts the model's reply with it: shown a failing test, small models often
+    open a rewrite with the test's imports, or with the test itself, instead of the function.
+    It ends at a line break, where the tokenizer splits anyway."""
+    lines = code.split("\n")
+    for row, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped.startswith("@"):
+            continue
+        if re.match(rf"(async\s+)?def\s+{re.escape(name)}\s*\(", stripped):
+            return "\n".join(lines[: row + 1]) + "\n"
+        return ""
+    return ""
 
 
 def put_back_docstring(code: str, docstring: list[str]) -> str:

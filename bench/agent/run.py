@@ -261,6 +261,7 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=0, help="the first N tasks of each suite")
     parser.add_argument("--only", nargs="*", default=[], help="task names")
     parser.add_argument("--save", default="", help="the results' name (default: by suite)")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder (trajectories)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="treellama-bench-agent-"))
     paths.configure(dataclasses.replace(paths.settings(), agent_dir=str(work / "agent")))
@@ -287,7 +288,10 @@ def main() -> None:
     )
     path = save(name, results)
     print(f"saved {path}")
-    shutil.rmtree(work, ignore_errors=True)
+    if args.keep:
+        print(f"kept {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

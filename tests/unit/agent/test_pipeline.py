@@ -4,6 +4,7 @@ projects, with the real test runner in the real sandbox."""
 
 from __future__ import annotations
 
+import re
 import threading
 
 from agent.localize import Region, localize
@@ -96,6 +97,26 @@ def test_a_hanging_or_import_breaking_candidate_is_red(tmp_path):
     assert outcome.status == "failed" and not outcome.verified
     summaries = [e.message for e in events if e.kind == "validate"]
     assert "timed out" in summaries[0] and "1 failed" in summaries[1]
+
+
+def test_a_candidate_s_suite_is_cut_off_at_a_few_times_the_original_s(tmp_path, monkeypatch):
+    """When the suite ran on the original code with most tests passing, a looping candidate
+    is killed long before the command timeout (the floor lowered here for speed)."""
+    import agent.pipeline
+
+    monkeypatch.setattr(agent.pipeline, "CANDIDATE_TIMEOUT_FLOOR_S", 2.0)
+    repo = make_repo(tmp_path / "project")
+    (repo / "test_more.py").write_text(
+        "".join(f"def test_{i}():\n    assert {i} == {i}\n\n\n" for i in range(3))
+    )
+    context = context_for(repo, tmp_path, timeout_s=60)
+    hangs = "def add(a, b):\n    while True:\n        pass\n```"
+    outcome, events = run(ScriptedCandidateModel([hangs]), context, n=1)
+    assert not outcome.verified
+    (validated,) = [e for e in events if e.kind == "validate"]
+    assert "timed out" in validated.message
+    killed_after = re.search(r"killed after ([\d.]+) s", validated.data["output"])
+    assert killed_after and float(killed_after.group(1)) < 30
 
 
 def test_with_no_failing_test_a_written_test_must_fail_first(tmp_path):
@@ -202,3 +223,67 @@ def test_a_small_models_round_splits_between_the_full_prompt_and_a_bare_one(tmp_
     full, bare = (prompt[-1]["content"] for prompt in model.prompts)
     assert "def test_add():" in full and "assert -1 == 5" in full and "return a - b" in full
     assert "def test_add():" not in bare and "assert -1" not in bare and "return a - b" in bare
+
+
+def _tail_project(tmp_path):
+    from tests.support.projects import git
+
+    repo = tmp_path / "big"
+    repo.mkdir()
+    filler = "".join(f"def helper_{i}(x):\n    return x + {i}\n\n\n" for i in range(40))
+    buggy = "def tail(n, seq):\n    return list(seq)[:-n]\n"
+    (repo / "lib.py").write_text("import itertools\n\n\n" + filler + buggy)
+    (repo / "test_lib.py").write_text(
+        "from lib import tail\n\n\ndef test_tail():\n"
+        "    assert tail(2, iter([1, 2, 3])) == [2, 3]\n"
+    )
+    git(repo, "init", "-q")
+    git(repo, "-c", "user.email=t@example.com", "-c", "user.name=t", "add", "-A")
+    git(repo, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "-m", "i")
+    return repo
+
+
+def test_a_function_s_rewrite_starts_at_its_definition_line(tmp_path):
+    """Shown a failing test, small models often open a rewrite with the test's imports or
+    the test itself: the reply is forced to start with the function's own `def` line."""
+    context = context_for(_tail_project(tmp_path), tmp_path)
+    model = ScriptedCandidateModel(["    return list(seq)[-n:]\n```"])
+    outcome, _ = run(model, context, n=1)
+    assert model.prefixes == ["```python\ndef tail(n, seq):\n"]
+    assert outcome.verified
+    assert (
+        (context.root / "lib.py")
+        .read_text()
+        .endswith("def tail(n, seq):\n    return list(seq)[-n:]\n")
+    )
+
+
+def test_test_imports_above_a_rewritten_function_are_cut_and_a_needed_one_hoisted(tmp_path):
+    """A task that may change the parameters leaves the reply free: the 1.5B then often
+    opens it with the test file's imports (a self-import among them) before the right fix."""
+    reply = (
+        "from lib import tail\nfrom lib import (helper_1,\nfrom collections import deque\n\n"
+        "def tail(n, seq):\n    return list(deque(seq, n))\n```"
+    )
+    context = context_for(_tail_project(tmp_path), tmp_path)
+    task = "tail counts its n argument from the wrong end"
+    model = ScriptedCandidateModel([reply])
+    outcome, events = run(model, context, task, n=1)
+    assert model.prefixes == ["```python\n"]
+    assert [e.data["problem"] for e in events if e.kind == "candidate"] == [""]
+    assert outcome.verified
+    fixed = (context.root / "lib.py").read_text()
+    assert fixed.startswith("import itertools\nfrom collections import deque\n\n\n")
+    assert "from lib import" not in fixed
+    assert fixed.endswith("def tail(n, seq):\n    return list(deque(seq, n))\n")
+
+
+def test_a_definition_s_head_is_its_decorators_and_def_line_or_nothing():
+    from agent.rewrite import definition_head
+
+    method = "    @staticmethod\n    def f(x,\n          y):\n        return x\n"
+    assert definition_head(method, "f") == "    @staticmethod\n    def f(x,\n"
+    assert definition_head("async def g():\n    pass", "g") == "async def g():\n"
+    assert definition_head("def g():\n    pass", "f") == ""
+    assert definition_head("class A:\n    pass", "A") == ""
+    assert definition_head("@decorate(\n    1)\ndef f():\n    pass", "f") == ""
