@@ -20,6 +20,8 @@ from agent.test_report import TestReport
 from indexing.parsing import parse
 from indexing.symbols import definitions, flatten
 
+UNCHANGED = "it changes nothing"
+
 
 @dataclass
 class Judged:
@@ -115,7 +117,7 @@ def precheck(
 ) -> str:
     """Why a candidate is rejected before any test runs; "" when it may be tested."""
     if normalized(candidate) == normalized(original):
-        return "it changes nothing"
+        return UNCHANGED
     if copied_tests(original, candidate, module):
         return "it copies the tests into the code instead of changing the code"
     if not may_remove:

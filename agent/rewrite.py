@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent.edits import EditRejected
+from agent.judge import UNCHANGED
 from agent.localize import Region
 from indexing.parsing import parse
 
@@ -144,6 +145,13 @@ def prompt(
     else:
         parts.append(f"Here is {what}:\n```{fence}\n{code}\n```")
     for attempt in attempts:
+        if attempt.feedback == UNCHANGED:
+            # Shown its own unchanged copy again, a small model copies it once more.
+            parts.append(
+                "An earlier answer gave the code back unchanged, which is wrong: the code has a "
+                "bug that makes the tests fail. Find the line that is wrong and change it."
+            )
+            continue
         parts.append(
             f"An earlier rewrite was wrong:\n```{fence}\n{attempt.code}\n```\n"
             f"Its tests said:\n```\n{attempt.feedback[:MAX_OUTPUT_CHARS]}\n```"

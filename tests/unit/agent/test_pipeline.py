@@ -88,6 +88,20 @@ def test_a_repair_round_sees_the_failure_of_the_best_attempt(tmp_path):
     assert "An earlier rewrite was wrong" in repair and "return a * b" in repair
 
 
+def test_after_a_round_of_unchanged_copies_the_repair_asks_for_a_change_without_the_copy(
+    tmp_path,
+):
+    repo = make_repo(tmp_path / "project")
+    context = context_for(repo, tmp_path)
+    unchanged = "def add(a, b):\n    return a - b\n```"
+    model = ScriptedCandidateModel([unchanged, RIGHT])
+    outcome, _ = run(model, context, n=1, rounds=2)
+    assert outcome.verified
+    repair = model.prompts[1][-1]["content"]
+    assert "gave the code back unchanged" in repair
+    assert repair.count("return a - b") == 1  # the code shown, not the copy again
+
+
 def test_a_hanging_or_import_breaking_candidate_is_red(tmp_path):
     repo = make_repo(tmp_path / "project")
     context = context_for(repo, tmp_path, timeout_s=5)
