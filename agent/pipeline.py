@@ -425,6 +425,17 @@ class Pipeline:
                        output=verdict.report.output[-1500:])  # fmt: skip
         return verdict
 
+    def _calls_next(self, regions: list[Region], place: int) -> bool:
+        """Whether the function at `place` calls the one ranked after it."""
+        if place + 1 >= len(regions) or {r.kind for r in regions[place : place + 2]} != {
+            "function"
+        }:
+            return False
+        path = self.context.root / regions[place].path
+        code = region_text(path.read_text(encoding="utf-8"), regions[place])
+        callee = regions[place + 1].name.rsplit(".", 1)[-1]
+        return bool(re.search(rf"\b{re.escape(callee)}\s*\(", code.split("\n", 1)[-1]))
+
     def _docstring(self, region: Region, code: str, language: str) -> list[str]:
         """The docstring's lines, when the model is to be shown the function without it."""
         if self.scope != "body" or region.kind != "function" or language != "python":
@@ -463,7 +474,9 @@ class Pipeline:
         place = 0
         for round_index in range(self.budget.rounds):
             self._checkpoint()
-            if round_index and _try_next_place(pool, regions, place):
+            if round_index and _try_next_place(
+                pool, regions, place, self._calls_next(regions, place)
+            ):
                 place, attempts = place + 1, ()
                 self._emit("localize", f"no candidate fixed a failing test: trying "
                            f"{regions[place].describe()}", regions=[])  # fmt: skip
@@ -530,12 +543,16 @@ def _reply_cap(region: Region, code: str, most: int) -> int:
     return min(most, max(256, 2 * len(code) // CHARS_PER_TOKEN + 128))
 
 
-def _try_next_place(pool: list[Judged], regions: list[Region], place: int) -> bool:
+def _try_next_place(
+    pool: list[Judged], regions: list[Region], place: int, calls_next: bool = False
+) -> bool:
     """After a round in which no tested candidate made a failing test pass (or none could
-    be tested), the next place is tried, when it scored close to the first."""
+    be tested), the next place is tried, when it scored close to the first, or when the
+    place just rewritten calls it (a thin wrapper, `backoff` around `backoff_iter`: the
+    report names the wrapper, the work is in what it calls)."""
     if place + 1 >= len(regions) or any(j.fixed for j in pool):
         return False
-    return regions[place + 1].score >= 0.6 * regions[0].score
+    return calls_next or regions[place + 1].score >= 0.6 * regions[0].score
 
 
 def _problems(rejected: list[str]) -> str:

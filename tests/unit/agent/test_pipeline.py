@@ -301,3 +301,24 @@ def test_a_definition_s_head_is_its_decorators_and_def_line_or_nothing():
     assert definition_head("def g():\n    pass", "f") == ""
     assert definition_head("class A:\n    pass", "A") == ""
     assert definition_head("@decorate(\n    1)\ndef f():\n    pass", "f") == ""
+
+
+def test_a_thin_wrapper_that_fixed_nothing_hands_on_to_what_it_calls(tmp_path):
+    """The report names `backoff`; the work is in `backoff_iter`, which scored far lower."""
+    from agent.pipeline import _try_next_place
+
+    repo = tmp_path / "project"
+    repo.mkdir()
+    (repo / "lib.py").write_text(
+        "def backoff_iter(start, stop):\n    yield start\n\n\n"
+        "def backoff(start, stop):\n    '''backoff_iter(...) as a list'''\n"
+        "    return list(backoff_iter(start, stop))\n"
+    )
+    wrapper = Region("lib.py", 4, 6, "backoff", "function", 20.0)
+    worker = Region("lib.py", 0, 1, "backoff_iter", "function", 5.0)
+    pipeline = Pipeline(ScriptedCandidateModel([]), context_for(repo, tmp_path), "x",
+                        PipelineBudget(1, 2))  # fmt: skip
+    assert pipeline._calls_next([wrapper, worker], 0)
+    assert not pipeline._calls_next([worker, wrapper], 0)
+    assert _try_next_place([], [wrapper, worker], 0, calls_next=True)
+    assert not _try_next_place([], [wrapper, worker], 0, calls_next=False)
