@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.approvals import ApprovalRequest, Decision
+from agent.class_outline import class_outline
 from agent.edits import EditRejected
 from agent.judge import (
     Judged,
@@ -377,10 +378,12 @@ class Pipeline:
         if region.kind == "function" and not _changes_signature(self._task()):
             head = definition_head(code, region.name)
         full, bare = split_candidates(self.budget.candidates, getattr(self.model, "n_params", 0))
+        outline = class_outline(original, region)
         asks = [(prompt(self._task(), region, code, language, tests.source, tests.output,
-                        attempts, told), full)]  # fmt: skip
+                        attempts, told, outline), full)]  # fmt: skip
         if bare:
-            asks.append((prompt(self._task(), region, code, language, docstring=told), bare))
+            asks.append((prompt(self._task(), region, code, language, docstring=told,
+                                outline=outline), bare))  # fmt: skip
         texts: list[str] = []
         for index, ((messages, prefix), count) in enumerate(asks):
             temperatures = [0.0] + [self.budget.temperature] * (count - 1)

@@ -123,9 +123,11 @@ def prompt(
     failures: str = "",
     attempts: tuple[Attempt, ...] = (),
     docstring: str = "",
+    outline: str = "",
 ) -> tuple[list[dict[str, str]], str]:
     """(messages, the reply's forced start). With a docstring, `code` is the function without
-    it: the docstring is shown apart and put back by the caller."""
+    it: the docstring is shown apart and put back by the caller. `outline` says what the
+    region's class offers (agent.class_outline)."""
     fence = FENCE.get(language, language)
     what = {
         "file": f"the file {region.path}",
@@ -144,6 +146,8 @@ def prompt(
         parts.append(f"Here is {what_code}:\n```{fence}\n{code}\n```")
     else:
         parts.append(f"Here is {what}:\n```{fence}\n{code}\n```")
+    if outline:
+        parts.append(outline)
     for attempt in attempts:
         if attempt.feedback == UNCHANGED:
             # Shown its own unchanged copy again, a small model copies it once more.

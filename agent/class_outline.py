@@ -1,0 +1,57 @@
+"""What a method's class offers, for the prompt that rewrites the method.
+
+Shown one method alone, the 1.5B calls methods its class does not have (`self._move_to_end(key)`
+in an LRU cache whose own helper is `self.__update(key)`): it cannot see them. So the prompt
+names the class and its methods' signatures, as a sentence: given as code, the model copies
+such stubs into its answer.
+"""
+
+from __future__ import annotations
+
+from agent.localize import Region
+from indexing.languages import language_for
+from indexing.parsing import parse
+from indexing.symbols import definitions
+
+MAX_METHODS = 30
+
+
+def class_outline(text: str, region: Region) -> str:
+    """ "`__getitem__` is a method of `class LRUCache(Cache)`, whose methods are: ..." for a
+    function region inside a class; "" otherwise."""
+    language = language_for(None, region.path)
+    if region.kind != "function" or language is None:
+        return ""
+    tree = parse(text.encode("utf-8"), language)
+    symbols = definitions(tree, language) if tree is not None else []
+    owners = [s for s in symbols if s.kind == "class" and s.start[0] < region.first <= s.end[0]]
+    if not owners:
+        return ""
+    owner = owners[-1]  # the innermost
+    lines = text.split("\n")
+    nested = [s for s in symbols if s.kind == "class" and s is not owner
+              and owner.start[0] < s.start[0] <= owner.end[0]]  # fmt: skip
+    methods = [
+        _signature(lines[s.name_start[0]], s.name)
+        for s in symbols
+        if s.kind in ("method", "function")
+        and owner.start[0] < s.start[0] <= owner.end[0]
+        and not any(n.start[0] <= s.start[0] <= n.end[0] for n in nested)
+    ]
+    if not methods:
+        return ""
+    header = lines[owner.name_start[0]].strip().rstrip(":").rstrip("{").strip()
+    listed = ", ".join(f"`{m}`" for m in methods[:MAX_METHODS])
+    return f"`{region.name}` is a method of `{header}`, whose methods are: {listed}."
+
+
+def _signature(line: str, name: str) -> str:
+    """`name(params)` from the definition's first line (cut where a long one wraps)."""
+    start = line.find(name)
+    signature = line[start:].strip() if start >= 0 else name
+    for ending in (":", "{"):
+        if signature.endswith(ending):
+            signature = signature[: -len(ending)].rstrip()
+    if "->" in signature:
+        signature = signature[: signature.index("->")].rstrip()
+    return signature if signature.count("(") == signature.count(")") else signature + " ...)"
