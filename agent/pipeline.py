@@ -82,6 +82,7 @@ PIPELINE_BUDGETS = {
 GENERATED_TEST = "test_treellama_task.py"
 CHARS_PER_TOKEN = 3  # code, roughly, in these models' tokenizers (an overestimate of tokens)
 WHOLE_SUITE_SPECTRUM_S = 20.0  # a suite this quick is profiled whole, not only the failing files
+WHOLE_REPLY_SHARE = 0.8  # a function longer than this share of a reply loses its docstring
 CANDIDATE_TIMEOUT_FLOOR_S = 20.0  # a candidate's suite gets at least this long
 CANDIDATE_TIMEOUT_FACTOR = 5.0  # ... or this many times the original code's suite
 SMALL_MODEL_PARAMS = 1_000_000_000  # below this, half of a round's candidates get a bare prompt
@@ -440,8 +441,13 @@ class Pipeline:
         return bool(re.search(rf"\b{re.escape(callee)}\s*\(", code.split("\n", 1)[-1]))
 
     def _docstring(self, region: Region, code: str, language: str) -> list[str]:
-        """The docstring's lines, when the model is to be shown the function without it."""
-        if self.scope != "body" or region.kind != "function" or language != "python":
+        """The docstring's lines, when the model is to be shown the function without it: by
+        the setting, or when the whole function would not fit a reply (boltons' 90-line
+        `backoff_iter`, half of it docstring, came back cut off in every candidate)."""
+        too_long = len(code) // CHARS_PER_TOKEN > WHOLE_REPLY_SHARE * self.budget.max_tokens
+        if (self.scope != "body" and not too_long) or region.kind != "function":
+            return []
+        if language != "python":
             return []
         where = docstring_lines(code)
         return code.split("\n")[where[0] : where[1] + 1] if where else []

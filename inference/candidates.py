@@ -55,6 +55,28 @@ class CandidateStats:
     generate_ms: float
 
 
+def fitting_groups(count: int, n_ctx: int, n_prompt: int, max_tokens: int) -> list[range]:
+    """The candidates split into batches that each fit the context with `max_tokens` apiece
+    (as far as one alone can): side by side, 6 rewrites of a 90-line function after a
+    1,800-token prompt got 384 tokens each in 4,096 and all stopped mid-docstring."""
+    room = max(2, n_ctx - n_prompt)
+    each = max(1, min(max_tokens, room - 1))
+    size = max(1, min(MAX_CANDIDATES, room // (each + 1)))
+    return [range(start, min(count, start + size)) for start in range(0, count, size)]
+
+
+def merged_stats(parts: list[CandidateStats]) -> CandidateStats:
+    return CandidateStats(
+        prompt_tokens=parts[0].prompt_tokens,
+        generated_tokens=sum(p.generated_tokens for p in parts),
+        steps=sum(p.steps for p in parts),
+        drafted=sum(p.drafted for p in parts),
+        accepted=sum(p.accepted for p in parts),
+        prompt_ms=sum(p.prompt_ms for p in parts),
+        generate_ms=sum(p.generate_ms for p in parts),
+    )
+
+
 @dataclass
 class _Seq:
     seq_id: int

@@ -21,7 +21,14 @@ import numpy as np
 
 from inference import llama_log, vision, vocab
 from inference.backend import Generation, GenerationCancelled
-from inference.candidates import MAX_CANDIDATES, BatchDecoder, CandidateStats, Speculate
+from inference.candidates import (
+    MAX_CANDIDATES,
+    BatchDecoder,
+    CandidateStats,
+    Speculate,
+    fitting_groups,
+    merged_stats,
+)
 from inference.fim import INSTRUCT, bare_after
 from inference.grammar import GrammarChooser
 from inference.kv_reuse import plan_reuse
@@ -401,11 +408,20 @@ class LlamaEngine:
         if self._decoder is None:
             self._decoder = BatchDecoder(self)
         prompt = self._fit(vocab.prompt_tokens(self._llm, prompt_text, self._bare_after))
-        answers, stats = self._decoder.run(
-            prompt, temperatures, max_tokens=max_tokens, is_cancelled=is_cancelled,
-            stop=should_stop, draft=self.tokenize(draft) if draft else (),
-            should_yield=should_yield, on_yield=on_yield, seed=seed, speculate=speculate,
-        )  # fmt: skip
+        answers: list[tuple[str, str, int]] = []
+        parts: list[CandidateStats] = []
+        draft_tokens = self.tokenize(draft) if draft else []
+        # Candidate i keeps seed + i whichever batch it lands in.
+        for group in fitting_groups(len(temperatures), self.info.n_ctx, len(prompt), max_tokens):
+            group_answers, group_stats = self._decoder.run(
+                prompt, temperatures[group.start : group.stop], max_tokens=max_tokens,
+                is_cancelled=is_cancelled, stop=should_stop, draft=draft_tokens,
+                should_yield=should_yield, on_yield=on_yield, seed=seed + group.start,
+                speculate=speculate,
+            )  # fmt: skip
+            answers += group_answers
+            parts.append(group_stats)
+        stats = merged_stats(parts)
         return [
             Generation(
                 text=text,

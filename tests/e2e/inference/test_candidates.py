@@ -98,3 +98,25 @@ def test_candidates_give_way_to_another_job_and_carry_on_unchanged(engine):
     assert interrupted[1].text.startswith("def last_n(")
     again = engine.generate(prompt, max_tokens=60, is_cancelled=never, should_stop=stop)
     assert again.text == calm[0].text
+
+
+def test_candidates_that_do_not_fit_the_context_side_by_side_run_in_later_batches(engine):
+    """2,048 cells: a prompt and 4 candidates of 700 tokens each do not fit side by side, so
+    they run 2 and 2, each with its whole budget; a candidate of the second batch is what it
+    would be asked alone, with its own seed."""
+    from inference.candidates import fitting_groups
+
+    prompt = engine.render_chat(MESSAGES) + "```python\n"
+    n_prompt = len(engine.tokenize(prompt))
+    assert fitting_groups(4, 2048, n_prompt, 700) == [range(0, 2), range(2, 4)]
+    never = lambda: False  # noqa: E731
+    four, stats = engine.candidates(
+        prompt, [0.0, 1.0, 1.0, 1.0], max_tokens=700, is_cancelled=never, should_stop=stop,
+        seed=11,
+    )  # fmt: skip
+    assert len(four) == 4 and all(c.text.strip() for c in four)
+    assert stats.generated_tokens == sum(c.generated_tokens for c in four)
+    (alone,), _ = engine.candidates(
+        prompt, [1.0], max_tokens=700, is_cancelled=never, should_stop=stop, seed=13
+    )
+    assert four[2].text == alone.text

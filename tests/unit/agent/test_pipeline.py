@@ -322,3 +322,31 @@ def test_a_thin_wrapper_that_fixed_nothing_hands_on_to_what_it_calls(tmp_path):
     assert not pipeline._calls_next([worker, wrapper], 0)
     assert _try_next_place([], [wrapper, worker], 0, calls_next=True)
     assert not _try_next_place([], [wrapper, worker], 0, calls_next=False)
+
+
+def test_a_function_too_long_for_a_reply_is_rewritten_without_its_docstring(tmp_path):
+    from tests.support.projects import git
+
+    repo = tmp_path / "big"
+    repo.mkdir()
+    filler = "".join(f"def helper_{i}(x):\n    return x + {i}\n\n\n" for i in range(40))
+    docstring = '    """The last n items.\n\n' + "    A long explanation.\n" * 8 + '    """\n'
+    (repo / "lib.py").write_text(filler + "def tail(n, seq):\n" + docstring
+                                 + "    return list(seq)[:-n]\n")  # fmt: skip
+    (repo / "test_lib.py").write_text(
+        "from lib import tail\n\n\ndef test_tail():\n    assert tail(2, [1, 2, 3]) == [2, 3]\n"
+    )
+    git(repo, "init", "-q")
+    git(repo, "-c", "user.email=t@example.com", "-c", "user.name=t", "add", "-A")
+    git(repo, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "-m", "i")
+    context = context_for(repo, tmp_path)
+    model = ScriptedCandidateModel(["    return list(seq)[-n:]\n```"])
+    budget = PipelineBudget(candidates=1, rounds=1, max_tokens=64)  # 0.8 x 64 x 3 characters
+    outcome = Pipeline(model, context, "make the failing test pass", budget).run()
+    assert "The docstring of `tail`, which stays as it is" in model.prompts[0][-1]["content"]
+    assert outcome.verified
+    assert (
+        (context.root / "lib.py")
+        .read_text()
+        .endswith("def tail(n, seq):\n" + docstring + "    return list(seq)[-n:]\n")
+    )

@@ -126,3 +126,13 @@ def test_retrieval_goes_into_prompts_as_measured() -> None:
     assert retrieval_helps("auto", 7_000_000_000) and retrieval_helps("auto", 0)  # 0: remote
     assert not retrieval_helps("auto", None)  # no model loaded
     assert retrieval_helps("on", 494_000_000) and not retrieval_helps("off", 7_000_000_000)
+
+
+def test_candidates_are_batched_as_many_as_fit_the_context_with_their_whole_budget():
+    from inference.candidates import MAX_CANDIDATES, fitting_groups
+
+    assert fitting_groups(6, 4096, 1000, 256) == [range(0, 6)]  # all fit side by side
+    # A 90-line function's rewrites after a 1,781-token prompt: 2 a batch, not 384 tokens each.
+    assert fitting_groups(6, 4096, 1781, 1024) == [range(0, 2), range(2, 4), range(4, 6)]
+    assert fitting_groups(3, 2048, 1900, 1024) == [range(0, 1), range(1, 2), range(2, 3)]
+    assert fitting_groups(12, 1 << 16, 100, 100) == [range(0, MAX_CANDIDATES), range(8, 12)]
