@@ -148,18 +148,7 @@ def prompt(
         parts.append(f"Here is {what}:\n```{fence}\n{code}\n```")
     if outline:
         parts.append(outline)
-    for attempt in attempts:
-        if attempt.feedback == UNCHANGED:
-            # Shown its own unchanged copy again, a small model copies it once more.
-            parts.append(
-                "An earlier answer gave the code back unchanged, which is wrong: the code has a "
-                "bug that makes the tests fail. Find the line that is wrong and change it."
-            )
-            continue
-        parts.append(
-            f"An earlier rewrite was wrong:\n```{fence}\n{attempt.code}\n```\n"
-            f"Its tests said:\n```\n{attempt.feedback[:MAX_OUTPUT_CHARS]}\n```"
-        )
+    parts += [_attempt_part(attempt, fence) for attempt in attempts]
     if region.kind == "add":
         parts.append(
             f"{region.path} has no `{region.name}` yet. Write only the new `{region.name}` (with "
@@ -178,6 +167,19 @@ def prompt(
         {"role": "user", "content": "\n\n".join(parts)},
     ]
     return messages, f"```{fence}\n"
+
+
+def _attempt_part(attempt: Attempt, fence: str) -> str:
+    if attempt.feedback == UNCHANGED:
+        # Shown its own unchanged copy again, a small model copies it once more.
+        return (
+            "An earlier answer gave the code back unchanged, which is wrong: the code has a "
+            "bug that makes the tests fail. Find the line that is wrong and change it."
+        )
+    return (
+        f"An earlier rewrite was wrong:\n```{fence}\n{attempt.code}\n```\n"
+        f"Its tests said:\n```\n{attempt.feedback[:MAX_OUTPUT_CHARS]}\n```"
+    )
 
 
 def _indent(line: str) -> str:
