@@ -445,9 +445,9 @@ class Pipeline:
         the setting, or when the whole function would not fit a reply (boltons' 90-line
         `backoff_iter`, half of it docstring, came back cut off in every candidate)."""
         too_long = len(code) // CHARS_PER_TOKEN > WHOLE_REPLY_SHARE * self.budget.max_tokens
-        if (self.scope != "body" and not too_long) or region.kind != "function":
+        if region.kind != "function" or language != "python":
             return []
-        if language != "python":
+        if self.scope != "body" and not too_long:
             return []
         where = docstring_lines(code)
         return code.split("\n")[where[0] : where[1] + 1] if where else []

@@ -26,6 +26,7 @@ from inference.candidates import (
     BatchDecoder,
     CandidateStats,
     Speculate,
+    expected_tokens,
     fitting_groups,
     merged_stats,
 )
@@ -412,7 +413,8 @@ class LlamaEngine:
         parts: list[CandidateStats] = []
         draft_tokens = self.tokenize(draft) if draft else []
         # Candidate i keeps seed + i whichever batch it lands in.
-        for group in fitting_groups(len(temperatures), self.info.n_ctx, len(prompt), max_tokens):
+        expected = expected_tokens(max_tokens, draft_tokens)
+        for group in fitting_groups(len(temperatures), self.info.n_ctx, len(prompt), expected):
             group_answers, group_stats = self._decoder.run(
                 prompt, temperatures[group.start : group.stop], max_tokens=max_tokens,
                 is_cancelled=is_cancelled, stop=should_stop, draft=draft_tokens,

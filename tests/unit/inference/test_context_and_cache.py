@@ -129,10 +129,17 @@ def test_retrieval_goes_into_prompts_as_measured() -> None:
 
 
 def test_candidates_are_batched_as_many_as_fit_the_context_with_their_whole_budget():
-    from inference.candidates import MAX_CANDIDATES, fitting_groups
+    from inference.candidates import MAX_CANDIDATES, expected_tokens, fitting_groups
 
     assert fitting_groups(6, 4096, 1000, 256) == [range(0, 6)]  # all fit side by side
     # A 90-line function's rewrites after a 1,781-token prompt: 2 a batch, not 384 tokens each.
     assert fitting_groups(6, 4096, 1781, 1024) == [range(0, 2), range(2, 4), range(4, 6)]
     assert fitting_groups(3, 2048, 1900, 1024) == [range(0, 1), range(1, 2), range(2, 3)]
     assert fitting_groups(12, 1 << 16, 100, 100) == [range(0, MAX_CANDIDATES), range(8, 12)]
+    # Batched by what a rewrite needs (about its draft), not by its budget (twice that).
+    assert expected_tokens(794, [1] * 330) == 444
+    assert expected_tokens(794, []) == 794
+    assert fitting_groups(6, 4096, 2406, expected_tokens(794, [1] * 330)) == [
+        range(0, 3),
+        range(3, 6),
+    ]
