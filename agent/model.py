@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from inference.background import generate_yielding
+from inference.doubts import TokenDoubt
 from inference.worker import ModelWorker, Priority
 
 
@@ -79,6 +80,13 @@ class CandidateModel(Protocol):
 
     def choose(self, messages: list[dict[str, str]], count: int) -> int:
         """A number from 1 to `count`, under a grammar."""
+        ...
+
+    def doubts(
+        self, messages: list[dict[str, str]], *, reply_prefix: str, text: str
+    ) -> list[TokenDoubt]:
+        """Each token of `text`, as the reply's continuation after `reply_prefix`: how likely
+        the model finds it and what it would rather write ([] where the backend cannot say)."""
         ...
 
 
@@ -175,6 +183,27 @@ class WorkerChatModel:
                 drafted,
                 accepted,
             )
+
+        return self.worker.submit(job, Priority.BACKGROUND, self.cancel).result()
+
+    def doubts(
+        self, messages: list[dict[str, str]], *, reply_prefix: str, text: str
+    ) -> list[TokenDoubt]:
+        """One forward pass in-process (inference.doubts); [] behind an HTTP backend, whose
+        servers do not all return the probabilities of given text."""
+
+        def job(engine: Any, cancelled: threading.Event) -> list[TokenDoubt]:
+            if engine is None:
+                raise RuntimeError("no model is loaded")
+            if not hasattr(engine, "doubts"):
+                return []
+            prompt = engine.render_chat(messages) + reply_prefix
+            scores = engine.doubts(
+                prompt, text, cancelled.is_set,
+                should_yield=lambda: self.worker.has_waiting(Priority.BACKGROUND),
+                on_yield=lambda: self.worker.run_waiting(Priority.BACKGROUND),
+            )  # fmt: skip
+            return list(scores)
 
         return self.worker.submit(job, Priority.BACKGROUND, self.cancel).result()
 
@@ -290,6 +319,7 @@ class ScriptedCandidateModel:
     choices: list[int] = field(default_factory=list)
     prompts: list[list[dict[str, str]]] = field(default_factory=list)
     prefixes: list[str] = field(default_factory=list)
+    scored: list[list[TokenDoubt]] = field(default_factory=list)  # answers to `doubts`, in order
 
     def candidates(
         self,
@@ -311,3 +341,8 @@ class ScriptedCandidateModel:
     def choose(self, messages: list[dict[str, str]], count: int) -> int:
         self.prompts.append([dict(m) for m in messages])
         return self.choices.pop(0) if self.choices else 1
+
+    def doubts(
+        self, messages: list[dict[str, str]], *, reply_prefix: str, text: str
+    ) -> list[TokenDoubt]:
+        return self.scored.pop(0) if self.scored else []

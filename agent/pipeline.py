@@ -24,6 +24,7 @@ from typing import Any
 
 from agent.approvals import ApprovalRequest, Decision
 from agent.class_outline import class_outline
+from agent.doubt_branches import branches
 from agent.edits import EditRejected
 from agent.judge import (
     Judged,
@@ -38,7 +39,7 @@ from agent.judge import (
 from agent.localize import Region, ambiguous, localize
 from agent.loop import Event, TaskCancelled
 from agent.merge import merge_rewrite
-from agent.model import CandidateModel
+from agent.model import CandidateModel, Candidates
 from agent.python_imports import (
     TrimmedReply,
     add_imports,
@@ -72,12 +73,13 @@ class PipelineBudget:
     rounds: int
     max_tokens: int = 1024
     temperature: float = 0.8
+    doubts: int = 0  # rewrites that start at a doubted token, when the greedy one is a copy
 
 
 PIPELINE_BUDGETS = {
-    "low": PipelineBudget(candidates=3, rounds=1),
-    "medium": PipelineBudget(candidates=6, rounds=2),
-    "high": PipelineBudget(candidates=8, rounds=3),
+    "low": PipelineBudget(candidates=3, rounds=1, doubts=3),
+    "medium": PipelineBudget(candidates=6, rounds=2, doubts=6),
+    "high": PipelineBudget(candidates=8, rounds=3, doubts=8),
 }
 GENERATED_TEST = "test_treellama_task.py"
 CHARS_PER_TOKEN = 3  # code, roughly, in these models' tokenizers (an overestimate of tokens)
@@ -135,7 +137,7 @@ class Pipeline:
 
     @property
     def max_steps(self) -> int:
-        return 3 + self.budget.rounds * (self.budget.candidates + 1)
+        return 3 + self.budget.rounds * (self.budget.candidates + self.budget.doubts + 1)
 
     @property
     def cancel(self) -> threading.Event:
@@ -386,21 +388,56 @@ class Pipeline:
             asks.append((prompt(self._task(), region, code, language, docstring=told,
                                 outline=outline), bare))  # fmt: skip
         texts: list[str] = []
+        cap = _reply_cap(region, code, self.budget.max_tokens)
         for index, ((messages, prefix), count) in enumerate(asks):
             temperatures = [0.0] + [self.budget.temperature] * (count - 1)
             reply = self.model.candidates(
                 messages, reply_prefix=prefix + head, temperatures=temperatures, stop=["```"],
-                max_tokens=_reply_cap(region, code, self.budget.max_tokens),
-                draft=code[len(head) :], seed=seed + 50 * index,
+                max_tokens=cap, draft=code[len(head) :], seed=seed + 50 * index,
             )  # fmt: skip
             texts += [head + text for text in reply.texts]
-            self.tokens += reply.prompt_tokens + reply.generated_tokens
-            if self.trajectory is not None:
-                self.trajectory.write("model", step=self.step, prompt_tokens=reply.prompt_tokens,
-                                      completion_tokens=reply.generated_tokens,
-                                      duration_ms=round(reply.duration_ms, 1), bare=index > 0,
-                                      drafted=reply.drafted, accepted=reply.accepted)  # fmt: skip
+            self._count(reply, bare=index > 0)
+            if index == 0 and reply.texts and _copies(head + reply.texts[0], code):
+                texts += self._doubted(messages, prefix + head, code, len(head), cap)
         return texts, docstring
+
+    def _count(self, reply: Candidates, **data: Any) -> None:
+        self.tokens += reply.prompt_tokens + reply.generated_tokens
+        if self.trajectory is not None:
+            self.trajectory.write("model", step=self.step, prompt_tokens=reply.prompt_tokens,
+                                  completion_tokens=reply.generated_tokens,
+                                  duration_ms=round(reply.duration_ms, 1),
+                                  drafted=reply.drafted, accepted=reply.accepted,
+                                  **data)  # fmt: skip
+
+    def _doubted(
+        self, messages: list[dict[str, str]], prefix: str, code: str, forced: int, cap: int
+    ) -> list[str]:
+        """When the greedy rewrite copied the code: rewrites that each take the model's own
+        alternative at one of the code tokens it found least likely (agent.doubt_branches)."""
+        if self.budget.doubts <= 0:
+            return []
+        text = code[forced:]
+        doubts = self.model.doubts(messages, reply_prefix=prefix, text=text)
+        shift = code[:forced].count("\n")
+        where = docstring_lines(code)
+        skip = frozenset(range(where[0] - shift, where[1] - shift + 1)) if where else frozenset()
+        chosen = branches(text, doubts, self.budget.doubts, skip)
+        if self.trajectory is not None:
+            self.trajectory.write("doubts", step=self.step, branches=[
+                {"line": b.line + shift + 1, "original": b.original,
+                 "alternative": b.alternative, "probability": round(b.probability, 3)}
+                for b in chosen])  # fmt: skip
+        replies: list[str] = []
+        for branch in chosen:
+            self._checkpoint()
+            reply = self.model.candidates(
+                messages, reply_prefix=prefix + branch.start, temperatures=[0.0], stop=["```"],
+                max_tokens=cap, draft=branch.rest,
+            )  # fmt: skip
+            self._count(reply, doubt=branch.line + shift + 1)
+            replies += [code[:forced] + branch.start + t for t in reply.texts[:1]]
+        return replies
 
     def _judge(
         self, region: Region, original: str, candidate: str, text: str, problem: str,
@@ -569,6 +606,12 @@ def _problems(rejected: list[str]) -> str:
     for problem in rejected:
         counts[problem] = counts.get(problem, 0) + 1
     return "; ".join(f"{p} ({n})" for p, n in counts.items()) or "the model wrote none"
+
+
+def _copies(reply: str, code: str) -> bool:
+    """Whether a rewrite gives the code back as it was (up to blank lines and trailing space)."""
+    same = lambda text: [line.rstrip() for line in text.split("\n") if line.strip()]  # noqa: E731
+    return same(code_of(reply)) == same(code)
 
 
 def _changes_signature(task: str) -> bool:

@@ -30,6 +30,7 @@ from inference.candidates import (
     fitting_groups,
     merged_stats,
 )
+from inference.doubts import TokenDoubt, score_continuation
 from inference.fim import INSTRUCT, bare_after
 from inference.grammar import GrammarChooser
 from inference.kv_reuse import plan_reuse
@@ -406,8 +407,7 @@ class LlamaEngine:
         inference.candidates)."""
         if is_cancelled():
             raise GenerationCancelled
-        if self._decoder is None:
-            self._decoder = BatchDecoder(self)
+        decoder = self.batch_decoder()
         prompt = self._fit(vocab.prompt_tokens(self._llm, prompt_text, self._bare_after))
         answers: list[tuple[str, str, int]] = []
         parts: list[CandidateStats] = []
@@ -415,7 +415,7 @@ class LlamaEngine:
         # Candidate i keeps seed + i whichever batch it lands in.
         expected = expected_tokens(max_tokens, draft_tokens)
         for group in fitting_groups(len(temperatures), self.info.n_ctx, len(prompt), expected):
-            group_answers, group_stats = self._decoder.run(
+            group_answers, group_stats = decoder.run(
                 prompt, temperatures[group.start : group.stop], max_tokens=max_tokens,
                 is_cancelled=is_cancelled, stop=should_stop, draft=draft_tokens,
                 should_yield=should_yield, on_yield=on_yield, seed=seed + group.start,
@@ -435,6 +435,24 @@ class LlamaEngine:
             )
             for text, reason, tokens in answers
         ], stats
+
+    def batch_decoder(self) -> BatchDecoder:
+        if self._decoder is None:
+            self._decoder = BatchDecoder(self)
+        return self._decoder
+
+    def doubts(
+        self, prompt_text: str, continuation: str, is_cancelled: Callable[[], bool],
+        should_yield: Callable[[], bool] = lambda: False,
+        on_yield: Callable[[], None] = lambda: None,
+    ) -> list[TokenDoubt]:  # fmt: skip
+        """How likely the model finds each token of `continuation` after the prompt, with
+        the tokens it would rather have written (inference.doubts)."""
+        if is_cancelled():
+            raise GenerationCancelled
+        prompt = self._fit(vocab.prompt_tokens(self._llm, prompt_text, self._bare_after))
+        tokens = self.tokenize(continuation)[: max(0, self.info.n_ctx - len(prompt) - 1)]
+        return score_continuation(self, prompt, tokens, is_cancelled, should_yield, on_yield)
 
     def _grammar_sampler(self, grammar: str, accepted: str) -> GrammarChooser:
         chooser = GrammarChooser(self._vocab, grammar)

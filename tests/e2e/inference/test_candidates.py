@@ -120,3 +120,43 @@ def test_candidates_that_do_not_fit_the_context_side_by_side_run_in_later_batche
         prompt, [1.0], max_tokens=700, is_cancelled=never, should_stop=stop, seed=13
     )
     assert four[2].text == alone.text
+
+
+def test_doubts_score_every_token_and_agree_with_greedy_decoding(engine):
+    """One pass over the original after the prompt: each token's probability and the likeliest
+    others. Where greedy decoding first departs from the original, the scorer's first doubt
+    whose alternative outweighs the original names that same token; the cache holds the
+    prompt afterwards."""
+    prompt = engine.render_chat(MESSAGES) + "```python\n"
+    never = lambda: False  # noqa: E731
+    doubts = engine.doubts(prompt, CODE, never)
+    assert "".join(d.text for d in doubts) == CODE
+    assert all(0 < d.probability <= 1 and d.alternatives for d in doubts)
+    assert all(d.text not in [text for text, _ in d.alternatives] for d in doubts)
+    plain = engine.generate(prompt, max_tokens=60, is_cancelled=never, should_stop=stop)
+    assert plain.reused_tokens > 0
+    departs = next(d for d in doubts if d.alternatives[0][1] > d.probability)
+    assert plain.text.startswith(CODE[: departs.offset] + departs.alternatives[0][0])
+
+
+def test_doubts_give_way_to_another_job_and_score_the_same(engine):
+    """A keystroke's completion runs between chunks (it overwrites the KV cache): the cells
+    are rebuilt, and the scores come out as without it."""
+    from inference import doubts as scoring
+
+    prompt = engine.render_chat(MESSAGES) + "```python\n"
+    never = lambda: False  # noqa: E731
+    text = CODE * 3  # more than one chunk
+    calm = engine.doubts(prompt, text, never)
+    assert len(calm) > scoring.DECODE_CHUNK
+    asked, ran = iter([True]), []
+    interrupted = engine.doubts(
+        prompt, text, never, should_yield=lambda: next(asked, False),
+        on_yield=lambda: ran.append(engine.generate("def other():\n    return", max_tokens=5,
+                                                    is_cancelled=never)),
+    )  # fmt: skip
+    assert len(ran) == 1
+    assert [d.text for d in interrupted] == [d.text for d in calm]
+    # Rebuilt cells round differently: the same scores, to within rounding.
+    pairs = zip(interrupted, calm, strict=True)
+    assert all(abs(a.probability - b.probability) < 0.02 for a, b in pairs)

@@ -350,3 +350,36 @@ def test_a_function_too_long_for_a_reply_is_rewritten_without_its_docstring(tmp_
         .read_text()
         .endswith("def tail(n, seq):\n" + docstring + "    return list(seq)[-n:]\n")
     )
+
+
+def test_a_copied_rewrite_branches_at_the_token_the_model_doubts(tmp_path):
+    """The greedy rewrite gives the code back unchanged; the model's scores say it doubted
+    `:-`, where it would rather write `-`: a rewrite forced to take that alternative, decoded
+    on from there, is tested like any candidate, and fixes the bug."""
+    from inference.doubts import TokenDoubt
+
+    context = context_for(_tail_project(tmp_path), tmp_path)
+    pieces = [("    return", 0.97), (" list", 0.9), ("(seq", 0.95), (")[", 0.9), (":-", 0.2),
+              ("n", 0.99), ("]", 0.99)]  # fmt: skip
+    doubts, offset = [], 0
+    for text, probability in pieces:
+        doubts.append(TokenDoubt(offset, text, probability, (("-", 0.7), ("#", 0.05))))
+        offset += len(text)
+    model = ScriptedCandidateModel(["    return list(seq)[:-n]\n```", "n:]\n```"], scored=[doubts])
+    budget = PipelineBudget(candidates=1, rounds=1, doubts=2)
+    log = tmp_path / "log.jsonl"
+    outcome = Pipeline(model, context, "make the failing test pass", budget, Trajectory(log)).run()
+    head = "```python\ndef tail(n, seq):\n"
+    assert model.prefixes == [head, head + "    return list(seq)[-"]
+    assert outcome.verified
+    assert (context.root / "lib.py").read_text().endswith("    return list(seq)[-n:]\n")
+    (logged,) = [r for r in read(log) if r["type"] == "doubts"]
+    assert logged["branches"][0]["original"] == ":-" and logged["branches"][0]["line"] == 2
+
+
+def test_no_branches_when_the_greedy_rewrite_changes_the_code(tmp_path):
+    context = context_for(_tail_project(tmp_path), tmp_path)
+    model = ScriptedCandidateModel(["    return list(seq)[-n:]\n```"], scored=[[]])
+    budget = PipelineBudget(candidates=1, rounds=1, doubts=2)
+    assert Pipeline(model, context, "make the failing test pass", budget).run().verified
+    assert model.scored == [[]]  # never asked
