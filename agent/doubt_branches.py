@@ -4,7 +4,10 @@ When the greedy rewrite gives the code back unchanged, the model's likeliest rep
 Each branch here copies the original up to one of the tokens the model found least likely,
 takes the model's own likeliest alternative there, and leaves the rest to greedy decoding. What
 counts as a doubt is code: not the docstring or a comment, and not an alternative that only
-moves whitespace or opens a comment (a line break one token early changes nothing).
+moves whitespace or opens a comment (a line break one token early changes nothing), and not
+the text's last token: the model scores it low because a reply's last line would merge with the
+line break and fence after it (`))` against `))\n`): p = 0.003 to 0.02 on most functions of the
+real suite.
 """
 
 from __future__ import annotations
@@ -47,12 +50,12 @@ def branches(
         line = text[: doubt.offset].count("\n")
         if line in found or line in skip_lines or line >= len(lines):
             continue
-        if lines[line].strip().startswith("#") or not doubt.text.strip():
+        end = doubt.offset + len(doubt.text)
+        if lines[line].strip().startswith("#") or not doubt.text.strip() or not text[end:].strip():
             continue
         alternative = _alternative(doubt)
         if alternative is None:
             continue
-        end = doubt.offset + len(doubt.text)
         found[line] = Branch(text[: doubt.offset] + alternative, text[end:], line, doubt.text,
                              alternative, doubt.probability)  # fmt: skip
     return sorted(found.values(), key=lambda b: len(b.start))
