@@ -397,7 +397,8 @@ class Pipeline:
             )  # fmt: skip
             texts += [head + text for text in reply.texts]
             self._count(reply, bare=index > 0)
-            if index == 0 and reply.texts and _copies(head + reply.texts[0], code):
+            copied = reply.texts and normalized(code_of(head + reply.texts[0])) == normalized(code)
+            if index == 0 and copied:
                 texts += self._doubted(messages, prefix + head, code, len(head), cap)
         return texts, docstring
 
@@ -606,12 +607,6 @@ def _problems(rejected: list[str]) -> str:
     for problem in rejected:
         counts[problem] = counts.get(problem, 0) + 1
     return "; ".join(f"{p} ({n})" for p, n in counts.items()) or "the model wrote none"
-
-
-def _copies(reply: str, code: str) -> bool:
-    """Whether a rewrite gives the code back as it was (up to blank lines and trailing space)."""
-    same = lambda text: [line.rstrip() for line in text.split("\n") if line.strip()]  # noqa: E731
-    return same(code_of(reply)) == same(code)
 
 
 def _changes_signature(task: str) -> bool:
