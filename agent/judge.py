@@ -4,15 +4,16 @@ A candidate must parse with no new syntax errors, actually change the file, and 
 against the project's tests in the sandbox (the file is restored afterwards). Candidates that
 normalise to the same code are run once and counted as votes. The order of choice: the whole
 suite green; then more of the target tests passing; then more tests passing overall; then more
-samples agreeing; then the smallest diff.
+of the target tests failing otherwise than before (the change reached them); then more samples
+agreeing; then the smallest diff.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from agent.edits import syntax_errors
@@ -21,6 +22,7 @@ from indexing.parsing import parse
 from indexing.symbols import definitions, flatten
 
 UNCHANGED = "it changes nothing"
+ADDRESS = re.compile(r"0x[0-9a-fA-F]+")  # object addresses differ from run to run
 
 
 @dataclass
@@ -33,6 +35,7 @@ class Judged:
     votes: int = 1
     diff_lines: int = 0
     targets: frozenset[str] = frozenset()
+    before: Mapping[str, str] = field(default_factory=dict)  # target id: its failure, unchanged
 
     @property
     def green(self) -> bool:
@@ -44,9 +47,24 @@ class Judged:
             return 0
         return len(self.targets & self.report.passed_ids) if self.targets else 0
 
-    def rank(self) -> tuple[int, int, int, int, int]:
+    @property
+    def moved(self) -> int:
+        """Target tests that still fail, but otherwise than on the unchanged code. Among
+        candidates that pass as many tests, one that moved them is the better one to show the
+        repair round: `humanize`'s `word[:-4]`, one character short, turned "'Employee id'"
+        into "'Employe'", where the smallest diff changed nothing the tests could see."""
+        if self.report is None or self.problem:
+            return 0
+        return sum(
+            1
+            for f in self.report.failures
+            if f.test_id in self.before
+            and ADDRESS.sub("", f.message) != ADDRESS.sub("", self.before[f.test_id])
+        )
+
+    def rank(self) -> tuple[int, int, int, int, int, int]:
         passed = self.report.passed if self.report and not self.problem else -1
-        return (int(self.green), self.fixed, passed, self.votes, -self.diff_lines)
+        return (int(self.green), self.fixed, passed, self.moved, self.votes, -self.diff_lines)
 
     def feedback(self) -> str:
         if self.problem:

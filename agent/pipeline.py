@@ -452,6 +452,7 @@ class Pipeline:
         verdict = Judged(
             region.path, candidate, code_of(text), problem=problem,
             diff_lines=diff_size(original, candidate), targets=tests.targets,
+            before=_failures_of(tests),
         )  # fmt: skip
         if problem:
             self.rejected.append(problem)
@@ -596,10 +597,19 @@ def _try_next_place(
     """After a round in which no tested candidate made a failing test pass (or none could
     be tested), the next place is tried, when it scored close to the first, or when the
     place just rewritten calls it (a thin wrapper, `backoff` around `backoff_iter`: the
-    report names the wrapper, the work is in what it calls)."""
+    report names the wrapper, the work is in what it calls). A candidate that changed how
+    the failing tests fail is no reason to stay: any change on their path does that, at the
+    wrong place as at the right one."""
     if place + 1 >= len(regions) or any(j.fixed for j in pool):
         return False
     return calls_next or regions[place + 1].score >= 0.6 * regions[0].score
+
+
+def _failures_of(tests: _Tests) -> dict[str, str]:
+    """How each target test fails on the unchanged code."""
+    report = tests.evidence
+    failures = report.failures if report is not None else ()
+    return {f.test_id: f.message for f in failures if f.test_id in tests.targets}
 
 
 def _problems(rejected: list[str]) -> str:

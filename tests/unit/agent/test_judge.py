@@ -1,0 +1,35 @@
+"""Choosing among judged candidates (agent.judge), on reports made by hand."""
+
+from __future__ import annotations
+
+from agent import test_report
+from agent.judge import Judged, best
+
+TARGET = "test_words.py::test_humanize"
+BEFORE = {TARGET: "AssertionError: assert 'Employee' == 'Employee id'"}
+
+
+def _judged(message: str, diff_lines: int, passed: int = 4) -> Judged:
+    failure = test_report.TestFailure(TARGET, "test_words.py", "test_humanize", message, message)
+    report = test_report.TestReport("pytest", "pytest", 1, passed, (failure,))
+    return Judged("words.py", "", f"# {message}", report, diff_lines=diff_lines,
+                  targets=frozenset(BEFORE), before=BEFORE)  # fmt: skip
+
+
+def test_a_candidate_that_changed_how_the_target_fails_is_shown_to_the_repair_round():
+    same = _judged(BEFORE[TARGET], diff_lines=2)
+    moved = _judged("AssertionError: assert 'Employee' == 'Employe'", diff_lines=4)
+    assert (same.moved, moved.moved) == (0, 1)
+    assert best([same, moved]) is moved
+    # Passing more tests still comes first.
+    assert best([_judged(BEFORE[TARGET], diff_lines=2, passed=5), moved]) is not moved
+
+
+def test_object_addresses_do_not_count_as_a_changed_failure():
+    before = {TARGET: "AssertionError: <Cache object at 0x7f3a2b> is not None"}
+    failure = test_report.TestFailure(TARGET, "test_words.py", "test_humanize",
+                          "AssertionError: <Cache object at 0x7f99c0> is not None", "")  # fmt: skip
+    report = test_report.TestReport("pytest", "pytest", 1, 4, (failure,))
+    judged = Judged("words.py", "", "", report, targets=frozenset(before), before=before)
+    assert judged.moved == 0
+
