@@ -26,7 +26,7 @@ from indexing.languages import language_for
 from indexing.parsing import parse
 from indexing.symbols import Symbol, definitions, flatten
 
-SMALL_FILE_LINES = 80  # a file up to this size is rewritten whole
+SMALL_FILE_LINES = 40  # a file up to this size is rewritten whole (see _region)
 TAIL_LINES = 30  # what is shown of a large file that gains a new definition
 MAX_FILES = 3000
 MAX_FILE_BYTES = 400_000

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from agent import test_report
 from agent.judge import Judged, best
+from agent.localize import localize
 
 TARGET = "test_words.py::test_humanize"
 BEFORE = {TARGET: "AssertionError: assert 'Employee' == 'Employee id'"}
@@ -33,3 +34,16 @@ def test_object_addresses_do_not_count_as_a_changed_failure():
     judged = Judged("words.py", "", "", report, targets=frozenset(before), before=before)
     assert judged.moved == 0
 
+
+def test_a_function_named_in_a_mid_sized_file_is_rewritten_alone(tmp_path):
+    """A 60-line module (cachetools' keys.py): the whole file led the 1.5B to rewrite the
+    other functions' docstrings; the named function is the region."""
+    repo = tmp_path / "p"
+    repo.mkdir()
+    helpers = "".join(f"def helper_{i}(x):\n    return x + {i}\n\n\n" for i in range(12))
+    (repo / "keys.py").write_text(helpers + "def typedkey(*args):\n    return args\n")
+    first = localize(repo, "typedkey(1) and typedkey(1.0) are equal keys")[0]
+    assert (first.kind, first.name) == ("function", "typedkey")
+    (repo / "small.py").write_text("def typed(*args):\n    return args\n")
+    first = localize(repo, "typed(1) and typed(1.0) are equal")[0]
+    assert first.kind == "file" and first.path == "small.py"
