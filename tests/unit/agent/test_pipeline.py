@@ -366,7 +366,7 @@ def test_a_copied_rewrite_branches_at_the_token_the_model_doubts(tmp_path):
         doubts.append(TokenDoubt(offset, text, probability, (("-", 0.7), ("#", 0.05))))
         offset += len(text)
     model = ScriptedCandidateModel(["    return list(seq)[:-n]\n```", "n:]\n```"], scored=[doubts])
-    budget = PipelineBudget(candidates=1, rounds=1, doubts=2)
+    budget = PipelineBudget(candidates=1, rounds=1, doubts=1)
     log = tmp_path / "log.jsonl"
     outcome = Pipeline(model, context, "make the failing test pass", budget, Trajectory(log)).run()
     head = "```python\ndef tail(n, seq):\n"
