@@ -43,7 +43,6 @@ from agent.model import CandidateModel, Candidates
 from agent.python_imports import (
     TrimmedReply,
     add_imports,
-    imports_used_by,
     needed_imports,
     trim_leading_imports,
 )
@@ -60,11 +59,10 @@ from agent.rewrite import (
 from agent.spectrum import Spectrum, measure
 from agent.test_files import is_test_path
 from agent.test_report import Frame, TestReport, run_suite
+from agent.test_source import failing_tests_source
 from agent.tools import ToolContext, detect_test_command
 from agent.trajectory import Trajectory
 from indexing.languages import language_for
-from indexing.parsing import parse
-from indexing.symbols import definitions, flatten
 
 
 @dataclass(frozen=True)
@@ -233,7 +231,7 @@ class Pipeline:
         tests.baseline = tests.evidence = report
         tests.targets = report.failed_ids
         tests.output = "\n\n".join(f"{f.test_id}\n{f.text}" for f in report.failures)[:3000]
-        tests.source = _tests_source(self.context.root, report)
+        tests.source = failing_tests_source(self.context.root, report)
         self._measure_spectrum(tests)
         self._emit(
             "reproduce",
@@ -634,23 +632,3 @@ def _broken_test(report: TestReport) -> bool:
         "SyntaxError" in f.text or "fixture '" in f.text or "IndentationError" in f.text
         for f in report.failures
     )
-
-
-def _tests_source(root: Any, report: TestReport) -> str:
-    """The source of the failing test functions (capped), from their files."""
-    parts: list[str] = []
-    for failure in report.failures[:4]:
-        path = root / failure.file
-        if not failure.file or not path.is_file() or not is_test_path(failure.file):
-            continue
-        text = path.read_text(encoding="utf-8", errors="replace")
-        name = failure.name.split("[")[0]
-        tree = parse(text.encode("utf-8"), language_for(None, failure.file) or "python")
-        lines = text.split("\n")
-        for symbol in flatten(definitions(tree, "python") if tree is not None else []):
-            if symbol.name == name:
-                body = "\n".join(lines[symbol.start[0] : symbol.end[0] + 1])
-                head = "\n".join(imports_used_by(text, body))
-                parts.append(f"# {failure.file}\n{head}\n\n{body}")
-                break
-    return "\n\n".join(dict.fromkeys(parts))

@@ -1,9 +1,11 @@
 """Running a project's tests in the sandbox and turning the result into data.
 
 pytest (which also runs unittest suites) writes a JUnit XML report, read here for each
-failure's test id, message and traceback frames; `go test -json` is read event by event.
-Other runners (npm, cargo) are judged by their exit code, with frames scraped from the text,
-since they have no report format we can ask for without the project's own configuration.
+failure's test id, message and traceback frames; `go test -json` is read event by event; the
+TAP that node's own test runner prints when its output is not a terminal (`node --test`, the
+usual `npm test` script) is read test by test. Other runners (jest, cargo) are judged by their
+exit code, with frames scraped from the text, since they have no report format we can ask for
+without the project's own configuration.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import textwrap
 import threading
 import xml.etree.ElementTree as ElementTree
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from agent.sandbox import Sandbox
@@ -25,6 +28,16 @@ OUTPUT_CHARS = 4000
 SHORT_FRAME = re.compile(r"^([^\s:][^:\n]*\.\w+):(\d+): in (\S+)", re.M)
 LONG_FRAME = re.compile(r'File "([^"]+)", line (\d+), in (\S+)')
 CRASH_LINE = re.compile(r"^([^\s:][^:\n]*\.\w+):(\d+): (\w+(?:Error|Exception))", re.M)
+# A JavaScript stack line, innermost first: `at add (/p/lib/calc.js:3:9)`, or in node's TAP
+# `add (file:///p/lib/calc.js:3:9)`; node's own frames (`node:internal/...`) have no extension.
+JS_FRAME = re.compile(
+    r"^[ \t]*(?:at )?(?:async )?(?:([^\s(][^(\n]*?) \()?(?:file://)?"
+    r"([^\s():]+\.[cm]?[jt]sx?):(\d+):\d+\)?[ \t]*$",
+    re.M,
+)
+TAP_RESULT = re.compile(r"^( *)(not ok|ok) \d+ - (.*?)(?: # (SKIP|TODO)\b.*)?$", re.M)
+TAP_SUBTEST = re.compile(r"^( *)# Subtest: (.*)$", re.M)
+TAP_LOCATION = re.compile(r"^\s*location: '(.+):(\d+):\d+'$", re.M)
 
 
 @dataclass(frozen=True)
@@ -84,9 +97,12 @@ def runner_of(command: str) -> str:
 
 
 def frames_in(text: str) -> tuple[Frame, ...]:
+    """The traceback frames in the text, outermost first (the crash last)."""
     found = [Frame(p, int(n), f) for p, n, f in SHORT_FRAME.findall(text)]
     found += [Frame(p, int(n), f) for p, n, f in LONG_FRAME.findall(text)]
     found += [Frame(p, int(n), "") for p, n, _ in CRASH_LINE.findall(text)]
+    found += reversed([Frame(p, int(n), f.split(".")[-1] if f else "")
+                       for f, p, n in JS_FRAME.findall(text)])  # fmt: skip
     return tuple(found)
 
 
@@ -140,6 +156,76 @@ def parse_go_json(output: str) -> tuple[int, list[TestFailure], set[str]]:
     return passed, failures, passed_ids
 
 
+def parse_tap(output: str) -> tuple[int, list[TestFailure], set[str]]:
+    """(passed, failures, passed ids) from node's TAP: each test's result line and the YAML
+    block after it (its location, error and stack). A test's id is its name under its suites'
+    names (`calc > adds`): only a failure's block says where it is. A suite (`describe`) prints
+    its subtests, indented, before its own result: that result closes it and is not a test."""
+    passed, failures, passed_ids = 0, list[TestFailure](), set[str]()
+    marks = sorted([*TAP_SUBTEST.finditer(output), *TAP_RESULT.finditer(output)],
+                   key=lambda m: m.start())  # fmt: skip
+    suites: dict[int, str] = {}
+    depth = -1
+    for index, mark in enumerate(marks):
+        indent = len(mark.group(1))
+        if mark.re is TAP_SUBTEST:
+            suites = {d: n for d, n in suites.items() if d < indent}
+            suites[indent] = mark.group(2).strip()
+            continue
+        closes_suite, depth = indent < depth, indent
+        if closes_suite or mark.group(4):  # a suite's own result; a skipped or to-do test
+            continue
+        path = [n for d, n in sorted(suites.items()) if d < indent] + [mark.group(3).strip()]
+        test_id = " > ".join(path)
+        if mark.group(2) == "ok":
+            passed += 1
+            passed_ids.add(test_id)
+            continue
+        end = marks[index + 1].start() if index + 1 < len(marks) else len(output)
+        block = textwrap.dedent(output[mark.end() : end])
+        where = TAP_LOCATION.search(block)
+        message = _tap_error(block)[:500] or "the test failed"
+        failures.append(TestFailure(test_id, where.group(1) if where else "", path[-1], message,
+                                    block.strip(), frames_in(block)))  # fmt: skip
+    return passed, failures, passed_ids
+
+
+def _within(failure: TestFailure, root: Path) -> TestFailure:
+    """The failure with the project's absolute paths (node prints them) made relative to it;
+    the sandbox binds the project at its own path."""
+    prefixes = tuple(dict.fromkeys(f"{p.as_posix().rstrip('/')}/" for p in (root, root.resolve())))
+
+    def relative(path: str) -> str:
+        path = path.removeprefix("file://")
+        for prefix in prefixes:
+            if path.startswith(prefix):
+                return path[len(prefix) :]
+        return path
+
+    frames = tuple(Frame(relative(f.path), f.line, f.function) for f in failure.frames)
+    return replace(failure, file=relative(failure.file), frames=frames)
+
+
+def _tap_error(block: str) -> str:
+    """The `error:` of a TAP result's YAML block, on one line (it may be a block scalar)."""
+    lines = block.split("\n")
+    for index, line in enumerate(lines):
+        stripped = line.lstrip()
+        if not stripped.startswith("error: "):
+            continue
+        value = stripped[len("error: ") :].strip()
+        if value not in ("|", "|-", ">", ">-"):
+            return value.strip("'\"")
+        indent = len(line) - len(stripped)
+        body = []
+        for more in lines[index + 1 :]:
+            if more.strip() and len(more) - len(more.lstrip()) <= indent:
+                break
+            body.append(more.strip())
+        return " ".join(part for part in body if part)
+    return ""
+
+
 def run_suite(
     sandbox: Sandbox,
     root: Path,
@@ -179,8 +265,11 @@ def run_suite(
             return TestReport("none", command, 5, output=_cap(output), collected=False)
     elif runner == "go":
         passed, failures, passed_ids = parse_go_json(output)
-    elif not result.ok:
+    elif runner == "npm" and TAP_RESULT.search(output):
+        passed, failures, passed_ids = parse_tap(output)
+    if runner not in ("pytest", "go") and not result.ok and not failures:
         failures = [TestFailure(runner, "", runner, "the tests failed", output, frames_in(output))]
+    failures = [_within(failure, root) for failure in failures]
     return TestReport(
         runner,
         command,
