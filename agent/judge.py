@@ -62,6 +62,11 @@ class Judged:
             and ADDRESS.sub("", f.message) != ADDRESS.sub("", self.before[f.test_id])
         )
 
+    @property
+    def reached(self) -> bool:
+        """Whether it changed how the target tests fail and broke no other test."""
+        return self.moved > 0 and self.report is not None and self.report.failed_ids <= self.targets
+
     def rank(self) -> tuple[int, int, int, int, int, int]:
         passed = self.report.passed if self.report and not self.problem else -1
         return (int(self.green), self.fixed, passed, self.moved, self.votes, -self.diff_lines)

@@ -36,7 +36,7 @@ from agent.judge import (
     run_with,
     unified_diff,
 )  # fmt: skip
-from agent.localize import Region, ambiguous, localize
+from agent.localize import Region, ambiguous, localize, traced
 from agent.loop import Event, TaskCancelled
 from agent.merge import merge_rewrite
 from agent.model import CandidateModel, Candidates
@@ -473,9 +473,13 @@ class Pipeline:
         }:
             return False
         path = self.context.root / regions[place].path
-        code = region_text(path.read_text(encoding="utf-8"), regions[place])
+        lines = region_text(path.read_text(encoding="utf-8"), regions[place]).split("\n")
+        where = docstring_lines("\n".join(lines))
+        if where:  # its examples (`list(accumulate(add, [1, 2]))`) are no calls
+            lines = lines[: where[0]] + lines[where[1] + 1 :]
+        body = "\n".join(line for line in lines[1:] if not line.lstrip().startswith("#"))
         callee = regions[place + 1].name.rsplit(".", 1)[-1]
-        return bool(re.search(rf"\b{re.escape(callee)}\s*\(", code.split("\n", 1)[-1]))
+        return bool(re.search(rf"\b{re.escape(callee)}\s*\(", body))
 
     def _docstring(self, region: Region, code: str, language: str) -> list[str]:
         """The docstring's lines, when the model is to be shown the function without it: by
@@ -518,11 +522,13 @@ class Pipeline:
         pool: list[Judged] = []
         attempts: tuple[Attempt, ...] = ()
         place = 0
+        judged: list[Judged] = []
         for round_index in range(self.budget.rounds):
             self._checkpoint()
             if round_index and _try_next_place(
-                pool, regions, place, self._calls_next(regions, place)
-            ):
+                pool, regions, place, self._calls_next(regions, place),
+                stay=traced(regions[place:]) and any(j.reached for j in judged),
+            ):  # fmt: skip
                 place, attempts = place + 1, ()
                 self._emit("localize", f"no candidate fixed a failing test: trying "
                            f"{regions[place].describe()}", regions=[])  # fmt: skip
@@ -590,17 +596,24 @@ def _reply_cap(region: Region, code: str, most: int) -> int:
 
 
 def _try_next_place(
-    pool: list[Judged], regions: list[Region], place: int, calls_next: bool = False
-) -> bool:
+    pool: list[Judged], regions: list[Region], place: int, calls_next: bool = False,
+    stay: bool = False,
+) -> bool:  # fmt: skip
     """After a round in which no tested candidate made a failing test pass (or none could
-    be tested), the next place is tried, when it scored close to the first, or when the
-    place just rewritten calls it (a thin wrapper, `backoff` around `backoff_iter`: the
-    report names the wrapper, the work is in what it calls). A candidate that changed how
-    the failing tests fail is no reason to stay: any change on their path does that, at the
-    wrong place as at the right one."""
+    be tested), the next place is tried, when the place just rewritten calls it (a thin
+    wrapper, `backoff` around `backoff_iter`: the report names the wrapper, the work is in
+    what it calls), or when it scored close to the first, unless the caller says to `stay`:
+    the failing tests' traceback runs through this place and a candidate here changed how
+    they fail, breaking nothing else. A change on the tests' path alone is no reason: any
+    change there moves their failure, at the wrong place as at the right one. But where the
+    tests crash (`accumulate`'s `raise NotImplementedError`, a body to write), a rewrite
+    that moved the crash is the work begun; the round that went on to toolz.curried's
+    `accumulate = curry(accumulate)` had no chance."""
     if place + 1 >= len(regions) or any(j.fixed for j in pool):
         return False
-    return calls_next or regions[place + 1].score >= 0.6 * regions[0].score
+    if calls_next:
+        return True
+    return not stay and regions[place + 1].score >= 0.6 * regions[0].score
 
 
 def _failures_of(tests: _Tests) -> dict[str, str]:

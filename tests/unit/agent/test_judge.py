@@ -26,6 +26,17 @@ def test_a_candidate_that_changed_how_the_target_fails_is_shown_to_the_repair_ro
     assert best([_judged(BEFORE[TARGET], diff_lines=2, passed=5), moved]) is not moved
 
 
+def test_a_changed_failure_that_broke_another_test_did_not_reach_the_target_alone():
+    moved = _judged("AssertionError: assert 'Employee' == 'Employe'", diff_lines=4)
+    assert moved.reached
+    other = test_report.TestFailure("test_words.py::test_titleize", "test_words.py",
+                                    "test_titleize", "AssertionError", "")  # fmt: skip
+    assert moved.report is not None
+    moved.report = test_report.TestReport("pytest", "pytest", 1, 3, (*moved.report.failures, other))
+    assert moved.moved == 1 and not moved.reached
+    assert not _judged(BEFORE[TARGET], diff_lines=2).reached
+
+
 def test_object_addresses_do_not_count_as_a_changed_failure():
     before = {TARGET: "AssertionError: <Cache object at 0x7f3a2b> is not None"}
     failure = test_report.TestFailure(TARGET, "test_words.py", "test_humanize",

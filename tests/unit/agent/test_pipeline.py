@@ -322,6 +322,15 @@ def test_a_thin_wrapper_that_fixed_nothing_hands_on_to_what_it_calls(tmp_path):
     assert not pipeline._calls_next([worker, wrapper], 0)
     assert _try_next_place([], [wrapper, worker], 0, calls_next=True)
     assert not _try_next_place([], [wrapper, worker], 0, calls_next=False)
+    # A stub whose docstring shows the call (toolz's `accumulate`, before its curried alias)
+    # calls nothing.
+    (pipeline.context.root / "lib.py").write_text(
+        "def backoff_iter(start, stop):\n    yield start\n\n\n"
+        'def backoff(start, stop):\n    """>>> list(backoff_iter(1, 2))"""\n'
+        "    # backoff_iter(start, stop), some day\n    raise NotImplementedError\n"
+    )
+    stub = Region("lib.py", 4, 7, "backoff", "function", 20.0)
+    assert not pipeline._calls_next([stub, worker], 0)
 
 
 def test_a_function_too_long_for_a_reply_is_rewritten_without_its_docstring(tmp_path):

@@ -225,3 +225,33 @@ def test_every_definition_of_a_name_gets_its_evidence_and_a_qualified_name_picks
     assert len(pops) == 2 and all("named in the task" in r.reasons for r in pops)
     assert regions[0] == pops[0] and "named in the task as Cache.pop" in regions[0].reasons
     assert regions[0].first == (FILLER + "class Cache:\n").count("\n")
+
+
+def test_a_round_that_moved_the_crash_where_the_tests_crash_stays_there(tmp_path):
+    """`total` is a stub; its first rewrite turns the NotImplementedError into a wrong sum
+    and breaks nothing else: the repair round stays at `total`, though `mean`, which the
+    traceback also runs through, scored close."""
+    repo = tmp_path / "project"
+    repo.mkdir()
+    (repo / "a.py").write_text("def total(xs):\n    raise NotImplementedError\n")
+    (repo / "b.py").write_text("from a import total\n\n\ndef mean(xs):\n"
+                               "    return total(xs) / len(xs)\n")  # fmt: skip
+    (repo / "test_b.py").write_text(
+        "from b import mean\n\n\ndef test_mean():\n    assert mean([1, 2, 3]) == 2\n"
+    )
+    git(repo, "init", "-q")
+    git(repo, "-c", "user.email=t@example.com", "-c", "user.name=t", "add", "-A")
+    git(repo, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "x")
+    context = context_for(repo, tmp_path)
+    model = ScriptedCandidateModel(
+        ["def total(xs):\n    return 0\n```", "def total(xs):\n    return sum(xs)\n```"]
+    )
+    events: list = []
+    pipeline = Pipeline(model, context, "mean fails: total in a.py is not implemented",
+                        PipelineBudget(1, 2), on_event=events.append)  # fmt: skip
+    outcome = pipeline.run()
+    places = [e for e in events if e.kind == "localize"]
+    scores = {r["path"]: r["score"] for r in places[0].data["regions"]}
+    assert scores["b.py"] >= 0.6 * scores["a.py"]  # close enough to move on to, otherwise
+    assert len(places) == 1 and outcome.verified
+    assert (context.root / "a.py").read_text() == "def total(xs):\n    return sum(xs)\n"
