@@ -33,14 +33,19 @@ def git(root: Path, *args: str) -> str:
     ).stdout
 
 
+def commit_all(root: Path) -> None:
+    """A new git repository at root, holding everything in it, committed."""
+    git(root, "init", "-q")
+    git(root, "-c", "user.email=t@example.com", "-c", "user.name=t", "add", "-A")
+    git(root, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "-m", "init")
+
+
 def make_repo(root: Path) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     (root / "calc.py").write_text(CALC)
     (root / "test_calc.py").write_text(TEST_CALC)
     (root / ".gitignore").write_text("__pycache__/\n.env\n")
-    git(root, "init", "-q")
-    git(root, "-c", "user.email=t@example.com", "-c", "user.name=t", "add", "-A")
-    git(root, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "-m", "init")
+    commit_all(root)
     return root
 
 
@@ -169,9 +174,7 @@ def make_shop(root: Path) -> Path:
     (root / "tests" / "test_shop.py").write_text(TEST_SHOP)
     (root / "conftest.py").write_text("")
     (root / ".gitignore").write_text("__pycache__/\n")
-    git(root, "init", "-q")
-    git(root, "-c", "user.email=t@example.com", "-c", "user.name=t", "add", "-A")
-    git(root, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "-m", "init")
+    commit_all(root)
     return root
 
 

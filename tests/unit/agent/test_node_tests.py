@@ -16,7 +16,7 @@ from agent.settings import AgentSettings
 from agent.test_report import parse_tap, run_suite
 from agent.test_source import failing_test_source, failing_tests_source
 from tests.support.agent_context import context_for
-from tests.support.projects import git
+from tests.support.projects import commit_all
 from tests.support.requirements import requirement
 
 CALC = (
@@ -101,9 +101,7 @@ def test_the_pipeline_fixes_a_node_project_and_its_own_tests_judge(tmp_path):
     localizes and judges through npm's TAP as it does through pytest's report."""
     requirement(shutil.which("node"), "node")
     repo = node_project(tmp_path / "calc")
-    git(repo, "init", "-q")
-    git(repo, "-c", "user.email=t@example.com", "-c", "user.name=t", "add", "-A")
-    git(repo, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "x")
+    commit_all(repo)
     context = context_for(repo, tmp_path)
     context.test_command = "npm test --silent"
     fixed = CALC.replace("a - b", "a + b").replace("s.value.trim()", "(s.value || 'x').trim()")

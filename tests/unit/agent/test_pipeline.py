@@ -16,7 +16,7 @@ from agent.settings import AgentSettings
 from agent.test_report import parse_junit, run_suite
 from agent.trajectory import Trajectory, read
 from tests.support.agent_context import context_for
-from tests.support.projects import TEST_COMMAND, make_repo
+from tests.support.projects import TEST_COMMAND, commit_all, make_repo
 
 RIGHT = "def add(a, b):\n    return a + b\n```"
 WRONG = "def add(a, b):\n    return a * b\n```"
@@ -240,8 +240,6 @@ def test_a_small_models_round_splits_between_the_full_prompt_and_a_bare_one(tmp_
 
 
 def _tail_project(tmp_path):
-    from tests.support.projects import git
-
     repo = tmp_path / "big"
     repo.mkdir()
     filler = "".join(f"def helper_{i}(x):\n    return x + {i}\n\n\n" for i in range(40))
@@ -251,9 +249,7 @@ def _tail_project(tmp_path):
         "from lib import tail\n\n\ndef test_tail():\n"
         "    assert tail(2, iter([1, 2, 3])) == [2, 3]\n"
     )
-    git(repo, "init", "-q")
-    git(repo, "-c", "user.email=t@example.com", "-c", "user.name=t", "add", "-A")
-    git(repo, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "-m", "i")
+    commit_all(repo)
     return repo
 
 
@@ -334,8 +330,6 @@ def test_a_thin_wrapper_that_fixed_nothing_hands_on_to_what_it_calls(tmp_path):
 
 
 def test_a_function_too_long_for_a_reply_is_rewritten_without_its_docstring(tmp_path):
-    from tests.support.projects import git
-
     repo = tmp_path / "big"
     repo.mkdir()
     filler = "".join(f"def helper_{i}(x):\n    return x + {i}\n\n\n" for i in range(40))
@@ -345,9 +339,7 @@ def test_a_function_too_long_for_a_reply_is_rewritten_without_its_docstring(tmp_
     (repo / "test_lib.py").write_text(
         "from lib import tail\n\n\ndef test_tail():\n    assert tail(2, [1, 2, 3]) == [2, 3]\n"
     )
-    git(repo, "init", "-q")
-    git(repo, "-c", "user.email=t@example.com", "-c", "user.name=t", "add", "-A")
-    git(repo, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "-m", "i")
+    commit_all(repo)
     context = context_for(repo, tmp_path)
     model = ScriptedCandidateModel(["    return list(seq)[-n:]\n```"])
     budget = PipelineBudget(candidates=1, rounds=1, max_tokens=64)  # 0.8 x 64 x 3 characters

@@ -16,7 +16,7 @@ from agent.settings import AgentSettings
 from agent.spectrum import CodeUnit, measure, parse_spectrum
 from agent.test_report import Frame, run_suite
 from tests.support.agent_context import context_for
-from tests.support.projects import TEST_COMMAND, git
+from tests.support.projects import TEST_COMMAND, commit_all
 
 FILLER = "".join(f"def helper_{i}(x):\n    return x + {i}\n\n\n" for i in range(40))
 LIBRARY = FILLER + (
@@ -125,9 +125,7 @@ def test_a_round_that_fixes_nothing_moves_to_the_next_place(tmp_path):
     (repo / "test_ab.py").write_text(
         "from a import f\nfrom b import g\n\n\ndef test_sum():\n    assert f() + g() == 3\n"
     )
-    git(repo, "init", "-q")
-    git(repo, "-c", "user.email=t@example.com", "-c", "user.name=t", "add", "-A")
-    git(repo, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "x")
+    commit_all(repo)
     context = context_for(repo, tmp_path)
     # The places tie: the model picks a.py first; its candidate fixes nothing.
     model = ScriptedCandidateModel(
@@ -189,9 +187,7 @@ def test_an_override_that_hands_on_to_its_base_is_blamed_before_the_base(tmp_pat
     (repo / "store.py").write_text(STORE)
     (repo / "test_store.py").write_text(STORE_TESTS)
     (repo / "test_recent.py").write_text(RECENT_TESTS)
-    git(repo, "init", "-q")
-    git(repo, "-c", "user.email=t@example.com", "-c", "user.name=t", "add", "-A")
-    git(repo, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "x")
+    commit_all(repo)
     context = context_for(repo, tmp_path)
     events: list = []
     Pipeline(ScriptedCandidateModel([]), context, "A Recent store evicts the key just read",
@@ -239,9 +235,7 @@ def test_a_round_that_moved_the_crash_where_the_tests_crash_stays_there(tmp_path
     (repo / "test_b.py").write_text(
         "from b import mean\n\n\ndef test_mean():\n    assert mean([1, 2, 3]) == 2\n"
     )
-    git(repo, "init", "-q")
-    git(repo, "-c", "user.email=t@example.com", "-c", "user.name=t", "add", "-A")
-    git(repo, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "x")
+    commit_all(repo)
     context = context_for(repo, tmp_path)
     model = ScriptedCandidateModel(
         ["def total(xs):\n    return 0\n```", "def total(xs):\n    return sum(xs)\n```"]
