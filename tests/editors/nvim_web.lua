@@ -19,8 +19,15 @@ coroutine.wrap(function()
     end, 20000)
     vim.cmd('TreellamaWeb')
     if result.opened then -- what the browser would get: the redirect, the cookie, the page
-      local page = vim.system({ 'curl', '-s', '-L', '-b', '', result.opened }):wait()
-      result.page = page.stdout
+      -- Asynchronously, with time limits: a blocking :wait() once hung the whole run in CI.
+      local co = coroutine.running()
+      local fetch = { 'curl', '-s', '--max-time', '20', '-L', '-b', '', result.opened }
+      vim.system(fetch, { timeout = 30000 }, function(page)
+        vim.schedule(function()
+          coroutine.resume(co, page)
+        end)
+      end)
+      result.page = coroutine.yield().stdout
     end
   end
   driver.finish(result)
