@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.approvals import ApprovalRequest, Decision
-from agent.class_outline import class_outline
+from agent.class_context import ClassContext, class_context, drop_copied_members
+from agent.class_outline import class_outline, module_outline
 from agent.doubt_branches import branches
 from agent.edits import EditRejected
 from agent.judge import (
@@ -40,6 +41,8 @@ from agent.localize import Region, ambiguous, localize, traced
 from agent.loop import Event, TaskCancelled
 from agent.merge import merge_rewrite
 from agent.model import CandidateModel, Candidates
+from agent.named_context import named_definitions
+from agent.near_miss import Neighbour, off_by_one, self_qualified
 from agent.python_imports import (
     TrimmedReply,
     add_imports,
@@ -319,7 +322,11 @@ class Pipeline:
     ) -> list[Judged]:
         original = (self.context.root / region.path).read_text(encoding="utf-8")
         language = language_for(None, region.path) or "python"
-        texts, docstring = self._sample(region, original, language, tests, attempts, seed)
+        siblings = class_context(original, region)
+        named = named_definitions(original, region, self._task(), siblings.shown)
+        texts, docstring = self._sample(
+            region, original, language, tests, attempts, seed, siblings, named
+        )  # fmt: skip
         judged: dict[str, Judged] = {}
         module = region.path.rsplit(".", 1)[0].replace("/", ".")
         for index, reply in enumerate(texts):
@@ -328,6 +335,12 @@ class Pipeline:
             trimmed = TrimmedReply(reply, ())
             if region.kind == "function" and language == "python":
                 trimmed = trim_leading_imports(code_of(reply))
+                trimmed = TrimmedReply(
+                    drop_copied_members(
+                        trimmed.code, region.name, siblings.shown + named.shown, language
+                    ),
+                    trimmed.imports,
+                )  # fmt: skip
             text = trimmed.code
             try:
                 candidate = splice(original, region, text, docstring)
@@ -365,7 +378,7 @@ class Pipeline:
 
     def _sample(
         self, region: Region, original: str, language: str, tests: _Tests,
-        attempts: tuple[Attempt, ...], seed: int,
+        attempts: tuple[Attempt, ...], seed: int, siblings: ClassContext, named: ClassContext,
     ) -> tuple[list[str], list[str]]:  # fmt: skip
         """One prompt, N replies (one greedy); and the docstring kept apart, if any."""
         code = region_text(original, region)
@@ -379,9 +392,11 @@ class Pipeline:
         if region.kind == "function" and not _changes_signature(self._task()):
             head = definition_head(code, region.name)
         full, bare = split_candidates(self.budget.candidates, getattr(self.model, "n_params", 0))
-        outline = class_outline(original, region)
+        outline = "" if siblings.complete else class_outline(original, region)
+        outline = outline or module_outline(original, region)
+        context = _shown_context(region, siblings, named)
         asks = [(prompt(self._task(), region, code, language, tests.source, tests.output,
-                        attempts, told, outline), full)]  # fmt: skip
+                        attempts, told, outline, context), full)]  # fmt: skip
         if bare:
             asks.append((prompt(self._task(), region, code, language, docstring=told,
                                 outline=outline), bare))  # fmt: skip
@@ -440,11 +455,11 @@ class Pipeline:
 
     def _judge(
         self, region: Region, original: str, candidate: str, text: str, problem: str,
-        tests: _Tests, index: int, count: int,
+        tests: _Tests, index: int, count: int, label: str = "candidate",
     ) -> Judged:  # fmt: skip
         """Reports a distinct candidate, and runs the tests on it unless it was rejected."""
         diff = unified_diff(region.path, original, candidate)
-        self._emit("candidate", f"candidate {index + 1}/{count}"
+        self._emit("candidate", f"{label} {index + 1}/{count}"
                    + (f": {problem}" if problem else ""), index=index, diff=diff,
                    problem=problem)  # fmt: skip
         verdict = Judged(
@@ -460,11 +475,45 @@ class Pipeline:
             verdict.report = run_with(
                 root, region.path, candidate, lambda: self._run(tests, timeout_s=timeout_s)
             )
-            self._emit("validate", f"candidate {index + 1}: {verdict.report.summary()}",
+            self._emit("validate", f"{label} {index + 1}: {verdict.report.summary()}",
                        index=index, green=verdict.green, fixed=verdict.fixed,
                        failing=sorted(verdict.report.failed_ids),
                        output=verdict.report.output[-1500:])  # fmt: skip
         return verdict
+
+    def _near_misses(self, region: Region, tests: _Tests, judged: list[Judged]) -> list[Judged]:
+        """When no candidate of the round is green, its near misses' neighbours
+        (agent.near_miss): the off-by-one variants of the best candidate that changed how
+        the failing tests fail and broke nothing else, and the best candidate whose tests
+        failed on a bare class attribute with the name read as `self.name`."""
+        if any(j.green for j in judged) or not tests.allowed:
+            return []
+        original = (self.context.root / region.path).read_text(encoding="utf-8")
+        language = language_for(None, region.path) or "python"
+        module = region.path.rsplit(".", 1)[0].replace("/", ".")
+        pairs: list[tuple[Neighbour, Judged]] = []
+        close = [j for j in judged if j.reached]
+        if close:
+            base = max(close, key=Judged.rank)
+            pairs += [(n, base) for n in off_by_one(original, base.text, language)]
+        for candidate in sorted(judged, key=Judged.rank, reverse=True):
+            messages = [f.message for f in candidate.report.failures] if candidate.report else []
+            qualified = self_qualified(original, candidate.text, messages, language)
+            if qualified is not None:
+                pairs.append((qualified, candidate))
+                break
+        seen = {normalized(j.text) for j in judged}
+        pairs = [(n, base) for n, base in pairs if normalized(n.text) not in seen]
+        found: list[Judged] = []
+        for index, (neighbour, base) in enumerate(pairs):
+            self._checkpoint()
+            code = base.code.replace(neighbour.before.strip(), neighbour.after.strip(), 1)
+            problem = precheck(original, neighbour.text, language, True, module)
+            found.append(self._judge(region, original, neighbour.text, code, problem, tests,
+                                     index, len(pairs), "near miss"))  # fmt: skip
+            if found[-1].green:
+                break
+        return found
 
     def _calls_next(self, regions: list[Region], place: int) -> bool:
         """Whether the function at `place` calls the one ranked after it."""
@@ -534,6 +583,7 @@ class Pipeline:
                            f"{regions[place].describe()}", regions=[])  # fmt: skip
             region = regions[place]
             judged = self._round(region, tests, attempts, seed=100 * round_index)
+            judged += self._near_misses(region, tests, judged)
             pool += judged
             chosen = best(pool)
             if chosen is not None and (chosen.green or not verifiable):
@@ -584,6 +634,18 @@ def split_candidates(candidates: int, n_params: int) -> tuple[int, int]:
     if not 0 < n_params < SMALL_MODEL_PARAMS or candidates < 2:
         return candidates, 0
     return candidates - candidates // 2, candidates // 2
+
+
+def _shown_context(
+    region: Region, siblings: ClassContext, named: ClassContext
+) -> tuple[tuple[str, str], ...]:
+    """The code the full prompt shows beside the region (the bare prompt shows none: it is the
+    task and the code alone)."""
+    captions = (
+        (f"The rest of the class of `{region.name}`", siblings),
+        (f"Other code from {region.path} that the task names", named),
+    )
+    return tuple((caption, shown.code) for caption, shown in captions if shown.code)
 
 
 def _reply_cap(region: Region, code: str, most: int) -> int:

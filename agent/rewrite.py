@@ -124,10 +124,12 @@ def prompt(
     attempts: tuple[Attempt, ...] = (),
     docstring: str = "",
     outline: str = "",
+    context: tuple[tuple[str, str], ...] = (),
 ) -> tuple[list[dict[str, str]], str]:
     """(messages, the reply's forced start). With a docstring, `code` is the function without
     it: the docstring is shown apart and put back by the caller. `outline` says what the
-    region's class offers (agent.class_outline)."""
+    region's class offers (agent.class_outline); `context` is other code to show, each with
+    what it is (agent.class_context, agent.named_context)."""
     fence = FENCE.get(language, language)
     what = {
         "file": f"the file {region.path}",
@@ -139,6 +141,8 @@ def prompt(
         parts.append(f"The tests that must pass:\n```{fence}\n{tests[:MAX_TEST_CHARS]}\n```")
     if failures:
         parts.append(f"They fail now:\n```\n{failures[:MAX_OUTPUT_CHARS]}\n```")
+    for caption, shown in context:
+        parts.append(f"{caption}, which stays as it is:\n```{fence}\n{shown}\n```")
     if docstring:
         parts.append(f"The docstring of `{region.name}`, which stays as it is:\n```\n"
                      f"{textwrap.dedent(docstring).strip()}\n```")  # fmt: skip

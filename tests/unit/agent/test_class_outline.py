@@ -1,4 +1,4 @@
-from agent.class_outline import class_outline
+from agent.class_outline import class_outline, module_outline
 from agent.localize import Region
 
 CACHE = '''import collections
@@ -50,3 +50,19 @@ def test_a_method_s_prompt_names_its_class_and_the_methods_it_may_call():
 def test_a_module_level_function_or_a_whole_file_gets_no_outline():
     assert class_outline(CACHE, _region("free")) == ""
     assert class_outline(CACHE, Region("cachetools.py", 0, 30, "cachetools.py", "file", 1.0)) == ""
+
+
+def test_a_module_level_function_s_prompt_names_the_module_s_constants_and_functions():
+    text = (
+        '"""Words."""\n__version__ = "1"\nPLURALS = [("$", "s")]\nSINGULARS: list = []\n\n\n'
+        "def pluralize(word):\n    return word + 's'\n\n\n"
+        "def singularize(word):\n    raise NotImplementedError\n\n\n"
+        "class Inflector:\n    def plural(self, word):\n        return pluralize(word)\n"
+    )
+    region = Region("words.py", 10, 11, "singularize", "function", 1.0)
+    assert module_outline(text, region) == (
+        "`singularize` is a function of words.py, which also defines: `PLURALS`, "
+        "`SINGULARS`, `pluralize(word)`."
+    )
+    method = Region("words.py", 15, 16, "plural", "function", 1.0)
+    assert module_outline(text, method) == ""  # a method gets its class's outline instead

@@ -384,3 +384,60 @@ def test_no_branches_when_the_greedy_rewrite_changes_the_code(tmp_path):
     budget = PipelineBudget(candidates=1, rounds=1, doubts=2)
     assert Pipeline(model, context, "make the failing test pass", budget).run().verified
     assert model.scored == [[]]  # never asked
+
+
+COUNTER = (
+    "".join(f"def helper_{i}(x):\n    return x + {i}\n\n\n" for i in range(12))
+    + "class Counter:\n    start = 0\n\n    def __init__(self):\n        self.counts = {}\n\n"
+    "    def add(self, key):\n        self.counts[key] = self.counts.get(key, 0) - 1\n\n"
+    "    def get(self, key):\n        return self.counts.get(key, self.start)\n\n"
+    "    def drop(self, key):\n        del self.counts[key]\n"
+)
+
+
+def test_a_method_is_shown_its_siblings_and_a_copy_of_them_in_the_reply_is_dropped(tmp_path):
+    """The bug is a disagreement with a sibling (`get` counts up, `add` counts down): the
+    prompt shows the class, and the sibling the reply copies after the method stays as it is."""
+    repo = tmp_path / "counter"
+    repo.mkdir()
+    (repo / "counter.py").write_text(COUNTER)
+    (repo / "test_counter.py").write_text(
+        "from counter import Counter\n\n\ndef test_add_counts():\n    c = Counter()\n"
+        "    c.add('a')\n    c.add('a')\n    assert c.get('a') == 2\n"
+    )
+    commit_all(repo)
+    context = context_for(repo, tmp_path)
+    reply = (
+        "        return -self.counts.get(key, self.start)\n\n"
+        "    def drop(self, key):\n        self.counts.pop(key)\n```"
+    )
+    model = ScriptedCandidateModel([reply])
+    outcome, _ = run(model, context, "Counter.get gives negative counts", n=1)
+    assert outcome.verified
+    prompt = model.prompts[0][-1]["content"]
+    assert "The rest of the class of `get`, which stays as it is" in prompt
+    assert "    start = 0\n" in prompt and "self.counts.get(key, 0) - 1" in prompt
+    fixed = (context.root / "counter.py").read_text()
+    assert fixed == COUNTER.replace("return self.counts", "return -self.counts")
+
+
+def test_a_candidate_one_number_off_gets_its_off_by_one_neighbours_judged(tmp_path):
+    repo = tmp_path / "words"
+    repo.mkdir()
+    (repo / "words.py").write_text("def drop_id(word):\n    return word\n")
+    (repo / "test_words.py").write_text(
+        "from words import drop_id\n\n\ndef test_drops_id():\n"
+        "    assert drop_id('author_id') == 'author'\n\n\n"
+        "def test_keeps_plain():\n    assert drop_id('author') == 'author'\n"
+    )
+    commit_all(repo)
+    context = context_for(repo, tmp_path)
+    close = "def drop_id(word):\n    if word.endswith('_id'):\n        return word[:-4]\n"
+    model = ScriptedCandidateModel([close + "    return word\n```"])
+    outcome, events = run(model, context, "drop_id should drop a trailing _id", n=1)
+    assert outcome.verified
+    assert "return word[:-3]" in (context.root / "words.py").read_text()
+    labels = [e.message for e in events if e.kind == "candidate"]
+    assert labels == ["candidate 1/1", "near miss 1/2"]  # -3 was green: -5 is not judged
+    validated = [e.data["green"] for e in events if e.kind == "validate"]
+    assert validated[0] is False and validated[1] is True
