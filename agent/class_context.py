@@ -31,18 +31,19 @@ TRIVIAL = frozenset({"None", "True", "False", "null", "undefined", "self", "this
 
 
 @dataclass(frozen=True)
-class ClassContext:
-    """The code to show (empty when there is none) and whether every method is in it."""
+class ShownCode:
+    """Code to show beside the region (empty when there is none), whether it holds every
+    sibling, and the names of the definitions it holds."""
 
     code: str
     complete: bool
-    shown: tuple[str, ...]  # the names of the sibling methods it holds
+    shown: tuple[str, ...]
 
 
-NONE = ClassContext("", False, ())
+NONE = ShownCode("", False, ())
 
 
-def class_context(text: str, region: Region) -> ClassContext:
+def class_context(text: str, region: Region) -> ShownCode:
     """The region's class, less the region itself: its header, its own attributes, and the
     sibling methods chosen as the module's docstring says."""
     language = language_for(None, region.path)
@@ -50,17 +51,20 @@ def class_context(text: str, region: Region) -> ClassContext:
         return NONE
     tree = parse(text.encode("utf-8"), language)
     symbols = definitions(tree, language) if tree is not None else []
-    owners = [s for s in symbols if s.kind == "class" and s.start[0] < region.first <= s.end[0]]
-    if not owners:
+    owner = enclosing_class(symbols, region.first)
+    if owner is None:
         return NONE
-    owner, lines = owners[-1], text.split("\n")
-    members = _members(symbols, owner, lines)
+    lines = text.split("\n")
+    members = [
+        Member(m.name, _first_decorator(m, owner, lines), m.end[0])
+        for m in own_methods(symbols, owner)
+    ]
     siblings = [m for m in members if m.name != region.name and m.first != region.first]
     fields = _fields(lines, owner, members)
     wanted = set(ATTRIBUTE.findall("\n".join(lines[region.first : region.last + 1])))
     wanted |= set(re.findall(r"=\s*(\w+)", lines[region.first])) - TRIVIAL  # `default=__marker`
     budget = MAX_LINES - len(fields)
-    chosen: list[_Member] = []
+    chosen: list[Member] = []
     for member in sorted(siblings, key=lambda m: _rank(m, lines, wanted, region.first)):
         size = member.last - member.first + 2
         if size - 1 <= MAX_MEMBER_LINES and size <= budget:
@@ -74,35 +78,41 @@ def class_context(text: str, region: Region) -> ClassContext:
     header = lines[owner.start[0] : owner.name_start[0] + 1]
     code = textwrap.dedent("\n".join(header + body))
     complete = len(chosen) == len(siblings)
-    return ClassContext(code, complete, tuple(m.name for m in chosen))
+    return ShownCode(code, complete, tuple(m.name for m in chosen))
 
 
 @dataclass(frozen=True)
-class _Member:
+class Member:
     name: str
     first: int  # with its decorators
     last: int
 
 
-def _members(symbols: list[Symbol], owner: Symbol, lines: list[str]) -> list[_Member]:
-    """The owner's own methods (not a nested class's), each from its first decorator."""
+def enclosing_class(symbols: list[Symbol], row: int) -> Symbol | None:
+    """The innermost class whose body holds `row`."""
+    owners = [s for s in symbols if s.kind == "class" and s.start[0] < row <= s.end[0]]
+    return owners[-1] if owners else None
+
+
+def own_methods(symbols: list[Symbol], owner: Symbol) -> list[Symbol]:
+    """The owner's own methods, not a nested class's."""
     nested = [s for s in symbols if s.kind == "class" and s is not owner
               and owner.start[0] < s.start[0] <= owner.end[0]]  # fmt: skip
-    members = []
-    for symbol in symbols:
-        inside = owner.start[0] < symbol.start[0] <= owner.end[0]
-        if symbol.kind not in ("method", "function") or not inside:
-            continue
-        if any(n.start[0] <= symbol.start[0] <= n.end[0] for n in nested):
-            continue
-        first = symbol.start[0]
-        while first - 1 > owner.start[0] and lines[first - 1].strip().startswith("@"):
-            first -= 1
-        members.append(_Member(symbol.name, first, symbol.end[0]))
-    return members
+    return [
+        s for s in symbols
+        if s.kind in ("method", "function") and owner.start[0] < s.start[0] <= owner.end[0]
+        and not any(n.start[0] <= s.start[0] <= n.end[0] for n in nested)
+    ]  # fmt: skip
 
 
-def _fields(lines: list[str], owner: Symbol, members: list[_Member]) -> list[int]:
+def _first_decorator(method: Symbol, owner: Symbol, lines: list[str]) -> int:
+    first = method.start[0]
+    while first - 1 > owner.start[0] and lines[first - 1].strip().startswith("@"):
+        first -= 1
+    return first
+
+
+def _fields(lines: list[str], owner: Symbol, members: list[Member]) -> list[int]:
     """Rows of the class's own one-line statements (attributes, fields), not its docstring
     or comments; none when there are more than a few."""
     taken = {row for m in members for row in range(m.first, m.last + 1)}
@@ -119,7 +129,7 @@ def _fields(lines: list[str], owner: Symbol, members: list[_Member]) -> list[int
     return rows if len(rows) <= MAX_FIELD_LINES else []
 
 
-def _rank(member: _Member, lines: list[str], wanted: set[str], near: int) -> tuple[int, int]:
+def _rank(member: Member, lines: list[str], wanted: set[str], near: int) -> tuple[int, int]:
     """Siblings that read what the method reads first, then the constructor, then the
     nearest."""
     code = "\n".join(lines[member.first : member.last + 1])

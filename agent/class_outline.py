@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from agent.class_context import enclosing_class, own_methods
 from agent.localize import Region
 from indexing.languages import language_for
 from indexing.parsing import parse
@@ -31,20 +32,11 @@ def class_outline(text: str, region: Region) -> str:
         return ""
     tree = parse(text.encode("utf-8"), language)
     symbols = definitions(tree, language) if tree is not None else []
-    owners = [s for s in symbols if s.kind == "class" and s.start[0] < region.first <= s.end[0]]
-    if not owners:
+    owner = enclosing_class(symbols, region.first)
+    if owner is None:
         return ""
-    owner = owners[-1]  # the innermost
     lines = text.split("\n")
-    nested = [s for s in symbols if s.kind == "class" and s is not owner
-              and owner.start[0] < s.start[0] <= owner.end[0]]  # fmt: skip
-    methods = [
-        _signature(lines[s.name_start[0]], s.name)
-        for s in symbols
-        if s.kind in ("method", "function")
-        and owner.start[0] < s.start[0] <= owner.end[0]
-        and not any(n.start[0] <= s.start[0] <= n.end[0] for n in nested)
-    ]
+    methods = [_signature(lines[s.name_start[0]], s.name) for s in own_methods(symbols, owner)]
     if not methods:
         return ""
     header = lines[owner.name_start[0]].strip().rstrip(":").rstrip("{").strip()
@@ -72,7 +64,7 @@ def module_outline(text: str, region: Region) -> str:
         return ""
     tree = parse(text.encode("utf-8"), language)
     symbols = definitions(tree, language) if tree is not None else []
-    if any(s.kind == "class" and s.start[0] < region.first <= s.end[0] for s in symbols):
+    if enclosing_class(symbols, region.first) is not None:
         return ""
     lines = text.split("\n")
     constants = [n for n in dict.fromkeys(CONSTANT.findall(text)) if not n.startswith("__")]

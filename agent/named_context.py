@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import textwrap
 
-from agent.class_context import NONE, ClassContext
+from agent.class_context import NONE, ShownCode
 from agent.localize import Region
 from indexing.languages import language_for
 from indexing.parsing import parse
@@ -23,7 +23,7 @@ WORD = re.compile(r"[A-Za-z_]\w{3,}")
 
 def named_definitions(
     text: str, region: Region, instruction: str, shown: tuple[str, ...] = ()
-) -> ClassContext:
+) -> ShownCode:
     """The file's functions and classes that the instruction names, other than the region's
     and those `shown` already, in source order, within the line budget."""
     language = language_for(None, region.path)
@@ -46,4 +46,4 @@ def named_definitions(
     if not chosen:
         return NONE
     blocks = [textwrap.dedent("\n".join(lines[s.start[0] : s.end[0] + 1])) for s in chosen]
-    return ClassContext("\n\n".join(blocks), False, tuple(s.name for s in chosen))
+    return ShownCode("\n\n".join(blocks), False, tuple(s.name for s in chosen))

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.approvals import ApprovalRequest, Decision
-from agent.class_context import ClassContext, class_context, drop_copied_members
+from agent.class_context import ShownCode, class_context, drop_copied_members
 from agent.class_outline import class_outline, module_outline
 from agent.doubt_branches import branches
 from agent.edits import EditRejected
@@ -328,7 +328,7 @@ class Pipeline:
             region, original, language, tests, attempts, seed, siblings, named
         )  # fmt: skip
         judged: dict[str, Judged] = {}
-        module = region.path.rsplit(".", 1)[0].replace("/", ".")
+        module = _module_of(region.path)
         for index, reply in enumerate(texts):
             self._checkpoint()
             may_remove = _asks_removal(self._task())
@@ -378,7 +378,7 @@ class Pipeline:
 
     def _sample(
         self, region: Region, original: str, language: str, tests: _Tests,
-        attempts: tuple[Attempt, ...], seed: int, siblings: ClassContext, named: ClassContext,
+        attempts: tuple[Attempt, ...], seed: int, siblings: ShownCode, named: ShownCode,
     ) -> tuple[list[str], list[str]]:  # fmt: skip
         """One prompt, N replies (one greedy); and the docstring kept apart, if any."""
         code = region_text(original, region)
@@ -490,7 +490,7 @@ class Pipeline:
             return []
         original = (self.context.root / region.path).read_text(encoding="utf-8")
         language = language_for(None, region.path) or "python"
-        module = region.path.rsplit(".", 1)[0].replace("/", ".")
+        module = _module_of(region.path)
         pairs: list[tuple[Neighbour, Judged]] = []
         close = [j for j in judged if j.reached]
         if close:
@@ -636,8 +636,13 @@ def split_candidates(candidates: int, n_params: int) -> tuple[int, int]:
     return candidates - candidates // 2, candidates // 2
 
 
+def _module_of(path: str) -> str:
+    """`pkg/mod.py` as the module name `pkg.mod`."""
+    return path.rsplit(".", 1)[0].replace("/", ".")
+
+
 def _shown_context(
-    region: Region, siblings: ClassContext, named: ClassContext
+    region: Region, siblings: ShownCode, named: ShownCode
 ) -> tuple[tuple[str, str], ...]:
     """The code the full prompt shows beside the region (the bare prompt shows none: it is the
     task and the code alone)."""
