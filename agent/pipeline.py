@@ -60,6 +60,7 @@ from agent.rewrite import (
     splice_code,
 )  # fmt: skip
 from agent.spectrum import Spectrum, measure
+from agent.suspect_edits import single_edits, suspect_rows
 from agent.test_files import is_test_path
 from agent.test_report import Frame, TestReport, run_suite
 from agent.test_source import failing_tests_source
@@ -75,12 +76,13 @@ class PipelineBudget:
     max_tokens: int = 1024
     temperature: float = 0.8
     doubts: int = 0  # rewrites that start at a doubted token, when the greedy one is a copy
+    edits: int = 0  # single-token edits at the suspect lines, in a round with nothing green
 
 
 PIPELINE_BUDGETS = {
-    "low": PipelineBudget(candidates=3, rounds=1, doubts=3),
-    "medium": PipelineBudget(candidates=6, rounds=2, doubts=6),
-    "high": PipelineBudget(candidates=8, rounds=3, doubts=8),
+    "low": PipelineBudget(candidates=3, rounds=1, doubts=3, edits=4),
+    "medium": PipelineBudget(candidates=6, rounds=2, doubts=6, edits=6),
+    "high": PipelineBudget(candidates=8, rounds=3, doubts=8, edits=8),
 }
 GENERATED_TEST = "test_treellama_task.py"
 CHARS_PER_TOKEN = 3  # code, roughly, in these models' tokenizers (an overestimate of tokens)
@@ -481,16 +483,38 @@ class Pipeline:
                        output=verdict.report.output[-1500:])  # fmt: skip
         return verdict
 
-    def _near_misses(self, region: Region, tests: _Tests, judged: list[Judged]) -> list[Judged]:
+    def _near_misses(
+        self, region: Region, tests: _Tests, judged: list[Judged], pool: list[Judged]
+    ) -> list[Judged]:
         """When no candidate of the round is green, its near misses' neighbours
         (agent.near_miss): the off-by-one variants of the best candidate that changed how
-        the failing tests fail and broke nothing else, and the best candidate whose tests
-        failed on a bare class attribute with the name read as `self.name`."""
+        the failing tests fail and broke nothing else, the best candidate whose tests
+        failed on a bare class attribute with the name read as `self.name`, and the single-
+        token edits of the original at the lines the candidates and tracebacks suspect
+        (agent.suspect_edits). None is judged twice in a task."""
         if any(j.green for j in judged) or not tests.allowed:
             return []
         original = (self.context.root / region.path).read_text(encoding="utf-8")
         language = language_for(None, region.path) or "python"
         module = _module_of(region.path)
+        pairs = self._neighbours(region, original, language, judged, tests.evidence)
+        seen = {normalized(j.text) for j in (*pool, *judged)}
+        pairs = [(n, code) for n, code in pairs if normalized(n.text) not in seen]
+        found: list[Judged] = []
+        for index, (neighbour, code) in enumerate(pairs):
+            self._checkpoint()
+            problem = precheck(original, neighbour.text, language, True, module)
+            found.append(self._judge(region, original, neighbour.text, code, problem, tests,
+                                     index, len(pairs), "near miss"))  # fmt: skip
+            if found[-1].green:
+                break
+        return found
+
+    def _neighbours(
+        self, region: Region, original: str, language: str, judged: list[Judged],
+        evidence: TestReport | None,
+    ) -> list[tuple[Neighbour, str]]:  # fmt: skip
+        """The near misses' neighbours, each with its code for the repair prompt."""
         pairs: list[tuple[Neighbour, Judged]] = []
         close = [j for j in judged if j.reached]
         if close:
@@ -502,18 +526,17 @@ class Pipeline:
             if qualified is not None:
                 pairs.append((qualified, candidate))
                 break
-        seen = {normalized(j.text) for j in judged}
-        pairs = [(n, base) for n, base in pairs if normalized(n.text) not in seen]
-        found: list[Judged] = []
-        for index, (neighbour, base) in enumerate(pairs):
-            self._checkpoint()
-            code = base.code.replace(neighbour.before.strip(), neighbour.after.strip(), 1)
-            problem = precheck(original, neighbour.text, language, True, module)
-            found.append(self._judge(region, original, neighbour.text, code, problem, tests,
-                                     index, len(pairs), "near miss"))  # fmt: skip
-            if found[-1].green:
-                break
-        return found
+        coded = [(n, base.code.replace(n.before.strip(), n.after.strip(), 1)) for n, base in pairs]
+        traced_rows = [
+            frame.line - 1
+            for failure in (evidence.failures if evidence else ())
+            for frame in failure.frames
+            if f"/{frame.path.replace(chr(92), '/')}".endswith(f"/{region.path}")
+        ]
+        rows = suspect_rows(original, (j.text for j in judged if j.code.strip()), traced_rows,
+                            region.first, region.last)  # fmt: skip
+        edits = single_edits(original, rows, language, self.budget.edits)
+        return coded + [(n, region_text(n.text, region)) for n in edits]
 
     def _calls_next(self, regions: list[Region], place: int) -> bool:
         """Whether the function at `place` calls the one ranked after it."""
@@ -583,7 +606,7 @@ class Pipeline:
                            f"{regions[place].describe()}", regions=[])  # fmt: skip
             region = regions[place]
             judged = self._round(region, tests, attempts, seed=100 * round_index)
-            judged += self._near_misses(region, tests, judged)
+            judged += self._near_misses(region, tests, judged, pool)
             pool += judged
             chosen = best(pool)
             if chosen is not None and (chosen.green or not verifiable):

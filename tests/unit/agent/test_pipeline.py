@@ -25,10 +25,10 @@ COPIES_TEST = (
 )
 
 
-def run(model, context, instruction="make the failing test pass", n=3, rounds=1, log=None):
+def run(model, context, instruction="make the failing test pass", n=3, rounds=1, log=None, edits=0):
     events = []
     pipeline = Pipeline(
-        model, context, instruction, PipelineBudget(candidates=n, rounds=rounds),
+        model, context, instruction, PipelineBudget(candidates=n, rounds=rounds, edits=edits),
         Trajectory(log) if log else None, events.append,
     )  # fmt: skip
     return pipeline.run(), events
@@ -441,3 +441,28 @@ def test_a_candidate_one_number_off_gets_its_off_by_one_neighbours_judged(tmp_pa
     assert labels == ["candidate 1/1", "near miss 1/2"]  # -3 was green: -5 is not judged
     validated = [e.data["green"] for e in events if e.kind == "validate"]
     assert validated[0] is False and validated[1] is True
+
+
+def test_a_line_the_candidates_rewrote_gets_its_single_token_edits_judged(tmp_path):
+    repo = tmp_path / "nth"
+    repo.mkdir()
+    (repo / "nth.py").write_text("def take_nth(n, seq):\n    return list(seq)[1::n]\n")
+    (repo / "test_nth.py").write_text(
+        "from nth import take_nth\n\n\ndef test_every_second():\n"
+        "    assert take_nth(2, [10, 20, 30, 40, 50]) == [10, 30, 50]\n"
+    )
+    commit_all(repo)
+    context = context_for(repo, tmp_path)
+    # The right line, the wrong token: [30, 50]. No number of its own to move by one.
+    model = ScriptedCandidateModel(["def take_nth(n, seq):\n    return list(seq)[n::n]\n```"])
+    outcome, events = run(model, context, "take_nth should take every nth item", n=1, edits=6)
+    assert outcome.verified
+    assert "return list(seq)[0::n]" in (context.root / "nth.py").read_text()
+    labels = [e.message for e in events if e.kind == "candidate"]
+    assert labels[0] == "candidate 1/1" and labels[1].startswith("near miss 1/")
+    validated = [e.data["green"] for e in events if e.kind == "validate"]
+    assert validated == [False, True]  # the first edit, 1 -> 0, was green: no other is judged
+    # Without edits in the budget, the round ends red.
+    other = context_for(repo, tmp_path / "again")
+    model = ScriptedCandidateModel(["def take_nth(n, seq):\n    return list(seq)[n::n]\n```"])
+    assert not run(model, other, "take_nth should take every nth item", n=1)[0].verified
