@@ -497,9 +497,14 @@ class Pipeline:
         original = (self.context.root / region.path).read_text(encoding="utf-8")
         language = language_for(None, region.path) or "python"
         module = _module_of(region.path)
-        pairs = self._neighbours(region, original, language, judged, tests.evidence)
         seen = {normalized(j.text) for j in (*pool, *judged)}
-        pairs = [(n, code) for n, code in pairs if normalized(n.text) not in seen]
+        pairs: list[tuple[Neighbour, str]] = []
+        for neighbour, code in self._neighbours(
+            region, original, language, judged, tests.evidence, seen
+        ):
+            if normalized(neighbour.text) not in seen:  # two kinds may reach the same text
+                seen.add(normalized(neighbour.text))
+                pairs.append((neighbour, code))
         found: list[Judged] = []
         for index, (neighbour, code) in enumerate(pairs):
             self._checkpoint()
@@ -512,9 +517,10 @@ class Pipeline:
 
     def _neighbours(
         self, region: Region, original: str, language: str, judged: list[Judged],
-        evidence: TestReport | None,
+        evidence: TestReport | None, seen: set[str],
     ) -> list[tuple[Neighbour, str]]:  # fmt: skip
-        """The near misses' neighbours, each with its code for the repair prompt."""
+        """The near misses' neighbours, each with its code for the repair prompt; at most
+        the budget's edits of the original that are not in `seen` (normalized texts)."""
         pairs: list[tuple[Neighbour, Judged]] = []
         close = [j for j in judged if j.reached]
         if close:
@@ -535,8 +541,10 @@ class Pipeline:
         ]
         rows = suspect_rows(original, (j.text for j in judged if j.code.strip()), traced_rows,
                             region.first, region.last)  # fmt: skip
-        edits = single_edits(original, rows, language, self.budget.edits)
-        return coded + [(n, region_text(n.text, region)) for n in edits]
+        # All of them, so that a later round's budget goes to edits not judged before.
+        edits = single_edits(original, rows, language, 1_000 if self.budget.edits else 0)
+        fresh = [n for n in edits if normalized(n.text) not in seen][: self.budget.edits]
+        return coded + [(n, region_text(n.text, region)) for n in fresh]
 
     def _calls_next(self, regions: list[Region], place: int) -> bool:
         """Whether the function at `place` calls the one ranked after it."""

@@ -466,3 +466,25 @@ def test_a_line_the_candidates_rewrote_gets_its_single_token_edits_judged(tmp_pa
     other = context_for(repo, tmp_path / "again")
     model = ScriptedCandidateModel(["def take_nth(n, seq):\n    return list(seq)[n::n]\n```"])
     assert not run(model, other, "take_nth should take every nth item", n=1)[0].verified
+
+
+def test_a_later_round_judges_the_edits_an_earlier_one_did_not(tmp_path):
+    repo = tmp_path / "last"
+    repo.mkdir()
+    (repo / "last.py").write_text("def last(seq):\n    return seq[len(seq) - 2]\n")
+    (repo / "test_last.py").write_text(
+        "from last import last\n\n\ndef test_last():\n    assert last([1, 2, 3]) == 3\n"
+    )
+    commit_all(repo)
+    context = context_for(repo, tmp_path)
+    # Both rewrite the line and return what it returned: nothing for the near misses to move.
+    same = [
+        "def last(seq):\n    return seq[-2]\n```",
+        "def last(seq):\n    return seq[::-1][1]\n```",
+    ]
+    outcome, events = run(ScriptedCandidateModel(same), context, n=1, rounds=2, edits=1)
+    assert outcome.verified
+    assert "return seq[len(seq) - 1]" in (context.root / "last.py").read_text()
+    near = [e.data["diff"] for e in events if e.kind == "candidate" and "near miss" in e.message]
+    assert len(near) == 2  # one edit a round: `-` to `+` first, then the 2 moved by one
+    assert "+    return seq[len(seq) + 2]" in near[0] and "+    return seq[len(seq) - 1]" in near[1]
