@@ -537,7 +537,7 @@ class Pipeline:
             frame.line - 1
             for failure in (evidence.failures if evidence else ())
             for frame in failure.frames
-            if f"/{frame.path.replace(chr(92), '/')}".endswith(f"/{region.path}")
+            if _same_file(frame.path, region.path)
         ]
         rows = suspect_rows(original, (j.text for j in judged if j.code.strip()), traced_rows,
                             region.first, region.last)  # fmt: skip
@@ -665,6 +665,12 @@ def split_candidates(candidates: int, n_params: int) -> tuple[int, int]:
     if not 0 < n_params < SMALL_MODEL_PARAMS or candidates < 2:
         return candidates, 0
     return candidates - candidates // 2, candidates // 2
+
+
+def _same_file(traced: str, path: str) -> bool:
+    """Whether a traceback's path (absolute, relative, with either slash) is the project's
+    relative `path`."""
+    return ("/" + traced.replace("\\", "/")).endswith("/" + path)
 
 
 def _module_of(path: str) -> str:
