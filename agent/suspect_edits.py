@@ -1,10 +1,10 @@
 """Single-token edits of the original code at the lines its candidates suspect.
 
-Studies of one-line bug fixes (ManySStuBs4J: 153,000 of them in Java; PySStuBs in Python)
-find that a large share are one token: a changed numeral, a comparison or arithmetic operator
-swapped, a boolean literal flipped. Mutation-based repair tools (PraPR, TBar's fix patterns)
-try exactly those edits and let the tests judge. A small model is good at pointing to the line
-and bad at the one token: asked to fix `take_nth`, the 1.5B rewrote
+Datasets of single-statement bug fixes (ManySStuBs4J in Java, PySStuBs in Python) count,
+among their recurring patterns, fixes of one token: a changed numeral, a swapped comparison or
+arithmetic operator, a flipped boolean literal. Mutation-based repair tools (PraPR, TBar's
+fix patterns) try exactly those edits and let the tests judge. A small model is good at
+pointing to the line and bad at the one token: asked to fix `take_nth`, the 1.5B rewrote
 `itertools.islice(seq, 1, None, n)` in every candidate (`1 + n - 1`, `n`), and none wrote
 the `0` the tests wanted. So when a round has nothing green, the lines that the candidates
 changed in the original (most candidates first), after the lines the failing tracebacks
