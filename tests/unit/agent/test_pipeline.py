@@ -28,10 +28,24 @@ COPIES_TEST = (
 def run(model, context, instruction="make the failing test pass", n=3, rounds=1, log=None, edits=0):
     events = []
     pipeline = Pipeline(
-        model, context, instruction, PipelineBudget(candidates=n, rounds=rounds, edits=edits),
-        Trajectory(log) if log else None, events.append,
-    )  # fmt: skip
+        model,
+        context,
+        instruction,
+        PipelineBudget(candidates=n, rounds=rounds, edits=edits),
+        Trajectory(log) if log else None,
+        events.append,
+    )
     return pipeline.run(), events
+
+
+def module_project(tmp_path, name, code, tests):
+    """A committed project of one module, `name.py`, and its tests, `test_name.py`."""
+    repo = tmp_path / name
+    repo.mkdir()
+    (repo / f"{name}.py").write_text(code)
+    (repo / f"test_{name}.py").write_text(tests)
+    commit_all(repo)
+    return repo
 
 
 def test_the_failing_test_chooses_among_candidates(tmp_path):
@@ -398,14 +412,13 @@ COUNTER = (
 def test_a_method_is_shown_its_siblings_and_a_copy_of_them_in_the_reply_is_dropped(tmp_path):
     """The bug is a disagreement with a sibling (`get` counts up, `add` counts down): the
     prompt shows the class, and the sibling the reply copies after the method stays as it is."""
-    repo = tmp_path / "counter"
-    repo.mkdir()
-    (repo / "counter.py").write_text(COUNTER)
-    (repo / "test_counter.py").write_text(
+    repo = module_project(
+        tmp_path,
+        "counter",
+        COUNTER,
         "from counter import Counter\n\n\ndef test_add_counts():\n    c = Counter()\n"
-        "    c.add('a')\n    c.add('a')\n    assert c.get('a') == 2\n"
+        "    c.add('a')\n    c.add('a')\n    assert c.get('a') == 2\n",
     )
-    commit_all(repo)
     context = context_for(repo, tmp_path)
     reply = (
         "        return -self.counts.get(key, self.start)\n\n"
@@ -422,15 +435,14 @@ def test_a_method_is_shown_its_siblings_and_a_copy_of_them_in_the_reply_is_dropp
 
 
 def test_a_candidate_one_number_off_gets_its_off_by_one_neighbours_judged(tmp_path):
-    repo = tmp_path / "words"
-    repo.mkdir()
-    (repo / "words.py").write_text("def drop_id(word):\n    return word\n")
-    (repo / "test_words.py").write_text(
+    repo = module_project(
+        tmp_path,
+        "words",
+        "def drop_id(word):\n    return word\n",
         "from words import drop_id\n\n\ndef test_drops_id():\n"
         "    assert drop_id('author_id') == 'author'\n\n\n"
-        "def test_keeps_plain():\n    assert drop_id('author') == 'author'\n"
+        "def test_keeps_plain():\n    assert drop_id('author') == 'author'\n",
     )
-    commit_all(repo)
     context = context_for(repo, tmp_path)
     close = "def drop_id(word):\n    if word.endswith('_id'):\n        return word[:-4]\n"
     model = ScriptedCandidateModel([close + "    return word\n```"])
@@ -444,14 +456,13 @@ def test_a_candidate_one_number_off_gets_its_off_by_one_neighbours_judged(tmp_pa
 
 
 def test_a_line_the_candidates_rewrote_gets_its_single_token_edits_judged(tmp_path):
-    repo = tmp_path / "nth"
-    repo.mkdir()
-    (repo / "nth.py").write_text("def take_nth(n, seq):\n    return list(seq)[1::n]\n")
-    (repo / "test_nth.py").write_text(
+    repo = module_project(
+        tmp_path,
+        "nth",
+        "def take_nth(n, seq):\n    return list(seq)[1::n]\n",
         "from nth import take_nth\n\n\ndef test_every_second():\n"
-        "    assert take_nth(2, [10, 20, 30, 40, 50]) == [10, 30, 50]\n"
+        "    assert take_nth(2, [10, 20, 30, 40, 50]) == [10, 30, 50]\n",
     )
-    commit_all(repo)
     context = context_for(repo, tmp_path)
     # The right line, the wrong token: [30, 50]. No number of its own to move by one.
     model = ScriptedCandidateModel(["def take_nth(n, seq):\n    return list(seq)[n::n]\n```"])
@@ -469,13 +480,12 @@ def test_a_line_the_candidates_rewrote_gets_its_single_token_edits_judged(tmp_pa
 
 
 def test_a_later_round_judges_the_edits_an_earlier_one_did_not(tmp_path):
-    repo = tmp_path / "last"
-    repo.mkdir()
-    (repo / "last.py").write_text("def last(seq):\n    return seq[len(seq) - 2]\n")
-    (repo / "test_last.py").write_text(
-        "from last import last\n\n\ndef test_last():\n    assert last([1, 2, 3]) == 3\n"
+    repo = module_project(
+        tmp_path,
+        "last",
+        "def last(seq):\n    return seq[len(seq) - 2]\n",
+        "from last import last\n\n\ndef test_last():\n    assert last([1, 2, 3]) == 3\n",
     )
-    commit_all(repo)
     context = context_for(repo, tmp_path)
     # Both rewrite the line and return what it returned: nothing for the near misses to move.
     same = [
