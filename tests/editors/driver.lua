@@ -14,10 +14,20 @@ function M.finish(result)
   vim.cmd('qall!')
 end
 
+-- Resumes a driver's coroutine from a callback. coroutine.resume returns an error rather than
+-- raising it, and a driver that died there left Neovim running until the test's 180 s timeout:
+-- the error is written as the result instead, and Neovim quits.
+function M.resume(co, ...)
+  local ok, err = coroutine.resume(co, ...)
+  if not ok then
+    M.finish({ error = debug.traceback(co, tostring(err)) })
+  end
+end
+
 function M.sleep(ms)
   local co = coroutine.running()
   vim.defer_fn(function()
-    coroutine.resume(co)
+    M.resume(co)
   end, ms)
   coroutine.yield()
 end

@@ -24,7 +24,7 @@ coroutine.wrap(function()
       local fetch = { 'curl', '-s', '--max-time', '20', '-L', '-b', '', result.opened }
       vim.system(fetch, { timeout = 30000 }, function(page)
         vim.schedule(function()
-          coroutine.resume(co, page)
+          driver.resume(co, page)
         end)
       end)
       result.page = coroutine.yield().stdout

@@ -48,6 +48,9 @@ def run_driver(driver: str, tmp_path: Path, cwd: Path | None = None, **env: str)
         timeout=180,
     )
     assert result_file.exists(), done.stderr.decode(errors="replace")[-2000:]
+    text = result_file.read_text()  # JSON observations (the health check's driver writes text)
+    error = json.loads(text).get("error") if text.startswith("{") else None
+    assert error is None, f"the Lua driver failed: {error}"
     return result_file
 
 
