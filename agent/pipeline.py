@@ -542,7 +542,7 @@ class Pipeline:
         rows = suspect_rows(original, (j.text for j in judged if j.code.strip()), traced_rows,
                             region.first, region.last)  # fmt: skip
         # All of them, so that a later round's budget goes to edits not judged before.
-        edits = single_edits(original, rows, language, 1_000 if self.budget.edits else 0)
+        edits = single_edits(original, rows, language) if self.budget.edits else []
         fresh = [n for n in edits if normalized(n.text) not in seen][: self.budget.edits]
         return coded + [(n, region_text(n.text, region)) for n in fresh]
 

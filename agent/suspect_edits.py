@@ -21,7 +21,6 @@ from typing import Any
 from agent.near_miss import NUMBER_NODES, Neighbour
 from indexing.parsing import parse
 
-MAX_EDITS = 6
 MAX_PER_ROW = 4  # so that one long line does not take every edit
 # The boundary swap first: `<` for `<=` is the commonest operator slip.
 SWAPS: dict[str, tuple[str, ...]] = {
@@ -51,12 +50,12 @@ def suspect_rows(
 
 
 def single_edits(
-    original: str, rows: list[int], language: str, limit: int = MAX_EDITS
+    original: str, rows: list[int], language: str, limit: int | None = None
 ) -> list[Neighbour]:
     """Variants of `original`, each with one number moved by one, one operator swapped or one
     boolean flipped on one of `rows`, row by row in the given order, at most MAX_PER_ROW on
-    a row."""
-    tree = parse(original.encode("utf-8"), language) if limit > 0 else None
+    a row; the first `limit` of them when one is given."""
+    tree = parse(original.encode("utf-8"), language)
     if tree is None:
         return []
     lines = original.split("\n")
@@ -73,7 +72,7 @@ def single_edits(
             after = (line[:start] + replacement.encode() + line[end:]).decode("utf-8")
             varied = [*lines[:row], after, *lines[row + 1 :]]
             found.append(Neighbour("\n".join(varied), row, lines[row], after))
-            if len(found) >= limit:
+            if limit is not None and len(found) >= limit:
                 return found
     return found
 
