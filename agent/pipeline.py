@@ -37,6 +37,7 @@ from agent.judge import (
     run_with,
     unified_diff,
 )  # fmt: skip
+from agent.line_trace import executed_rows
 from agent.localize import Region, ambiguous, localize, traced
 from agent.loop import Event, TaskCancelled
 from agent.merge import merge_rewrite
@@ -77,12 +78,15 @@ class PipelineBudget:
     temperature: float = 0.8
     doubts: int = 0  # rewrites that start at a doubted token, when the greedy one is a copy
     edits: int = 0  # single-token edits at the suspect lines, in a round with nothing green
+    # A quick suite gets more edits, up to EDIT_FACTOR times as many, while they would take
+    # about this long in all (by the original code's suite time).
+    edit_seconds: float = 0.0
 
 
 PIPELINE_BUDGETS = {
-    "low": PipelineBudget(candidates=3, rounds=1, doubts=3, edits=4),
-    "medium": PipelineBudget(candidates=6, rounds=2, doubts=6, edits=6),
-    "high": PipelineBudget(candidates=8, rounds=3, doubts=8, edits=8),
+    "low": PipelineBudget(candidates=3, rounds=1, doubts=3, edits=4, edit_seconds=30.0),
+    "medium": PipelineBudget(candidates=6, rounds=2, doubts=6, edits=6, edit_seconds=30.0),
+    "high": PipelineBudget(candidates=8, rounds=3, doubts=8, edits=8, edit_seconds=30.0),
 }
 GENERATED_TEST = "test_treellama_task.py"
 CHARS_PER_TOKEN = 3  # code, roughly, in these models' tokenizers (an overestimate of tokens)
@@ -90,6 +94,7 @@ WHOLE_SUITE_SPECTRUM_S = 20.0  # a suite this quick is profiled whole, not only 
 WHOLE_REPLY_SHARE = 0.8  # a function longer than this share of a reply loses its docstring
 CANDIDATE_TIMEOUT_FLOOR_S = 20.0  # a candidate's suite gets at least this long
 CANDIDATE_TIMEOUT_FACTOR = 5.0  # ... or this many times the original code's suite
+EDIT_FACTOR = 3  # a quick suite's round may judge up to this many times the budget's edits
 SMALL_MODEL_PARAMS = 1_000_000_000  # below this, half of a round's candidates get a bare prompt
 
 
@@ -137,6 +142,7 @@ class Pipeline:
     rejected: list[str] = field(default_factory=list)  # why candidates were not tested
     scope: str = "function"  # what a located Python function's rewrite covers (AgentSettings)
     seen: tuple[Frame, ...] = ()  # places read from the task's images, as project paths
+    executed: dict[str, frozenset[int] | None] = field(default_factory=dict)  # rows, by path
 
     @property
     def max_steps(self) -> int:
@@ -499,9 +505,7 @@ class Pipeline:
         module = _module_of(region.path)
         seen = {normalized(j.text) for j in (*pool, *judged)}
         pairs: list[tuple[Neighbour, str]] = []
-        for neighbour, code in self._neighbours(
-            region, original, language, judged, tests.evidence, seen
-        ):
+        for neighbour, code in self._neighbours(region, original, language, judged, tests, seen):
             if normalized(neighbour.text) not in seen:  # two kinds may reach the same text
                 seen.add(normalized(neighbour.text))
                 pairs.append((neighbour, code))
@@ -517,7 +521,7 @@ class Pipeline:
 
     def _neighbours(
         self, region: Region, original: str, language: str, judged: list[Judged],
-        evidence: TestReport | None, seen: set[str],
+        tests: _Tests, seen: set[str],
     ) -> list[tuple[Neighbour, str]]:  # fmt: skip
         """The near misses' neighbours, each with its code for the repair prompt; at most
         the budget's edits of the original that are not in `seen` (normalized texts)."""
@@ -535,16 +539,42 @@ class Pipeline:
         coded = [(n, base.code.replace(n.before.strip(), n.after.strip(), 1)) for n, base in pairs]
         traced_rows = [
             frame.line - 1
-            for failure in (evidence.failures if evidence else ())
+            for failure in (tests.evidence.failures if tests.evidence else ())
             for frame in failure.frames
             if _same_file(frame.path, region.path)
         ]
+        cap = self._edit_cap(tests)
+        if not cap:
+            return coded
         rows = suspect_rows(original, (j.text for j in judged if j.code.strip()), traced_rows,
-                            region.first, region.last)  # fmt: skip
+                            region.first, region.last, self._executed(region, tests))  # fmt: skip
         # All of them, so that a later round's budget goes to edits not judged before.
-        edits = single_edits(original, rows, language) if self.budget.edits else []
-        fresh = [n for n in edits if normalized(n.text) not in seen][: self.budget.edits]
+        edits = single_edits(original, rows, language)
+        fresh = [n for n in edits if normalized(n.text) not in seen][:cap]
         return coded + [(n, region_text(n.text, region)) for n in fresh]
+
+    def _edit_cap(self, tests: _Tests) -> int:
+        """How many single-token edits a round may judge: the budget's, or more when the
+        suite is quick enough that they take about the budget's edit seconds in all."""
+        if not self.budget.edits:
+            return 0
+        quick = int(self.budget.edit_seconds / max(tests.seconds, 0.5))
+        return min(EDIT_FACTOR * self.budget.edits, max(self.budget.edits, quick))
+
+    def _executed(self, region: Region, tests: _Tests) -> frozenset[int] | None:
+        """The rows of the region's file that the failing tests run (pytest only), measured
+        once a file; None when unknown."""
+        if region.path in self.executed:
+            return self.executed[region.path]
+        rows = None
+        if tests.evidence is not None and tests.evidence.runner == "pytest":
+            rows = executed_rows(
+                self.context.sandbox, self.context.root, tests.command, sorted(tests.targets),
+                region.path, cancel=self.cancel, timeout_s=self._candidate_timeout(tests),
+                confined=tests.confined,
+            )  # fmt: skip
+        self.executed[region.path] = rows
+        return rows
 
     def _calls_next(self, regions: list[Region], place: int) -> bool:
         """Whether the function at `place` calls the one ranked after it."""

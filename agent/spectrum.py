@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import json
 import math
-import shlex
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from agent.plugin_run import run_plugin
 from agent.sandbox import Sandbox
 
 PLUGIN_MODULE = "_treellama_spectrum"
@@ -136,21 +136,8 @@ def measure(
     """Runs the test files that hold failures with the plugin (a pytest command only), and
     reads which functions each test entered. None when it cannot be measured: the caller
     localizes without it."""
-    plugin = root / f"{PLUGIN_MODULE}.py"
-    output = root / SPECTRUM_FILE
-    plugin.write_text(PLUGIN, encoding="utf-8")
-    output.unlink(missing_ok=True)
-    files = " ".join(shlex.quote(f) for f in sorted(set(test_files)))
-    full = f"PYTHONPATH=.${{PYTHONPATH:+:$PYTHONPATH}} {command} -p {PLUGIN_MODULE} {files}"
-    try:
-        sandbox.run(full, timeout_s=timeout_s, confined=confined, cancel=cancel)
-        text = output.read_text(encoding="utf-8") if output.exists() else ""
-    finally:
-        plugin.unlink(missing_ok=True)
-        output.unlink(missing_ok=True)
-        cache = root / "__pycache__"
-        for compiled in cache.glob(f"{PLUGIN_MODULE}.*.pyc") if cache.is_dir() else ():
-            compiled.unlink(missing_ok=True)
-        if cache.is_dir() and not any(cache.iterdir()):
-            cache.rmdir()
+    text = run_plugin(
+        sandbox, root, command, (PLUGIN_MODULE, PLUGIN), SPECTRUM_FILE, sorted(set(test_files)),
+        cancel=cancel, timeout_s=timeout_s, confined=confined,
+    )  # fmt: skip
     return parse_spectrum(text) if text else None

@@ -9,13 +9,15 @@ pointing to the line and bad at the one token: asked to fix `take_nth`, the 1.5B
 the `0` the tests wanted. So when a round has nothing green, the lines that the candidates
 changed in the original (most candidates first), after the lines the failing tracebacks
 reach, are given each single-token edit in turn, a few in all, and judged by the same tests.
+Where the rows the failing tests ran are known (agent.line_trace), only those count, and the
+ones no candidate changed follow: the model does not always point at the right line.
 """
 
 from __future__ import annotations
 
 import difflib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from agent.near_miss import NUMBER_NODES, Neighbour
@@ -34,10 +36,18 @@ UNARY = frozenset({"unary_operator", "unary_expression", "prefix_expression"})
 
 
 def suspect_rows(
-    original: str, candidates: Iterable[str], traced: Iterable[int], first: int, last: int
+    original: str,
+    candidates: Iterable[str],
+    traced: Iterable[int],
+    first: int,
+    last: int,
+    executed: Collection[int] | None = None,
 ) -> list[int]:
     """The 0-based rows in `first..last` of `original`: those that tracebacks reach
-    (`traced`), then those the most candidates replaced or deleted."""
+    (`traced`), then those the most candidates replaced or deleted. Given the rows the
+    failing tests ran (`executed`), only those count after the traced ones, and the ones
+    no candidate touched come last, in order: an edit to a row that never ran cannot change
+    how the tests fail."""
     lines = original.split("\n")
     counts: Counter[int] = Counter()
     for candidate in candidates:
@@ -45,7 +55,11 @@ def suspect_rows(
         for tag, start, end, _, _ in matcher.get_opcodes():
             if tag in ("replace", "delete"):
                 counts.update(range(start, end))
-    ranked = [*traced, *(row for row, _ in sorted(counts.items(), key=lambda c: (-c[1], c[0])))]
+    touched = [row for row, _ in sorted(counts.items(), key=lambda c: (-c[1], c[0]))]
+    if executed is not None:
+        touched = [row for row in touched if row in executed]
+        touched += sorted(row for row in executed if row not in counts)
+    ranked = [*traced, *touched]
     return [row for row in dict.fromkeys(ranked) if first <= row <= last]
 
 

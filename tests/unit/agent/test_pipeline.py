@@ -25,13 +25,16 @@ COPIES_TEST = (
 )
 
 
-def run(model, context, instruction="make the failing test pass", n=3, rounds=1, log=None, edits=0):
+def run(
+    model, context, instruction="make the failing test pass", n=3, rounds=1, log=None, edits=0,
+    edit_seconds=0.0,
+):  # fmt: skip
     events = []
     pipeline = Pipeline(
         model,
         context,
         instruction,
-        PipelineBudget(candidates=n, rounds=rounds, edits=edits),
+        PipelineBudget(candidates=n, rounds=rounds, edits=edits, edit_seconds=edit_seconds),
         Trajectory(log) if log else None,
         events.append,
     )
@@ -477,6 +480,40 @@ def test_a_line_the_candidates_rewrote_gets_its_single_token_edits_judged(tmp_pa
     other = context_for(repo, tmp_path / "again")
     model = ScriptedCandidateModel(["def take_nth(n, seq):\n    return list(seq)[n::n]\n```"])
     assert not run(model, other, "take_nth should take every nth item", n=1)[0].verified
+
+
+CHUNKS = (
+    "def chunks(items, size, align=False):\n"
+    "    if align:\n"
+    "        size = size + 1\n"
+    "    for start in range(0, len(items), size + 1):\n"
+    "        yield items[start:start + size]\n"
+)
+
+
+def test_edits_go_to_the_rows_the_failing_test_ran_and_a_quick_suite_gets_more(tmp_path):
+    """The candidate rewrites the `align` branch, which the failing test never runs; the
+    step that is wrong is on a row no candidate touched."""
+    tests = (
+        "from chunks import chunks\n\n\ndef test_pairs():\n"
+        "    assert list(chunks([1, 2, 3, 4], 2)) == [[1, 2], [3, 4]]\n"
+    )
+    repo = module_project(tmp_path, "chunks", CHUNKS, tests)
+    branch = CHUNKS.replace("size = size + 1", "size = size + 2") + "```"
+    context = context_for(repo, tmp_path)
+    outcome, events = run(ScriptedCandidateModel([branch]), context, "chunks skips items", n=1,
+                          edits=2, edit_seconds=600.0)  # fmt: skip
+    assert outcome.verified
+    assert "range(0, len(items), size + 0)" in (context.root / "chunks.py").read_text()
+    near = [e.data["diff"] for e in events if e.kind == "candidate" and "near miss" in e.message]
+    # `align=True`, then the loop row's tokens in order: `0` to `1`, `+` to `-`, `1` to `0`.
+    assert len(near) == 4 and "align=True" in near[0] and "size + 0" in near[3]
+    changed = [line for diff in near for line in diff.splitlines()[2:] if line[:1] in "+-"]
+    assert not any("size = size" in line for line in changed)  # the branch never ran
+    # The budget's two edits alone, with no time for more, stop short of the fix.
+    other = context_for(repo, tmp_path / "again")
+    model = ScriptedCandidateModel([branch])
+    assert not run(model, other, "chunks skips items", n=1, edits=2)[0].verified
 
 
 def test_a_later_round_judges_the_edits_an_earlier_one_did_not(tmp_path):

@@ -56,3 +56,15 @@ def test_rows_the_tracebacks_reach_come_first_then_those_most_candidates_changed
     assert suspect_rows(TAKE_NTH, candidates, [3], 0, 4) == [3, 4, 1, 2]
     # Outside the region: neither a traced row nor a changed one.
     assert suspect_rows(TAKE_NTH, candidates, [9], 2, 3) == [2]
+
+
+def test_with_the_rows_the_failing_tests_ran_only_those_count_and_untouched_ones_come_last():
+    rewrote_return = TAKE_NTH.replace("seq, 1,", "seq, n,")
+    rewrote_branch = TAKE_NTH.replace("return seq\n", "return list(seq)\n")
+    candidates = [rewrote_return, rewrote_branch, rewrote_branch]
+    assert suspect_rows(TAKE_NTH, candidates, [], 0, 4) == [3, 4]
+    # n == 1 never held: the branch's row did not run, however many candidates rewrote it;
+    # the rows that ran and no candidate touched follow, in order.
+    assert suspect_rows(TAKE_NTH, candidates, [], 0, 4, executed={0, 2, 4}) == [4, 0, 2]
+    # A traced row stays first.
+    assert suspect_rows(TAKE_NTH, candidates, [3], 0, 4, executed={0, 2, 4}) == [3, 4, 0, 2]
