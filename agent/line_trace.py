@@ -24,20 +24,27 @@ LINES_FILE = ".treellama-lines.json"
 TARGET_VARIABLE = "TREELLAMA_TRACE_FILE"
 
 # Installed when pytest loads the plugin, before the tests import the project: a module's
-# own top-level rows (its `def` lines, a class's attributes) count as run, as they do.
+# own top-level rows (its `def` lines, a class's attributes) count as run, as they do. Rows
+# are kept for the tests that fail in this run: the report's test ids name a unittest
+# method's file and name, not its pytest node id, so the run is of files, not ids.
 PLUGIN = '''\
-"""treellama: which lines of one file the tests run (removed after the run)."""
+"""treellama: which lines of one file the failing tests run (removed after the run)."""
 import json, os, sys, threading
+
+import pytest
 
 _ROOT = os.getcwd() + os.sep
 _TARGET = os.path.realpath(os.path.join(_ROOT, os.environ.get("@VARIABLE@", "")))
 _names = {}
-_rows = set()
+_imported = set()
+_current = [_imported]
+_failing = set()
+_failed = set()
 
 
 def _local(frame, event, arg):
     if event == "line":
-        _rows.add(frame.f_lineno)
+        _current[0].add(frame.f_lineno)
     return _local
 
 
@@ -47,7 +54,7 @@ def _global(frame, event, arg):
     if hit is None:
         hit = _names[name] = os.path.realpath(name) == _TARGET
     if hit:
-        _rows.add(frame.f_lineno)
+        _current[0].add(frame.f_lineno)
         return _local
     return None
 
@@ -56,10 +63,27 @@ sys.settrace(_global)
 threading.settrace(_global)
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item):
+    _current[0] = set()
+    try:
+        yield
+    finally:
+        if item.nodeid in _failed:
+            _failing.update(_current[0])
+        _current[0] = _imported
+
+
+def pytest_runtest_logreport(report):
+    if report.outcome == "failed":
+        _failed.add(report.nodeid)
+
+
 def pytest_unconfigure(config):
     sys.settrace(None)
-    with open(_ROOT + "@FILE@", "w") as out:
-        json.dump(sorted(_rows), out)
+    if _failing:
+        with open(_ROOT + "@FILE@", "w") as out:
+            json.dump(sorted(_imported | _failing), out)
 '''.replace("@VARIABLE@", TARGET_VARIABLE).replace("@FILE@", LINES_FILE)
 
 
@@ -67,19 +91,18 @@ def executed_rows(
     sandbox: Sandbox,
     root: Path,
     command: str,
-    test_ids: list[str],
+    test_files: list[str],
     path: str,
     *,
     cancel: threading.Event | None = None,
     timeout_s: float | None = None,
     confined: bool = True,
 ) -> frozenset[int] | None:
-    """The 0-based rows of `path` (relative to `root`) that the tests `test_ids` run, with
-    the module's import; None when that cannot be measured (not pytest, nothing written)."""
-    if not test_ids:
-        return None
+    """The 0-based rows of `path` (relative to `root`) that the tests of `test_files` (all
+    of them when empty) run where they fail, with the module's import; None when that cannot
+    be measured (not pytest, no failing test ran a row of it)."""
     text = run_plugin(
-        sandbox, root, command, (PLUGIN_MODULE, PLUGIN), LINES_FILE, sorted(test_ids),
+        sandbox, root, command, (PLUGIN_MODULE, PLUGIN), LINES_FILE, sorted(set(test_files)),
         environment={TARGET_VARIABLE: path}, cancel=cancel, timeout_s=timeout_s,
         confined=confined,
     )  # fmt: skip

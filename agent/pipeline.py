@@ -566,11 +566,13 @@ class Pipeline:
         once a file; None when unknown."""
         if region.path in self.executed:
             return self.executed[region.path]
-        rows = None
-        if tests.evidence is not None and tests.evidence.runner == "pytest":
+        rows, report = None, tests.evidence
+        if report is not None and report.runner == "pytest" and report.failures:
+            whole = tests.seconds <= WHOLE_SUITE_SPECTRUM_S  # as the spectrum: files or all
+            files = [] if whole else [f.file for f in report.failures if f.file]
             rows = executed_rows(
-                self.context.sandbox, self.context.root, tests.command, sorted(tests.targets),
-                region.path, cancel=self.cancel, timeout_s=self._candidate_timeout(tests),
+                self.context.sandbox, self.context.root, tests.command, files, region.path,
+                cancel=self.cancel, timeout_s=self._candidate_timeout(tests),
                 confined=tests.confined,
             )  # fmt: skip
         self.executed[region.path] = rows
