@@ -25,6 +25,7 @@ from agent.edits import (
     syntax_errors,
     validate,
 )
+from agent.fences import code_in_reply, fence_for, reply_stop
 from agent.model import ChatModel
 from agent.verify import SuiteVerdict
 from indexing.parsing import parse
@@ -93,7 +94,8 @@ def _fence(language: str) -> str:
 
 
 def _code_block(text: str, language: str) -> str:
-    return f"```{_fence(language)}\n{text}\n```"
+    mark = fence_for(text)  # longer than any fence the code holds (agent.fences)
+    return f"{mark}{_fence(language)}\n{text}\n{mark}"
 
 
 def _with_context(prompt: str, context: str) -> str:
@@ -235,9 +237,12 @@ def _comment_docstring(text: str, symbol: Symbol, body: str, language: str) -> s
     return "\n".join([*lines[:start], *comment, *lines[start:]])
 
 
-def _docstring_form(text: str, language: str, symbol: Any) -> tuple[str, list[str], str]:
+def _docstring_form(text: str, language: str, symbol: Any, mark: str) -> tuple[str, list[str], str]:
     """(the reply's forced start, its stops, what to ask for) for a language's doc comments;
-    Python's reply starts inside the docstring, after the definition's header."""
+    Python's reply starts inside the docstring, after the definition's header. The reply
+    opens with `mark`, and only that fence alone on a line ends it: a doc comment's own
+    examples (```` ``` ```` in Markdown) do not."""
+    stop = reply_stop(mark)
     if language == "python":
         lines = text.split("\n")
         header_end = symbol.start[0]
@@ -246,10 +251,10 @@ def _docstring_form(text: str, language: str, symbol: Any) -> tuple[str, list[st
         header = "\n".join(lines[symbol.start[0] : header_end + 1])
         indent = _indent_of(lines[min(header_end + 1, len(lines) - 1)]) or "    "
         style = "a Python docstring (a summary line; then Args/Returns when they help)"
-        return f'```python\n{header}\n{indent}"""', ['"""', "```"], style
+        return f'{mark}python\n{header}\n{indent}"""', ['"""', stop], style
     if language == "rust":
-        return "```rust\n/// ", ["```", "\nfn ", "\npub "], "a Rust `///` doc comment"
-    return f"```{_fence(language)}\n/**\n * ", ["*/", "```"], "a JSDoc comment"
+        return f"{mark}rust\n/// ", [stop, "\nfn ", "\npub "], "a Rust `///` doc comment"
+    return f"{mark}{_fence(language)}\n/**\n * ", ["*/", stop], "a JSDoc comment"
 
 
 def add_docstring(
@@ -260,7 +265,7 @@ def add_docstring(
         raise EditRejected("there is no function or class here to document")
     target = Target(symbol.start[0], symbol.end[0], symbol.name, symbol.kind)
     code = _lines(text, target)
-    prefix, stop, style = _docstring_form(text, language, symbol)
+    prefix, stop, style = _docstring_form(text, language, symbol, fence_for(code))
     documented = has_docstring(text, language, symbol)
     task = (
         "It has one already: check it against the code and write it again, corrected where it "
@@ -354,6 +359,7 @@ def _replace_target(
     verify: Verify | None = None,
 ) -> Refactoring:
     code = _lines(text, target)
+    mark = fence_for(code)
     messages = [
         {"role": "system", "content": SYSTEM},
         {
@@ -367,7 +373,7 @@ def _replace_target(
     ]
 
     def attempt(reply: str) -> FileChange:
-        replacement = reply.rstrip("\n")
+        replacement = code_in_reply(reply, mark, language).rstrip("\n")
         if not replacement.strip():
             raise EditRejected("the reply was empty")
         candidate = replace_lines(text, target.first, target.last, replacement)
@@ -375,8 +381,8 @@ def _replace_target(
         return FileChange(path, text, candidate, edits)
 
     ask: dict[str, Any] = {
-        "reply_prefix": f"```{_fence(language)}\n",
-        "stop": ["```"],
+        "reply_prefix": f"{mark}{_fence(language)}\n",
+        "stop": [reply_stop(mark)],
         "max_tokens": max(256, 2 * len(code) // 3),
         "draft": code,  # most of a rewrite copies the code: speculative decoding
     }
@@ -573,6 +579,7 @@ def generate_tests(
     plan = plan_tests(root, path, language, symbol.name)
     code = "\n".join(text.split("\n")[symbol.start[0] : symbol.end[0] + 1])
     existing = _read(root, plan.path) or None
+    mark = fence_for(code)
     messages = [
         {"role": "system", "content": SYSTEM},
         {
@@ -587,7 +594,7 @@ def generate_tests(
     ]
 
     def attempt(reply: str) -> FileChange:
-        body = reply.rstrip() + "\n"
+        body = code_in_reply(reply, mark, language).rstrip() + "\n"
         if existing is None:
             candidate = plan.header + body
         else:
@@ -611,8 +618,8 @@ def generate_tests(
         model,
         messages,
         attempt,
-        reply_prefix=f"```{_fence(language)}\n{plan.header}",
-        stop=["```"],
+        reply_prefix=f"{mark}{_fence(language)}\n{plan.header}",
+        stop=[reply_stop(mark)],
         max_tokens=700,
     )
     return Refactoring(f"Generate {plan.framework} tests for {symbol.name}", [change], attempts)

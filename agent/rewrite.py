@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent.edits import EditRejected
+from agent.fences import code_in_reply, fence_for, opening_fence
 from agent.judge import UNCHANGED
 from agent.localize import Region
+from indexing.languages import language_for
 from indexing.parsing import parse
 
 FENCE = {"python": "python", "javascript": "javascript", "typescript": "typescript",
@@ -130,7 +132,19 @@ def prompt(
     it: the docstring is shown apart and put back by the caller. `outline` says what the
     region's class offers (agent.class_outline); `context` is other code to show, each with
     what it is (agent.class_context, agent.named_context)."""
-    fence = FENCE.get(language, language)
+    lang = FENCE.get(language, language)
+    shown_texts = (
+        tests,
+        failures,
+        code,
+        docstring,
+        outline,
+        *(text for _, text in context),
+        *(attempt.code for attempt in attempts),
+        *(a.feedback for a in attempts),
+    )
+    # One fence for every block, longer than any fence the code holds (agent.fences).
+    mark = fence_for(*shown_texts)
     what = {
         "file": f"the file {region.path}",
         "tail": f"the end of {region.path} (add new code after what is there)",
@@ -138,25 +152,25 @@ def prompt(
     }.get(region.kind, f"`{region.name}` from {region.path}")
     parts = [f"The task: {instruction.strip()}"]
     if tests:
-        parts.append(f"The tests that must pass:\n```{fence}\n{tests[:MAX_TEST_CHARS]}\n```")
+        parts.append(f"The tests that must pass:\n{mark}{lang}\n{tests[:MAX_TEST_CHARS]}\n{mark}")
     if failures:
-        parts.append(f"They fail now:\n```\n{failures[:MAX_OUTPUT_CHARS]}\n```")
+        parts.append(f"They fail now:\n{mark}\n{failures[:MAX_OUTPUT_CHARS]}\n{mark}")
     for caption, shown in context:
-        parts.append(f"{caption}, which stays as it is:\n```{fence}\n{shown}\n```")
+        parts.append(f"{caption}, which stays as it is:\n{mark}{lang}\n{shown}\n{mark}")
     if docstring:
-        parts.append(f"The docstring of `{region.name}`, which stays as it is:\n```\n"
-                     f"{textwrap.dedent(docstring).strip()}\n```")  # fmt: skip
+        parts.append(f"The docstring of `{region.name}`, which stays as it is:\n{mark}\n"
+                     f"{textwrap.dedent(docstring).strip()}\n{mark}")  # fmt: skip
         what_code = f"the code of `{region.name}` from {region.path}, without its docstring"
-        parts.append(f"Here is {what_code}:\n```{fence}\n{code}\n```")
+        parts.append(f"Here is {what_code}:\n{mark}{lang}\n{code}\n{mark}")
     else:
-        parts.append(f"Here is {what}:\n```{fence}\n{code}\n```")
+        parts.append(f"Here is {what}:\n{mark}{lang}\n{code}\n{mark}")
     if outline:
         parts.append(outline)
-    parts += [_attempt_part(attempt, fence) for attempt in attempts]
+    parts += [_attempt_part(attempt, mark, lang) for attempt in attempts]
     if region.kind == "add":
         parts.append(
             f"{region.path} has no `{region.name}` yet. Write only the new `{region.name}` (with "
-            f"any imports it needs), to be added at the end of {region.path}, in one ```{fence} "
+            f"any imports it needs), to be added at the end of {region.path}, in one {mark}{lang} "
             "block, and nothing else."
         )
     else:
@@ -164,16 +178,16 @@ def prompt(
         keep += " Leave the docstring out." if docstring else ""
         parts.append(
             f"Rewrite {what} so that the task is done.{keep} Reply with the complete new version "
-            f"in one ```{fence} block, and nothing else."
+            f"in one {mark}{lang} block, and nothing else."
         )
     messages = [
         {"role": "system", "content": SYSTEM},
         {"role": "user", "content": "\n\n".join(parts)},
     ]
-    return messages, f"```{fence}\n"
+    return messages, f"{mark}{lang}\n"
 
 
-def _attempt_part(attempt: Attempt, fence: str) -> str:
+def _attempt_part(attempt: Attempt, mark: str, lang: str) -> str:
     if attempt.feedback == UNCHANGED:
         # Shown its own unchanged copy again, a small model copies it once more.
         return (
@@ -181,8 +195,8 @@ def _attempt_part(attempt: Attempt, fence: str) -> str:
             "bug that makes the tests fail. Find the line that is wrong and change it."
         )
     return (
-        f"An earlier rewrite was wrong:\n```{fence}\n{attempt.code}\n```\n"
-        f"Its tests said:\n```\n{attempt.feedback[:MAX_OUTPUT_CHARS]}\n```"
+        f"An earlier rewrite was wrong:\n{mark}{lang}\n{attempt.code}\n{mark}\n"
+        f"Its tests said:\n{mark}\n{attempt.feedback[:MAX_OUTPUT_CHARS]}\n{mark}"
     )
 
 
@@ -190,16 +204,20 @@ def _indent(line: str) -> str:
     return line[: len(line) - len(line.lstrip())]
 
 
-def code_of(reply: str) -> str:
-    """The code in a reply that started inside the fence: up to the closing fence."""
-    code = reply.split("```", 1)[0]
-    return code.strip("\n")
+def code_of(reply: str, reply_prefix: str = "```", language: str | None = None) -> str:
+    """The code in a reply that started inside the fence `reply_prefix` opened: up to its
+    closing fence, checked with the parser when `language` is given (agent.fences)."""
+    return code_in_reply(reply, opening_fence(reply_prefix), language)
 
 
-def splice(text: str, region: Region, reply: str, docstring: list[str] | None = None) -> str:
+def splice(
+    text: str, region: Region, reply: str, docstring: list[str] | None = None,
+    reply_prefix: str = "```",
+) -> str:  # fmt: skip
     """The file with the region's lines replaced by the reply's code (with the region's
     docstring put back, when the model was shown the function without it)."""
-    return splice_code(text, region, code_of(reply), docstring)
+    language = language_for(None, region.path)
+    return splice_code(text, region, code_of(reply, reply_prefix, language), docstring)
 
 
 def splice_code(text: str, region: Region, code: str, docstring: list[str] | None = None) -> str:
