@@ -27,6 +27,7 @@ from agent.class_context import ShownCode, class_context, drop_copied_members
 from agent.class_outline import class_outline, module_outline
 from agent.doubt_branches import branches
 from agent.edits import EditRejected
+from agent.fences import fence_for, opening_fence, reply_stop
 from agent.judge import (
     Judged,
     best,
@@ -57,7 +58,6 @@ from agent.rewrite import (
     docstring_lines,
     prompt,
     region_text,
-    splice,
     splice_code,
 )  # fmt: skip
 from agent.spectrum import Spectrum, measure
@@ -260,24 +260,25 @@ class Pipeline:
         root = self.context.root
         code = region_text((root / region.path).read_text(encoding="utf-8"), region)
         module = region.path.removesuffix(".py").replace("/", ".")
+        mark = fence_for(code)
         messages = [
             {"role": "system", "content": "You write short, precise pytest tests."},
             {
                 "role": "user",
                 "content": (
-                    f"The task: {self._task()}\n\nThe code in {region.path}:\n```python\n{code}\n"
-                    f"```\n\nWrite one pytest test function, with its imports (`from {module} "
-                    "import ...`), that passes once the task is done and fails now. Reply with "
-                    "the code in one ```python block."
+                    f"The task: {self._task()}\n\nThe code in {region.path}:\n{mark}python\n"
+                    f"{code}\n{mark}\n\nWrite one pytest test function, with its imports (`from "
+                    f"{module} import ...`), that passes once the task is done and fails now. "
+                    f"Reply with the code in one {mark}python block."
                 ),
             },
         ]
         reply = self.model.candidates(
-            messages, reply_prefix="```python\n", temperatures=[0.0], stop=["```"],
-            max_tokens=400,
+            messages, reply_prefix=f"{mark}python\n", temperatures=[0.0],
+            stop=[reply_stop(mark)], max_tokens=400,
         )  # fmt: skip
         self.tokens += reply.prompt_tokens + reply.generated_tokens
-        test = code_of(reply.texts[0]) if reply.texts else ""
+        test = code_of(reply.texts[0], mark, "python") if reply.texts else ""
         path = root / GENERATED_TEST
         if test.strip():
             path.write_text(test + "\n", encoding="utf-8")
@@ -332,17 +333,17 @@ class Pipeline:
         language = language_for(None, region.path) or "python"
         siblings = class_context(original, region)
         named = named_definitions(original, region, self._task(), siblings.shown)
-        texts, docstring = self._sample(
+        codes, docstring = self._sample(
             region, original, language, tests, attempts, seed, siblings, named
         )  # fmt: skip
         judged: dict[str, Judged] = {}
         module = _module_of(region.path)
-        for index, reply in enumerate(texts):
+        for index, reply in enumerate(codes):
             self._checkpoint()
             may_remove = _asks_removal(self._task())
             trimmed = TrimmedReply(reply, ())
             if region.kind == "function" and language == "python":
-                trimmed = trim_leading_imports(code_of(reply))
+                trimmed = trim_leading_imports(reply)
                 trimmed = TrimmedReply(
                     drop_copied_members(
                         trimmed.code, region.name, siblings.shown + named.shown, language
@@ -351,13 +352,13 @@ class Pipeline:
                 )  # fmt: skip
             text = trimmed.code
             try:
-                candidate = splice(original, region, text, docstring)
+                candidate = splice_code(original, region, text, docstring)
             except EditRejected as exc:
                 candidate, problem = original, str(exc)
             else:
                 if not may_remove and not docstring:
                     candidate = self._merged(region, original, candidate, text, language)
-                needed = needed_imports(trimmed.imports, code_of(text), original, module)
+                needed = needed_imports(trimmed.imports, text, original, module)
                 candidate = add_imports(candidate, needed, region.first)
                 problem = precheck(original, candidate, language, may_remove, module)
             key = normalized(candidate)
@@ -365,7 +366,7 @@ class Pipeline:
                 judged[key].votes += 1
                 continue
             judged[key if not problem else f"#{index}"] = self._judge(
-                region, original, candidate, text, problem, tests, index, len(texts)
+                region, original, candidate, text, problem, tests, index, len(codes)
             )
         return list(judged.values())
 
@@ -376,7 +377,7 @@ class Pipeline:
         reply merged into the region by definition (what it left out stays)."""
         if not lost_definitions(original, candidate, language):
             return candidate
-        code = code_of(reply)
+        code = reply
         if region.kind == "tail":  # the tail starts anywhere: merge into the whole file
             merged = merge_rewrite(original, textwrap.dedent(code), language)
             return merged if merged is not None else candidate
@@ -388,7 +389,8 @@ class Pipeline:
         self, region: Region, original: str, language: str, tests: _Tests,
         attempts: tuple[Attempt, ...], seed: int, siblings: ShownCode, named: ShownCode,
     ) -> tuple[list[str], list[str]]:  # fmt: skip
-        """One prompt, N replies (one greedy); and the docstring kept apart, if any."""
+        """One prompt, N replies (one greedy), each cut to its code; and the docstring kept
+        apart, if any."""
         code = region_text(original, region)
         docstring = self._docstring(region, code, language)
         if docstring:
@@ -408,20 +410,21 @@ class Pipeline:
         if bare:
             asks.append((prompt(self._task(), region, code, language, docstring=told,
                                 outline=outline), bare))  # fmt: skip
-        texts: list[str] = []
+        codes: list[str] = []
         cap = _reply_cap(region, code, self.budget.max_tokens)
         for index, ((messages, prefix), count) in enumerate(asks):
             temperatures = [0.0] + [self.budget.temperature] * (count - 1)
             reply = self.model.candidates(
-                messages, reply_prefix=prefix + head, temperatures=temperatures, stop=["```"],
-                max_tokens=cap, draft=code[len(head) :], seed=seed + 50 * index,
+                messages, reply_prefix=prefix + head, temperatures=temperatures,
+                stop=[reply_stop(opening_fence(prefix))], max_tokens=cap,
+                draft=code[len(head) :], seed=seed + 50 * index,
             )  # fmt: skip
-            texts += [head + text for text in reply.texts]
+            cut = [code_of(head + text, prefix, language) for text in reply.texts]
+            codes += cut
             self._count(reply, bare=index > 0)
-            copied = reply.texts and normalized(code_of(head + reply.texts[0])) == normalized(code)
-            if index == 0 and copied:
-                texts += self._doubted(messages, prefix + head, code, len(head), cap)
-        return texts, docstring
+            if index == 0 and cut and normalized(cut[0]) == normalized(code):
+                codes += self._doubted(messages, prefix, head, code, cap, language)
+        return codes, docstring
 
     def _count(self, reply: Candidates, **data: Any) -> None:
         self.tokens += reply.prompt_tokens + reply.generated_tokens
@@ -433,14 +436,17 @@ class Pipeline:
                                   **data)  # fmt: skip
 
     def _doubted(
-        self, messages: list[dict[str, str]], prefix: str, code: str, forced: int, cap: int
-    ) -> list[str]:
+        self, messages: list[dict[str, str]], prefix: str, head: str, code: str, cap: int,
+        language: str,
+    ) -> list[str]:  # fmt: skip
         """When the greedy rewrite copied the code: rewrites that each take the model's own
-        alternative at one of the code tokens it found least likely (agent.doubt_branches)."""
+        alternative at one of the code tokens it found least likely (agent.doubt_branches),
+        each cut to its code."""
         if self.budget.doubts <= 0:
             return []
+        forced = len(head)
         text = code[forced:]
-        doubts = self.model.doubts(messages, reply_prefix=prefix, text=text)
+        doubts = self.model.doubts(messages, reply_prefix=prefix + head, text=text)
         shift = code[:forced].count("\n")
         where = docstring_lines(code)
         skip = frozenset(range(where[0] - shift, where[1] - shift + 1)) if where else frozenset()
@@ -454,11 +460,12 @@ class Pipeline:
         for branch in chosen:
             self._checkpoint()
             reply = self.model.candidates(
-                messages, reply_prefix=prefix + branch.start, temperatures=[0.0], stop=["```"],
-                max_tokens=cap, draft=branch.rest,
+                messages, reply_prefix=prefix + head + branch.start, temperatures=[0.0],
+                stop=[reply_stop(opening_fence(prefix))], max_tokens=cap, draft=branch.rest,
             )  # fmt: skip
             self._count(reply, doubt=branch.line + shift + 1)
-            replies += [code[:forced] + branch.start + t for t in reply.texts[:1]]
+            replies += [code_of(head + branch.start + t, prefix, language)
+                        for t in reply.texts[:1]]  # fmt: skip
         return replies
 
     def _judge(
@@ -471,7 +478,7 @@ class Pipeline:
                    + (f": {problem}" if problem else ""), index=index, diff=diff,
                    problem=problem)  # fmt: skip
         verdict = Judged(
-            region.path, candidate, code_of(text), problem=problem,
+            region.path, candidate, text.strip("\n"), problem=problem,
             diff_lines=diff_size(original, candidate), targets=tests.targets,
             before=_failures_of(tests),
         )  # fmt: skip
@@ -655,11 +662,12 @@ class Pipeline:
             worst = chosen or next((j for j in judged if j.code.strip()), None)
             if worst is not None:
                 attempts = (Attempt(worst.code, worst.feedback()),)
-        return self._finish(started, best(pool), tests, "", verifiable, len(pool))
+        tried = [r.describe() for r in regions[: place + 1]]
+        return self._finish(started, best(pool), tests, "", verifiable, len(pool), tried)
 
     def _finish(
         self, started: float, chosen: Judged | None, tests: _Tests, why: str,
-        verifiable: bool = False, count: int = 0,
+        verifiable: bool = False, count: int = 0, tried: list[str] | None = None,
     ) -> PipelineOutcome:  # fmt: skip
         seconds = time.monotonic() - started
         if chosen is None:
@@ -667,6 +675,8 @@ class Pipeline:
             self._emit("failed", summary, reason="no_candidate")
             return PipelineOutcome("failed", summary, False, None, tests.baseline,
                                    self.step, self.tokens, seconds, count)  # fmt: skip
+        if verifiable and not chosen.green and not no_worse(chosen, tests):
+            return self._nothing_better(started, chosen, tests, count, tried or [])
         (self.context.root / chosen.path).write_text(chosen.text, encoding="utf-8")
         verified = verifiable and chosen.green
         if verified:
@@ -684,6 +694,37 @@ class Pipeline:
         self._emit(status, summary, verified=verified, reason="" if status == "done" else "red")
         return PipelineOutcome(status, summary, verified, chosen, chosen.report, self.step,
                                self.tokens, seconds, count)  # fmt: skip
+
+    def _nothing_better(
+        self, started: float, closest: Judged, tests: _Tests, count: int, tried: list[str]
+    ) -> PipelineOutcome:
+        """No candidate did as well as the code as it was: the task fails with no change (a
+        test it wrote goes too), says what it tried, and the log keeps the closest one."""
+        (self.context.root / GENERATED_TEST).unlink(missing_ok=True)
+        original = (self.context.root / closest.path).read_text(encoding="utf-8")
+        baseline = tests.baseline.summary() if tests.baseline else "unknown"
+        closest_says = closest.report.summary() if closest.report else closest.feedback()[:200]
+        self._emit("closest", f"the closest candidate, not offered: {closest_says}",
+                   path=closest.path, diff=unified_diff(closest.path, original, closest.text),
+                   feedback=closest.feedback()[:1500])  # fmt: skip
+        summary = (
+            f"no change: none of {count} candidates did as well as the code as it was "
+            f"({baseline}); tried {'; '.join(tried) or 'no place'}; the closest ({closest_says}) "
+            "is in the log"
+        )
+        self._emit("failed", summary, reason="no_better", verified=False)
+        return PipelineOutcome("failed", summary, False, None, tests.baseline, self.step,
+                               self.tokens, time.monotonic() - started, count)  # fmt: skip
+
+
+def no_worse(candidate: Judged, tests: _Tests) -> bool:
+    """Whether a candidate does at least as well as the code as it was: as many tests pass,
+    and none fails that did not fail before (the task's own new test aside)."""
+    baseline, report = tests.baseline, candidate.report
+    if baseline is None or report is None or candidate.problem:
+        return False
+    failing_before = baseline.failed_ids | tests.targets
+    return report.passed >= baseline.passed and report.failed_ids <= failing_before
 
 
 def split_candidates(candidates: int, n_params: int) -> tuple[int, int]:

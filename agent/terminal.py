@@ -60,9 +60,8 @@ def print_event(state: TaskState, event: Event, out: TextIO = sys.stdout) -> Non
         out.write(f"  image: {event.message}\n")
         for line in str(event.data.get("text", "")).splitlines()[:40]:
             out.write(f"      | {line}\n")
-    elif event.kind == "chosen":
-        out.write(f"  chosen: {event.message}\n")
-    elif event.kind in ("plan", "steer", "compaction", "format_error", "done", "failed"):
+    elif event.kind in ("chosen", "closest", "plan", "steer", "compaction", "format_error",
+                        "done", "failed"):  # fmt: skip
         out.write(f"  {event.kind}: {event.message}\n")
     out.flush()
 

@@ -94,7 +94,7 @@ def render(records: list[dict[str, Any]]) -> str:
                 )
             if record.get("output"):
                 lines.append(_indent(_clip(record["output"], 800)))
-        elif kind == "candidate":
+        elif kind in ("candidate", "closest"):
             lines.append(f"{at} {record.get('message')}")
             lines.append(_indent(_clip(record.get("diff", ""), 1500)))
         elif kind == "validate":

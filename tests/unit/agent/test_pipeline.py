@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 import threading
 
+import pytest
+
 from agent.localize import Region, localize
 from agent.model import ScriptedCandidateModel
 from agent.pipeline import GENERATED_TEST, Pipeline, PipelineBudget, _reply_cap, split_candidates
@@ -535,3 +537,77 @@ def test_a_later_round_judges_the_edits_an_earlier_one_did_not(tmp_path):
     near = [e.data["diff"] for e in events if e.kind == "candidate" and "near miss" in e.message]
     assert len(near) == 2  # one edit a round: `-` to `+` first, then the 2 moved by one
     assert "+    return seq[len(seq) + 2]" in near[0] and "+    return seq[len(seq) - 1]" in near[1]
+
+
+FENCED_DOC = (
+    "def shout(text):\n"
+    '    """Upper-case a text.\n\n'
+    "    Examples:\n"
+    "        ```pycon\n"
+    "        >>> shout('a')\n"
+    "        'A!'\n"
+    "        ```\n"
+    '    """\n'
+    "    return text.lower() + '!'\n"
+    "\n\n"
+    "def whisper(text):\n"
+    "    return text.lower()\n"
+)
+
+
+@pytest.mark.parametrize("closing", ["````", "```"])
+def test_a_docstring_with_a_code_fence_reaches_the_tests_whole(tmp_path, closing):
+    """mkdocs-style examples in a docstring: the prompt shows the function in a longer fence,
+    generation runs past the docstring's own fence, and the reply is cut at its closing fence
+    (the model's own shorter one too: the parser checks the cut)."""
+    repo = module_project(tmp_path, "shout", FENCED_DOC,
+                          "from shout import shout\n\n\ndef test_shout():\n"
+                          "    assert shout('a') == 'A!'\n")  # fmt: skip
+    context = context_for(repo, tmp_path)
+    fixed = FENCED_DOC.replace("text.lower() + '!'", "text.upper() + '!'")  # the whole file
+    reply = fixed + f"{closing}\nThat upper-cases it.\n"
+    model = ScriptedCandidateModel([reply])
+    outcome, events = run(model, context, n=1)
+    assert [e.data["problem"] for e in events if e.kind == "candidate"] == [""]
+    assert outcome.verified
+    assert (context.root / "shout.py").read_text() == FENCED_DOC.replace(
+        "text.lower() + '!'", "text.upper() + '!'"
+    )
+    assert model.prefixes == ["````python\n"]
+    assert "````python\ndef shout(text):" in model.prompts[0][-1]["content"]
+
+
+def test_candidates_that_all_break_more_than_the_original_leave_no_change(tmp_path):
+    """The original passes two of three tests; every candidate breaks more. The task fails
+    with no diff, says what it tried, and the log keeps the closest candidate."""
+    repo = module_project(
+        tmp_path, "adder", "def add(a, b):\n    return a - b\n",
+        "from adder import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n\n\n"
+        "def test_zero():\n    assert add(0, 0) == 0\n\n\ndef test_right_zero():\n"
+        "    assert add(4, 0) == 4\n",
+    )  # fmt: skip
+    context = context_for(repo, tmp_path)
+    worse = ["def add(a, b):\n    return a * b + 1\n```", "def add(a, b):\n    return b - a\n```"]
+    outcome, events = run(ScriptedCandidateModel(worse), context, n=2, log=tmp_path / "log.jsonl")
+    assert outcome.status == "failed" and outcome.chosen is None and not outcome.verified
+    assert (context.root / "adder.py").read_text() == "def add(a, b):\n    return a - b\n"
+    assert "no change" in outcome.summary and "2 passed, 1 failed" in outcome.summary
+    assert "adder.py" in outcome.summary  # where it tried
+    (closest,) = [e for e in events if e.kind == "closest"]
+    assert "return b - a" in closest.data["diff"]  # 1 passed beats 0 passed
+    assert [e.kind for e in events][-1] == "failed" and "chosen" not in [e.kind for e in events]
+    logged = [r for r in read(tmp_path / "log.jsonl") if r["type"] == "closest"]
+    assert logged and "+    return b - a" in logged[0]["diff"]
+
+
+def test_a_red_candidate_no_worse_than_the_original_is_still_offered(tmp_path):
+    repo = module_project(
+        tmp_path, "adder", "def add(a, b):\n    return a - b\n",
+        "from adder import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n\n\n"
+        "def test_zero():\n    assert add(0, 0) == 0\n",
+    )  # fmt: skip
+    context = context_for(repo, tmp_path)
+    model = ScriptedCandidateModel(["def add(a, b):\n    return (a - b) * 1\n```"])
+    outcome, _ = run(model, context, n=1)
+    assert outcome.status == "failed" and outcome.chosen is not None
+    assert "but tests still fail" in outcome.summary
