@@ -49,11 +49,17 @@ class ImageRefused(ValueError):
 
 @dataclass(frozen=True)
 class ImageInput:
-    """One image as a front end hands it in: a file, or the bytes themselves."""
+    """One image as a front end hands it in: a file, or the bytes themselves.
+
+    `by_user`: the user chose it (typed it on the command line, picked it in the editor's
+    file dialog, dropped it on the page). That choice is the approval to read it, wherever
+    it is: screenshots land in ~/Pictures, ~/Desktop or /tmp, not in the project. A path that
+    someone else put there (one a model or a task proposes) is not."""
 
     name: str
     path: Path | None = None
     data: bytes | None = None
+    by_user: bool = True
 
 
 def _data_uri(uri: str) -> bytes:
@@ -68,8 +74,9 @@ def _data_uri(uri: str) -> bytes:
         raise ImageRefused(f"the dataUri is not valid base64: {exc}") from None
 
 
-def parse_images(value: Any, workspace: Path) -> list[ImageInput]:
-    """The `images` parameter of a request, checked for shape (not yet read)."""
+def parse_images(value: Any, workspace: Path, by_user: bool = True) -> list[ImageInput]:
+    """The `images` parameter of a request, checked for shape (not yet read); `by_user`
+    says whether the user chose them (every front end's own images are)."""
     if value is None:
         return []
     if not isinstance(value, list):
@@ -82,7 +89,8 @@ def parse_images(value: Any, workspace: Path) -> list[ImageInput]:
             raise ImageRefused(USAGE)
         name = item.get("name") if isinstance(item.get("name"), str) else None
         if isinstance(item.get("dataUri"), str):
-            images.append(ImageInput(name or f"image {i}", data=_data_uri(item["dataUri"])))
+            data = _data_uri(item["dataUri"])
+            images.append(ImageInput(name or f"image {i}", data=data, by_user=by_user))
             continue
         if isinstance(item.get("uri"), str):
             parsed = urllib.parse.urlparse(item["uri"])
@@ -94,13 +102,14 @@ def parse_images(value: Any, workspace: Path) -> list[ImageInput]:
             path = path if path.is_absolute() else workspace / path
         else:
             raise ImageRefused(USAGE)
-        images.append(ImageInput(name or path.name, path=path))
+        images.append(ImageInput(name or path.name, path=path, by_user=by_user))
     return images
 
 
-def outside(image: ImageInput, workspace: Path) -> bool:
-    """Whether reading the image means reading a file outside the workspace (needs approval)."""
-    if image.path is None:
+def needs_approval(image: ImageInput, workspace: Path) -> bool:
+    """Whether reading the image needs the user's yes: a file outside the workspace that the
+    user did not choose. (Under the `never` policy, such a file is refused.)"""
+    if image.path is None or image.by_user:
         return False
     return not image.path.resolve().is_relative_to(workspace.resolve())
 

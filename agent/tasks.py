@@ -25,7 +25,7 @@ from agent.images import (
     ImageInput,
     ImageReading,
     ImageRefused,
-    outside,
+    needs_approval,
     prompt_text,
     read,
     resolve_places,
@@ -371,7 +371,7 @@ class TaskManager:
                 break
             data: dict[str, Any] = {"name": image.name}
             try:
-                if outside(image, self.workspace) and not self._may_read(state, image, rules,
+                if needs_approval(image, self.workspace) and not self._may_read(state, image, rules,
                                                                          approved):  # fmt: skip
                     raise ImageRefused(f"{image.name} is outside the workspace and was not "
                                        "approved for reading")  # fmt: skip

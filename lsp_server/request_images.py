@@ -1,7 +1,8 @@
 """Images on a refactoring command (`treellama.explain`, `treellama.rewrite`): read off the
-event loop, a file outside the workspace only once the user allows it, and turned into the
-text the model is shown, and shown to the model itself where it sees images. One that cannot be
-taken is named to the user; the command goes on."""
+event loop (the user's own, wherever they are; one outside the workspace that someone else
+proposed only once the user allows it), and turned into the text the model is shown, and shown
+to the model itself where it sees images. One that cannot be taken is named to the user; the
+command goes on."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from agent.images import (
     ImageInput,
     ImageReading,
     ImageRefused,
-    outside,
+    needs_approval,
     parse_images,
     read,
     shown_to,
@@ -51,7 +52,7 @@ async def read_images(
     readings: list[ImageReading] = []
     for image in images:
         try:
-            if outside(image, root) and not await _allowed(ls, image):
+            if needs_approval(image, root) and not await _allowed(ls, image):
                 raise ImageRefused(f"{image.name} is outside the workspace and was not approved")
             readings.append(await asyncio.to_thread(read, image))
         except ImageRefused as exc:

@@ -10,7 +10,6 @@ limits.
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import tempfile
 from pathlib import Path
@@ -360,12 +359,14 @@ async def test_a_screenshot_of_a_traceback_localizes_the_crashing_function(
     test fails, so nothing else points there."""
     shot = SHOP_PROJECT / "crash.png"
     shot.write_bytes(screenshots.terminal(shop_traceback(), size=14, theme="dark").image)
-    dialog = screenshots.error_dialog()
-    pasted = "data:image/png;base64," + base64.b64encode(dialog.image).decode()
+    # The editor sends a file the user picked outside the workspace (a desktop screenshot):
+    # read under `never` too, since the user's choice is the approval.
+    desktop = Path(tempfile.mkdtemp(prefix="treellama-desktop-"))
+    (desktop / "dialog.png").write_bytes(screenshots.error_dialog().image)
     started = await command(
         real_shop, "start", instruction="checkout crashes for staff, see the screenshot",
         effort="low", approvalPolicy="never",
-        images=[{"path": "crash.png"}, {"dataUri": pasted, "name": "dialog.png"}],
+        images=[{"path": "crash.png"}, {"path": str(desktop / "dialog.png")}],
     )  # fmt: skip
     task = started["taskId"]
 

@@ -178,9 +178,12 @@ class RecordingApprover:
         return self.decision
 
 
-def test_a_task_shows_its_images_back_and_asks_before_reading_outside(
+def test_a_task_reads_the_users_images_anywhere_and_asks_only_for_others_outside(
     tmp_path: Path, tesseract: ocr.EngineInfo
 ) -> None:
+    """A path the user chose (`--image ~/Desktop/shot.png`, the editor's file dialog, the
+    page) is read wherever it is, under every policy; one that someone else proposed is asked
+    about when it is outside the workspace, and refused under `never`."""
     root = make_shop(tmp_path / "shop-app")
     inside = root / "crash.png"
     inside.write_bytes(screenshots.terminal(shop_traceback()).image)
@@ -188,31 +191,43 @@ def test_a_task_shows_its_images_back_and_asks_before_reading_outside(
     elsewhere.parent.mkdir()
     elsewhere.write_bytes(screenshots.error_dialog().image)
     events: list[tuple[str, dict]] = []
-    for approver, read_outside in [(RecordingApprover(Decision.DENY), False),
-                                   (RecordingApprover(Decision.ALLOW), True)]:  # fmt: skip
-        events.clear()
-        tasks = TaskManager(
+
+    def manager(approver, policy: str = "on-request") -> TaskManager:
+        return TaskManager(
             root, lambda cancel: ScriptedAgentModel([]),
-            AgentSettings(test_command=TEST_COMMAND, strategy="loop"), approver,
-            on_event=lambda state, e: events.append((e.kind, e.data)),
+            AgentSettings(test_command=TEST_COMMAND, strategy="loop", approval_policy=policy),
+            approver, on_event=lambda state, e: events.append((e.kind, e.data)),
         )  # fmt: skip
-        images = parse_images([{"path": "crash.png"}, {"path": str(elsewhere)},
-                               {"dataUri": "data:image/png;base64,aGVsbG8="}], root)  # fmt: skip
-        state = tasks.wait(tasks.start("fix the crash", "low", images=images).id, 60)
+
+    chosen = parse_images([{"path": "crash.png"}, {"path": str(elsewhere)},
+                           {"dataUri": "data:image/png;base64,aGVsbG8="}], root)  # fmt: skip
+    for policy in ("on-request", "never"):
+        events.clear()
+        approver = RecordingApprover(Decision.DENY)
+        tasks = manager(approver, policy)
+        state = tasks.wait(tasks.start("fix the crash", "low", images=chosen).id, 60)
         shown = [data for kind, data in events if kind == "image"]
         assert [d["name"] for d in shown] == ["crash.png", "dialog.png", "image 3"]
         assert (
             "ZeroDivisionError" in shown[0]["text"] and shown[0]["bytes"] == inside.stat().st_size
         )
-        assert ("refused" in shown[1]) is not read_outside
+        assert "refused" not in shown[1] and "ValueError" in shown[1]["text"], shown[1]
         assert "not an image" in shown[2]["refused"]
-        assert [r.command for r in approver.asked] == [f"read {elsewhere}"]
+        assert approver.asked == []  # the user's own choice is the approval
         assert len(state.public()["images"]) == 3  # then the task went on, to its model
         tasks.close()
-    deny_all = TaskManager(root, lambda cancel: ScriptedAgentModel([]),
-                           AgentSettings(test_command=TEST_COMMAND, strategy="loop",
-                                         approval_policy="never"), AllowAll())  # fmt: skip
-    state = deny_all.wait(deny_all.start("fix", "low", images=images[1:2]).id, 60)
+    proposed = parse_images([{"path": str(elsewhere)}], root, by_user=False)
+    for approver, read_outside in [(RecordingApprover(Decision.DENY), False),
+                                   (RecordingApprover(Decision.ALLOW), True)]:  # fmt: skip
+        events.clear()
+        tasks = manager(approver)
+        tasks.wait(tasks.start("fix the crash", "low", images=proposed).id, 60)
+        (shown,) = [data for kind, data in events if kind == "image"]
+        assert ("refused" in shown) is not read_outside
+        assert [r.command for r in approver.asked] == [f"read {elsewhere}"]
+        tasks.close()
+    deny_all = manager(AllowAll(), "never")
+    state = deny_all.wait(deny_all.start("fix", "low", images=proposed).id, 60)
     assert "not approved" in state.images[0]["refused"]
     deny_all.close()
 
