@@ -8,6 +8,7 @@ region's lines, re-indented when the model dropped the region's own indentation.
 
 from __future__ import annotations
 
+import difflib
 import re
 import textwrap
 from dataclasses import dataclass
@@ -236,9 +237,48 @@ def splice_code(text: str, region: Region, code: str, docstring: list[str] | Non
         new = [line if line.strip() else "" for line in new]
     if docstring:
         new = put_back_docstring("\n".join(new), docstring).split("\n")
+    new = keep_blank_lines(original, new)
     ends_with_newline = region.last == len(lines) - 1 and text.endswith("\n")
     body = lines[: region.first] + new + lines[region.last + 1 :]
     result = "\n".join(body)
     if ends_with_newline and not result.endswith("\n"):
         result += "\n"
     return result
+
+
+def keep_blank_lines(original: list[str], new: list[str]) -> list[str]:
+    """`new` with the region's blank lines as they were around every line that it kept.
+
+    A reply's code is cut at its fences and stripped at both ends, and a small model often
+    writes one blank line where the file had two: spliced as it is, the diff shows a deletion
+    nobody asked for, and PEP 8 then flags the file. So the region keeps its own blank lines
+    at both ends, and between two lines of the reply the blank lines are the original's after
+    the first (when it is an original line) or else before the second; only between two new
+    lines are they the model's."""
+    kept_rows = [i for i, line in enumerate(original) if line.strip()]
+    new_rows = [j for j, line in enumerate(new) if line.strip()]
+    if not kept_rows or not new_rows:
+        return new
+    matcher = difflib.SequenceMatcher(
+        a=[original[i] for i in kept_rows], b=[new[j] for j in new_rows], autojunk=False
+    )
+    was = {m.b + k: m.a + k for m in matcher.get_matching_blocks() for k in range(m.size)}
+
+    def gap_after(k: int) -> list[str]:  # the original's blank lines after its k-th line
+        end = kept_rows[k + 1] if k + 1 < len(kept_rows) else len(original)
+        return original[kept_rows[k] + 1 : end]
+
+    result = original[: kept_rows[0]]
+    for k, row in enumerate(new_rows):
+        result.append(new[row])
+        if k + 1 == len(new_rows):
+            break
+        before, after = was.get(k), was.get(k + 1)
+        last = len(kept_rows) - 1  # after the region's last line is its end, not a gap
+        if before is not None and before < last and (after is None or after > before):
+            result += gap_after(before)
+        elif after is not None and after > 0:
+            result += gap_after(after - 1)
+        else:
+            result += new[row + 1 : new_rows[k + 1]]
+    return result + original[kept_rows[-1] + 1 :]

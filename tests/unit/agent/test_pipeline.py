@@ -12,7 +12,7 @@ import pytest
 from agent.localize import Region, localize
 from agent.model import ScriptedCandidateModel
 from agent.pipeline import GENERATED_TEST, Pipeline, PipelineBudget, _reply_cap, split_candidates
-from agent.rewrite import splice
+from agent.rewrite import splice, splice_code
 from agent.sandbox import Sandbox, probe
 from agent.settings import AgentSettings
 from agent.test_report import parse_junit, run_suite
@@ -611,3 +611,35 @@ def test_a_red_candidate_no_worse_than_the_original_is_still_offered(tmp_path):
     outcome, _ = run(model, context, n=1)
     assert outcome.status == "failed" and outcome.chosen is not None
     assert "but tests still fail" in outcome.summary
+
+
+PY_THREE = (
+    "def first():\n    return 1\n\n\ndef middle(x):\n    return x - 1\n\n\ndef last():\n"
+    "    return 3\n"
+)
+JS_THREE = (
+    "function first() {\n  return 1;\n}\n\nfunction middle(x) {\n  return x - 1;\n}\n\n"
+    "function last() {\n  return 3;\n}\n"
+)
+
+
+def test_a_spliced_rewrite_keeps_the_blank_lines_around_it():
+    """A function between two others, rewritten with blank lines of the model's own around
+    it, in Python and in a brace language; and a whole file whose reply joined two blank
+    lines into one: only the change the model made shows in the file."""
+    region = Region("m.py", 4, 5, "middle", "function", 1.0)
+    reply = "\n\ndef middle(x):\n    return x + 1\n\n"
+    assert splice_code(PY_THREE, region, reply) == PY_THREE.replace("x - 1", "x + 1")
+    region = Region("m.js", 4, 6, "middle", "function", 1.0)
+    reply = "\nfunction middle(x) {\n  return x + 1;\n}\n\n\n"
+    assert splice_code(JS_THREE, region, reply) == JS_THREE.replace("x - 1", "x + 1")
+    whole = Region("m.py", 0, PY_THREE.count("\n"), "m.py", "file", 1.0)
+    reply = PY_THREE.replace("\n\n\n", "\n\n").replace("x - 1", "x + 1")
+    assert splice_code(PY_THREE, whole, reply) == PY_THREE.replace("x - 1", "x + 1")
+    added = (
+        "def first():\n    return 1\n\ndef extra():\n    return 2\n"  # new code stays as written
+    )
+    assert "def extra():\n    return 2\n" in splice_code(PY_THREE, whole, added + PY_THREE[26:])
+    tail = Region("m.py", 8, PY_THREE.count("\n"), "m.py", "tail", 1.0)
+    reply = "def last():\n    return 3\n\n\ndef more():\n    return 4\n"
+    assert splice_code(PY_THREE, tail, reply) == PY_THREE + "\n\ndef more():\n    return 4\n"
