@@ -42,6 +42,7 @@ from agent.test_files import asks_for_test_changes
 from agent.test_report import Frame
 from agent.tools import CodeSearch, ToolContext, first_test_run
 from agent.trajectory import Trajectory, agent_dir, log_path
+from agent.vague import question_for
 from agent.worktree import FileDiff, TaskTree, files_under
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,10 @@ class TaskError(Exception):
 
 class UnknownTask(TaskError):
     """No task has that id (in this process)."""
+
+
+class VagueInstruction(TaskError):
+    """The instruction gives nothing to act on; the message is the question to ask back."""
 
 
 @dataclass
@@ -195,6 +200,9 @@ class TaskManager:
             raise TaskError(f"effort must be one of {', '.join(EFFORTS)}, not {effort!r}")
         if policy not in APPROVAL_POLICIES:
             raise TaskError(f"approvalPolicy must be one of {', '.join(APPROVAL_POLICIES)}")
+        question = question_for(instruction, self.workspace)
+        if question is not None:
+            raise VagueInstruction(question)
         budget = self.budget(effort)
         state = TaskState(
             f"t{secrets.token_hex(4)}",

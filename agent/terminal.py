@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
@@ -17,6 +18,13 @@ from agent.images import ImageInput
 from agent.loop import Event
 from agent.tasks import TaskManager, TaskState
 from agent.worktree import FileDiff, TaskTree
+
+# `treellama agent`'s exit status (docs/agent.md): scripts tell a checked change from one
+# that no test checked, and both from a task that failed.
+EXIT_DONE = 0
+EXIT_FAILED = 1
+EXIT_REFUSED = 2  # not started: refused, a question back, or bad arguments
+EXIT_UNVERIFIED = 3
 
 
 class TerminalApprover:
@@ -55,7 +63,8 @@ def print_event(state: TaskState, event: Event, out: TextIO = sys.stdout) -> Non
         first = event.message.split("\n")[0][:120]
         out.write(f"      -> {mark}: {first}\n")
     elif event.kind in ("reproduce", "localize", "candidate", "validate", "test_written"):
-        out.write(f"[{event.step}/{state.max_steps}] {event.kind}: {event.message}\n")
+        # The pipeline's steps depend on what it finds (near misses, more rounds): no total.
+        out.write(f"[{event.step}] {event.kind}: {event.message}\n")
     elif event.kind == "image":
         out.write(f"  image: {event.message}\n")
         for line in str(event.data.get("text", "")).splitlines()[:40]:
@@ -79,25 +88,30 @@ def run_in_terminal(manager: TaskManager, instruction: str, effort: str | None, 
                     apply: str, ask: Callable[[str], str] = input,
                     out: TextIO = sys.stdout, images: list[ImageInput] | None = None,
                     ) -> int:  # fmt: skip
-    """Runs one task to its end; returns the exit status (0 when it finished)."""
+    """Runs one task to its end; returns the exit status: EXIT_DONE when the tests passed
+    on its change (or it changed nothing), EXIT_UNVERIFIED when it changed files no test
+    checked, EXIT_FAILED when it did not finish, EXIT_REFUSED when it was not started."""
     state = manager.start(instruction, effort, policy, images)
     out.write(f"task {state.id} ({state.effort} effort, approvals {state.approval_policy}, "
               f"sandbox {manager.sandbox.layer})\n")  # fmt: skip
     if state.status == "refused":
         out.write(f"refused: {state.message}\n")
-        return 2
+        return EXIT_REFUSED
     try:
         state = manager.wait(state.id)
     except KeyboardInterrupt:
         manager.cancel(state.id)
         state = manager.wait(state.id)
-    out.write(f"\n{state.status}: {state.summary}\n{state.tokens:,} tokens, "
-              f"{state.seconds:.0f} s, log: treellama agent log {state.id}\n")  # fmt: skip
     finished = state.status == "done"
+    unverified = finished and bool(state.changes) and state.verified is False
+    shown = "done, UNVERIFIED" if unverified else state.status
+    out.write(f"\n{shown}: {state.summary}\n{state.tokens:,} tokens, "
+              f"{state.seconds:.0f} s, log: treellama agent log {state.id}\n")  # fmt: skip
+    status = EXIT_UNVERIFIED if unverified else EXIT_DONE if finished else EXIT_FAILED
     if not state.changes:
         if finished:
             out.write("no files changed\n")
-        return 0 if finished else 1
+        return status
     out.write("\n" + state.diff + "\n")
     # A failed task's partial changes are applied only when the user says so, never by --apply yes.
     answer = apply if finished else ("ask" if apply == "ask" else "n")
@@ -116,7 +130,7 @@ def run_in_terminal(manager: TaskManager, instruction: str, effort: str | None, 
     else:
         manager.discard(state.id)
         out.write("discarded; your files are unchanged\n")
-    return 0 if finished else 1
+    return status
 
 
 def show_log(task_id: str, out: TextIO = sys.stdout) -> int:
@@ -125,6 +139,21 @@ def show_log(task_id: str, out: TextIO = sys.stdout) -> int:
         out.write(f"no log for task {task_id} under {trajectory.agent_dir()}\n")
         return 1
     out.write(trajectory.render(trajectory.read(path)) + "\n")
+    return 0
+
+
+def list_logs(workspace_key: str, out: TextIO = sys.stdout, limit: int = 20) -> int:
+    """`treellama agent log` with no id: this workspace's recent tasks, newest first."""
+    found = trajectory.summaries(workspace_key)
+    if not found:
+        out.write("no agent tasks have run in this workspace yet\n")
+        return 0
+    for summary in found[:limit]:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(summary.started))
+        out.write(f"{summary.task_id}  {when}  {summary.instruction[:60]!r}\n"
+                  f"    {summary.outcome[:160]}\n")  # fmt: skip
+    more = f" (the newest {limit} of {len(found)})" if len(found) > limit else ""
+    out.write(f"\nshow one with: treellama agent log ID{more}\n")
     return 0
 
 

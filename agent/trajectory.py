@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,34 @@ def find_log(task_id: str) -> Path | None:
     for path in agent_dir().glob(f"*/{task_id}.jsonl"):
         return path
     return None
+
+
+@dataclass(frozen=True)
+class LogSummary:
+    """One task as `treellama agent log` lists it."""
+
+    task_id: str
+    started: float
+    instruction: str
+    outcome: str  # "done: …", "failed: …", or "did not finish"
+
+
+def summaries(workspace_key: str) -> list[LogSummary]:
+    """The tasks logged for a workspace, newest first."""
+    found = []
+    for path in (agent_dir() / workspace_key).glob("*.jsonl"):
+        records = read(path)
+        head = next((r for r in records if r.get("type") in ("task", "refused")), {})
+        ends = [r for r in records if r.get("type") in ("done", "failed", "refused")]
+        outcome = "did not finish"
+        if ends:
+            end = ends[-1]
+            said = end.get("message") or end.get("reason") or ""
+            outcome = f"{end['type']}: {said}".rstrip(": ")
+        started = records[0].get("time", 0.0) if records else path.stat().st_mtime
+        found.append(LogSummary(path.stem, float(started), str(head.get("instruction", "")),
+                                outcome))  # fmt: skip
+    return sorted(found, key=lambda s: s.started, reverse=True)
 
 
 class Trajectory:

@@ -222,13 +222,26 @@ def cmd_web(args: argparse.Namespace) -> int:
 
 
 def cmd_agent(args: argparse.Namespace) -> int:
-    from agent.terminal import TerminalApprover, print_event, run_in_terminal, show_log
+    from agent.terminal import (
+        TerminalApprover,
+        list_logs,
+        print_event,
+        run_in_terminal,
+        show_log,
+        workspace_path,
+    )
 
     if args.words[0] == "log" and len(args.words) == 2:
         return show_log(args.words[1])
+    if args.words == ["log"]:  # no id: the list to pick one from; reading needs no model
+        from agent.tasks import workspace_key
+
+        folder = workspace_path(args.workspace)
+        return list_logs(workspace_key(folder))
     from agent.images import ImageRefused, parse_images
     from agent.model import WorkerChatModel
     from agent.tasks import TaskError, TaskManager
+    from agent.vague import question_for
     from inference.model_manager import ModelManager, ModelState
     from inference.worker import ModelWorker
 
@@ -236,6 +249,10 @@ def cmd_agent(args: argparse.Namespace) -> int:
     if found is None:
         return 2
     workspace, config = found
+    question = question_for(" ".join(args.words), workspace)
+    if question is not None:  # asked before the model loads: nothing starts
+        print(f"question: {question}", file=sys.stderr)
+        return 2
     try:
         images = parse_images([{"path": str(Path(name).resolve())} for name in args.image],
                               workspace)  # fmt: skip

@@ -13,7 +13,7 @@ from agent.model import ScriptedAgentModel
 from agent.settings import AgentSettings
 from agent.tasks import TaskManager
 from agent.terminal import TerminalApprover, run_in_terminal, show_log
-from tests.support.projects import CALC, TEST_COMMAND
+from tests.support.projects import CALC, TEST_COMMAND, commit_all
 
 
 def call(tool: str, **args: object) -> str:
@@ -133,3 +133,61 @@ def test_terminal_approvals() -> None:
     assert TerminalApprover(lambda _: "a", out).ask(request) is Decision.ALWAYS
     assert TerminalApprover(lambda _: "", out).ask(request) is Decision.DENY
     assert "rm -rf build" in out.getvalue()
+
+
+def test_agent_log_without_an_id_lists_this_workspaces_tasks_newest_first(
+    repo: Path, tmp_path: Path
+) -> None:
+    from agent.tasks import workspace_key
+    from agent.terminal import list_logs
+
+    out = io.StringIO()
+    assert list_logs(workspace_key(tmp_path / "elsewhere"), out) == 0
+    assert "no agent tasks have run in this workspace yet" in out.getvalue()
+    tasks, _ = manager(repo, FIX)
+    first = tasks.wait(tasks.start("fix add", "low").id, timeout=60)
+    second = tasks.wait(tasks.start("fix add again", "low").id, timeout=60)
+    tasks.close()
+    out = io.StringIO()
+    assert list_logs(workspace_key(repo), out) == 0
+    listed = out.getvalue()
+    assert listed.index(second.id) < listed.index(first.id)  # newest first
+    assert "'fix add again'" in listed and "done: add() adds" in listed
+    assert "treellama agent log ID" in listed
+
+
+def test_one_word_that_names_nothing_gets_a_question_and_starts_nothing(repo: Path) -> None:
+    import pytest
+
+    from agent.tasks import VagueInstruction
+    from agent.vague import question_for
+
+    tasks, models = manager(repo, FIX)
+    for word in ("log", "please", "stuff"):
+        with pytest.raises(VagueInstruction, match="names no file, symbol, test or error"):
+            tasks.start(word)
+    assert models == [] and tasks.list() == []
+    # A word that names a file, a definition, a test or an error is something to act on.
+    for word in ("calc.py", "calc", "add", "test_add", "ZeroDivisionError", "E501"):
+        assert question_for(word, repo) is None, word
+    assert question_for("fix the log", repo) is None  # more than one word: the task runs
+
+
+def test_an_unverified_change_exits_with_its_own_status(repo: Path) -> None:
+    """No test checks the change (the tests may not run under `never`): the task is done,
+    but the terminal says UNVERIFIED and exits with EXIT_UNVERIFIED, not success."""
+    from agent.model import ScriptedCandidateModel
+    from agent.terminal import EXIT_UNVERIFIED
+
+    (repo / "test_calc.py").unlink()  # no tests, and the one written passes on the original
+    commit_all(repo)
+    passing = "from calc import add\n\n\ndef test_zero():\n    assert add(0, 0) == 0\n```"
+    fixed = "def add(a, b):\n    return a + b\n```"
+    config = AgentSettings(test_command=TEST_COMMAND, strategy="pipeline")
+    tasks = TaskManager(repo, lambda cancel: ScriptedCandidateModel([passing] + [fixed] * 3),
+                        config, AllowAll())  # fmt: skip
+    out = io.StringIO()
+    code = run_in_terminal(tasks, "fix add in calc.py", "low", "never", "no", out=out)
+    assert code == EXIT_UNVERIFIED == 3, out.getvalue()
+    assert "done, UNVERIFIED:" in out.getvalue() and "no test checks this change" in out.getvalue()
+    tasks.close()
