@@ -63,7 +63,7 @@ from agent.rewrite import (
 from agent.spectrum import Spectrum, measure
 from agent.suspect_edits import single_edits, suspect_rows
 from agent.test_files import is_test_path
-from agent.test_report import Frame, TestReport, run_suite
+from agent.test_report import Frame, TestReport, run_suite, runner_of
 from agent.test_source import failing_tests_source
 from agent.tools import ToolContext, detect_test_command
 from agent.trajectory import Trajectory
@@ -628,12 +628,8 @@ class Pipeline:
         if not regions:
             return self._finish(started, None, tests, "no place to change was found")
         verifiable = tests.allowed and tests.baseline is not None and tests.baseline.ran
-        if (
-            tests.allowed
-            and not tests.targets
-            and tests.baseline
-            and tests.baseline.runner == "pytest"
-        ):
+        # No failing test (or none at all): with pytest, a test written from the task first.
+        if tests.allowed and not tests.targets and runner_of(tests.command) == "pytest":
             self._write_test(tests, regions[0])
             verifiable = bool(tests.targets)
             if verifiable:  # the new test's failure says more about the place

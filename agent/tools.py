@@ -472,7 +472,32 @@ def detect_test_command(root: Path) -> str:
         return "npm test --silent"
     # Short tracebacks and no warnings: what failed and why, where a model sees it.
     python = shlex.quote(python_for(root))
-    return f"{python} -m pytest -q -p no:cacheprovider -p no:warnings --tb=short"
+    command = f"{python} -m pytest -q -p no:cacheprovider -p no:warnings --tb=short"
+    missed = unittest_modules(root)
+    if missed:  # collected as the project runs them, beside pytest's own pattern
+        command += " -o " + shlex.quote("python_files=test_*.py *_test.py " + " ".join(missed))
+    return command
+
+
+PYTEST_CONFIGS = ("pytest.ini", ".pytest.ini", "pyproject.toml", "setup.cfg", "tox.ini")
+
+
+def unittest_modules(root: Path) -> list[str]:
+    """The names of test modules that pytest's default pattern (`test_*.py`, `*_test.py`)
+    misses and unittest discovery or the project's habit finds: `tests.py`, `test.py`,
+    `testsuite.py`, in the root and in its test folders. None when the project's own pytest
+    configuration says which files hold tests."""
+    for name in PYTEST_CONFIGS:
+        config = root / name
+        if config.is_file() and "python_files" in config.read_text(errors="replace"):
+            return []
+    found = {
+        path.name
+        for folder in (root, root / "tests", root / "test")
+        for path in folder.glob("test*.py")
+        if not path.name.startswith("test_") and path.is_file()
+    }
+    return sorted(found)
 
 
 def python_for(root: Path) -> str:

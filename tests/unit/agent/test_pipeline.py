@@ -643,3 +643,30 @@ def test_a_spliced_rewrite_keeps_the_blank_lines_around_it():
     tail = Region("m.py", 8, PY_THREE.count("\n"), "m.py", "tail", 1.0)
     reply = "def last():\n    return 3\n\n\ndef more():\n    return 4\n"
     assert splice_code(PY_THREE, tail, reply) == PY_THREE + "\n\ndef more():\n    return 4\n"
+
+
+def test_a_unittest_suite_in_tests_py_is_found_and_judges_the_candidates(tmp_path):
+    """A package that keeps its unittest suite in a top-level tests.py, which pytest's own
+    pattern skips: the suite is found as the project runs it, fails on the original, and
+    the candidate is verified by it."""
+    from dataclasses import replace
+
+    from agent.tools import detect_test_command, unittest_modules
+
+    repo = tmp_path / "pkg"
+    repo.mkdir()
+    (repo / "slug.py").write_text("def slug(text):\n    return text.lower()\n")
+    (repo / "tests.py").write_text(
+        "import unittest\n\nfrom slug import slug\n\n\nclass SlugTest(unittest.TestCase):\n"
+        "    def test_spaces(self):\n        self.assertEqual(slug('A b'), 'a-b')\n"
+    )
+    commit_all(repo)
+    assert unittest_modules(repo) == ["tests.py"]
+    context = context_for(repo, tmp_path)
+    context = replace(context, test_command=detect_test_command(repo))
+    fixed = "def slug(text):\n    return text.lower().replace(' ', '-')\n```"
+    outcome, events = run(ScriptedCandidateModel([fixed]), context, n=1)
+    assert "0 passed, 1 failed" in events[0].message, events[0].message
+    assert outcome.status == "done" and outcome.verified, [(e.kind, e.message) for e in events]
+    (repo / "pytest.ini").write_text("[pytest]\npython_files = check_*.py\n")
+    assert unittest_modules(repo) == []  # the project's own configuration says
