@@ -87,7 +87,7 @@ emacs:
 # backend's /infill and /completion tests), from the installed llama-cpp-python's sdist.
 # llama-server is built once per version (about 6 minutes on 2 cores), then kept in the cache.
 llama-tools: $(STAMP)
-	$(PY) -m bench.llama_sources --server
+	$(PY) -m tests.support.llama_sources --server
 
 demo: model ocr web-assets
 	$(PY) demo/run_demo.py

@@ -29,14 +29,8 @@ import textwrap
 import time
 from pathlib import Path
 
-from bench.common import (
-    LspSession,
-    llama_cpp_server,
-    model_path,
-    post_json,
-    save,
-    summary,
-)
+from bench.common import LspSession, model_path, post_json, save, summary
+from tests.support.servers import llama_cpp_server
 
 THREADS = os.cpu_count() or 1
 N_CTX = 4096

@@ -21,9 +21,10 @@ import httpx
 
 from agent.model import ScriptedAgentModel
 from agent.tool_calls import ToolCall
-from bench.common import llama_cpp_server, model_path, post_json, save, summary
+from bench.common import model_path, post_json, save, summary
 from lsp_server.config import Config
 from lsp_server.web.server import WebServer, standalone_core
+from tests.support.servers import llama_cpp_server
 
 N_CTX = 4096
 THREADS = 2

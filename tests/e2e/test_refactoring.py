@@ -304,9 +304,9 @@ PROJECTOR = Path(tempfile.mkdtemp(prefix="treellama-projector-")) / "mmproj-rand
 
 @pytest.fixture(scope="module")
 def projector() -> Path:
-    from bench.projector_fixture import text_width_of, write_projector
     from inference.model_manager import resolve_model
     from inference.settings import ModelSettings
+    from tests.support.projector_fixture import text_width_of, write_projector
 
     return write_projector(PROJECTOR, text_width_of(resolve_model(ModelSettings()).path))
 
@@ -321,7 +321,7 @@ async def seeing(lsp_client: LanguageClient, projector: Path):
 async def test_explain_shows_an_image_to_a_model_that_sees(seeing: LanguageClient) -> None:
     """With a projector configured, the image goes to the model itself, beside its text read
     by OCR, and the answer says what the model made of it. (The projector's weights are
-    random, bench.projector_fixture: its words are not checked, only that it was asked.)"""
+    random, tests.support.projector_fixture: its words are not checked, only that it was asked.)"""
     await wait_for_model(seeing)
     uri = open_document(seeing, PRICING)
     pasted = "data:image/png;base64," + base64.b64encode(screenshots.error_dialog().image).decode()

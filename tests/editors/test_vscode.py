@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.common import free_port, wait_until_serving
+from tests.support.servers import free_port, wait_until_serving
 from inference.paths import cache_dir
 from inference.stats import read_stats
 from tests.support import screenshots, scripted_server

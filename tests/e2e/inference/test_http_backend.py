@@ -7,12 +7,12 @@ import threading
 
 import pytest
 
-from bench.common import llama_cpp_server
 from inference.fim import FimInput, qwen
 from inference.http_backend import BackendUnavailable, HttpEngine
 from inference.model_manager import resolve_model
 from inference.settings import BackendSettings, ModelSettings
 from tests.support.http_backend import complete_over_lsp, http
+from tests.support.servers import llama_cpp_server
 
 pytestmark = pytest.mark.e2e
 

@@ -1,5 +1,5 @@
 """The HTTP backend's llama-server APIs (`/infill`, `/completion`) against the real llama-server,
-built from the same llama.cpp that llama-cpp-python vendors (`python -m bench.llama_sources
+built from the same llama.cpp that llama-cpp-python vendors (`python -m tests.support.llama_sources
 --server`, run by `make test`), started on loopback with the default model."""
 
 from __future__ import annotations
@@ -9,11 +9,11 @@ import threading
 
 import pytest
 
-from bench.llama_sources import llama_server, running_llama_server
 from inference.fim import ContextChunk, FimInput, qwen
 from inference.model_manager import resolve_model
 from inference.settings import ModelSettings
 from tests.support.http_backend import complete_over_lsp, http
+from tests.support.llama_sources import llama_server, running_llama_server
 
 pytestmark = pytest.mark.e2e
 
@@ -25,8 +25,10 @@ def server_url():
     binary = llama_server()
     if binary is None:
         if os.environ.get("TREELLAMA_REQUIRE_FIXTURES"):
-            pytest.fail("llama-server is not built: run `python -m bench.llama_sources --server`")
-        pytest.skip("llama-server is not built (python -m bench.llama_sources --server)")
+            pytest.fail(
+                "llama-server is not built: run `python -m tests.support.llama_sources --server`"
+            )
+        pytest.skip("llama-server is not built (python -m tests.support.llama_sources --server)")
     with running_llama_server(binary, resolve_model(ModelSettings()).path, 2048, 2) as url:
         yield url
 

@@ -1,7 +1,8 @@
 """The in-process vision path with the real default model and a projector llama.cpp loads:
 libmtmd (llama-cpp-python's generic multimodal handler) encodes the image and the text model
 reads its embeddings. The projector is made in the test with random weights
-(bench.projector_fixture): no trained one exists for the shipped models, so what the model says
+(tests.support.projector_fixture): no trained one exists for the shipped models, so what the
+model says
 about an image means nothing; these tests check that the image reaches the model, that the
 model's cache stays right for the text prompts after it, and that a task shows the model's
 words back."""
@@ -22,13 +23,13 @@ from agent.images import parse_images
 from agent.model import WorkerChatModel
 from agent.settings import AgentSettings
 from agent.tasks import TaskManager
-from bench.projector_fixture import write_projector
 from inference import vision
 from inference.engine import LlamaEngine
 from inference.model_manager import resolve_model
 from inference.settings import ModelSettings
 from inference.worker import ModelWorker, Priority
 from tests.support import screenshots
+from tests.support.projector_fixture import write_projector
 from tests.support.projects import TEST_COMMAND, make_shop, shop_traceback
 
 pytestmark = pytest.mark.e2e

@@ -5,8 +5,9 @@ formats whose weights we do not install are checked against the real vocabularie
 detection from the GGUF, every marker a single special token that is the GGUF's own FIM token,
 BOS where the model expects it, and the exact token ids (goldens). Codestral's vocabulary is
 Mistral's own tokenizer, CodeLlama's is Llama 2's plus its FIM tokens and CodeGemma's is Gemma's
-plus its FIM tokens, built into GGUFs by bench.vocab_fixtures. `make test` fetches and builds
-them (`python -m bench.llama_sources`); elsewhere these tests skip unless
+plus its FIM tokens, built into GGUFs by tests.support.vocab_fixtures. `make test` fetches and
+builds
+them (`python -m tests.support.llama_sources`); elsewhere these tests skip unless
 TREELLAMA_REQUIRE_FIXTURES is set."""
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import re
 
 import pytest
 
-from bench.llama_sources import vocab
 from inference import vocab as vocabulary
 from inference.fim import (
     CL_MID,
@@ -30,6 +30,7 @@ from inference.fim import (
     ContextChunk,
     FimInput,
 )
+from tests.support.llama_sources import vocab
 
 FIM = FimInput(
     prefix="def add(a, b):\n    return ",
@@ -98,8 +99,10 @@ def load(name: str):
     path = vocab(name)
     if path is None:
         if os.environ.get("TREELLAMA_REQUIRE_FIXTURES"):
-            pytest.fail(f"ggml-vocab-{name}.gguf missing: run `python -m bench.llama_sources`")
-        pytest.skip("llama.cpp's vocab files are not here (python -m bench.llama_sources)")
+            pytest.fail(
+                f"ggml-vocab-{name}.gguf missing: run `python -m tests.support.llama_sources`"
+            )
+        pytest.skip("llama.cpp's vocab files are not here (python -m tests.support.llama_sources)")
     return vocabulary.load_vocab(path)
 
 

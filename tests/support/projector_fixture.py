@@ -6,7 +6,8 @@ package, so its weights are random: the model's words about an image mean nothin
 can check is that the image went through the encoder into the model, and what that costs.
 
 The file is written with llama.cpp's own gguf-py (from the llama-cpp-python sdist, as
-bench.vocab_fixtures does), in the layout of llama.cpp's LLaVA converter: a CLIP-style vision
+tests.support.vocab_fixtures does), in the layout of llama.cpp's LLaVA converter: a CLIP-style
+vision
 tower (patch embedding, class embedding, positions, pre-norm blocks) and a two-layer MLP
 projector ("mlp") whose output width is the text model's embedding width.
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bench.llama_sources import gguf_py
+from tests.support.llama_sources import gguf_py
 
 IMAGE_SIZE = 56  # pixels a side: 4 x 4 patches
 PATCH_SIZE = 14
