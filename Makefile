@@ -104,15 +104,21 @@ unit: $(STAMP)
 
 # TREELLAMA_REQUIRE_FIXTURES: tests that need llama-tools fail instead of skipping.
 # The web page's vendored libraries (lsp_server/web/assets/package.json, pinned by its lock):
-# diff2html's side-by-side view with highlight.js, copied into the package's static files.
+# diff2html's side-by-side view with highlight.js, and Chart.js with its annotation plugin (the
+# completion charts' axes, tooltips and p50/p95 marks), copied into the package's static files.
 WEB_VENDOR := lsp_server/web/static/vendor
 web-assets: $(WEB_VENDOR)/.done
 $(WEB_VENDOR)/.done: lsp_server/web/assets/package-lock.json
 	cd lsp_server/web/assets && npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p $(WEB_VENDOR)
 	cp lsp_server/web/assets/node_modules/diff2html/bundles/js/diff2html-ui-slim.min.js \
-	  lsp_server/web/assets/node_modules/diff2html/bundles/css/diff2html.min.css \
-	  lsp_server/web/assets/node_modules/diff2html/LICENSE.md $(WEB_VENDOR)/
+	  lsp_server/web/assets/node_modules/diff2html/bundles/css/diff2html.min.css $(WEB_VENDOR)/
+	cp lsp_server/web/assets/node_modules/diff2html/LICENSE.md $(WEB_VENDOR)/LICENSE-diff2html.md
+	cp lsp_server/web/assets/node_modules/chart.js/dist/chart.umd.min.js $(WEB_VENDOR)/
+	cp lsp_server/web/assets/node_modules/chart.js/LICENSE.md $(WEB_VENDOR)/LICENSE-chart.js.md
+	cp lsp_server/web/assets/node_modules/chartjs-plugin-annotation/dist/chartjs-plugin-annotation.min.js $(WEB_VENDOR)/
+	cp lsp_server/web/assets/node_modules/chartjs-plugin-annotation/LICENSE.md \
+	  $(WEB_VENDOR)/LICENSE-chartjs-plugin-annotation.md
 	touch $@
 
 test: lint typecheck model sandbox ocr vscode code-server emacs llama-tools web-assets

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 import time
 from collections.abc import Iterable
@@ -128,6 +129,57 @@ def summarize(records: Iterable[dict[str, Any]]) -> dict[str, Any]:
             "generated": sum(int(c.get("generated_tokens", 0)) for c in completions),
         },
     }
+
+
+LATENCY_BINS = 12
+
+
+def chart_data(records: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """What the web page plots: the acceptance rate by day (accepted over shown, as
+    `summarize` counts them, by the completion's day, local time) and a histogram of the
+    latencies of the completions, with their p50 and p95. Empty lists when there is no data."""
+    records = list(records)
+    completions = [r for r in records if r.get("event") == "completion"]
+    shown = {str(r.get("id")) for r in records if r.get("event") in ("shown", "accepted")}
+    accepted = {str(r.get("id")) for r in records if r.get("event") == "accepted"}
+    days: dict[str, list[int]] = {}
+    for record in completions:
+        cid = str(record.get("id"))
+        if cid not in shown:
+            continue
+        day = time.strftime("%Y-%m-%d", time.localtime(float(record.get("t", 0))))
+        counts = days.setdefault(day, [0, 0])
+        counts[0] += 1
+        counts[1] += cid in accepted
+    latencies = [float(r.get("latency_ms", 0)) for r in completions]
+    histogram: list[dict[str, float]] = []
+    if latencies:
+        top = max(latencies)
+        width = max(1.0, _round_up(top / LATENCY_BINS))
+        counts_by_bin = [0] * (int(top // width) + 1)
+        for latency in latencies:
+            counts_by_bin[int(latency // width)] += 1
+        histogram = [{"from": i * width, "to": (i + 1) * width, "count": n}
+                     for i, n in enumerate(counts_by_bin)]  # fmt: skip
+    acceptance = [
+        {"day": day, "shown": n, "accepted": taken, "rate": round(taken / n, 3)}
+        for day, (n, taken) in sorted(days.items())
+    ]
+    return {
+        "acceptance": acceptance,
+        "latency": {
+            "bins": histogram,
+            "n": len(latencies),
+            "p50": _percentile(latencies, 0.5),
+            "p95": _percentile(latencies, 0.95),
+        },
+    }
+
+
+def _round_up(value: float) -> float:
+    """A bin width people read easily: 1, 2 or 5 times a power of ten."""
+    magnitude = 10 ** math.floor(math.log10(value)) if value > 0 else 1
+    return next(step * magnitude for step in (1, 2, 5, 10) if step * magnitude >= value)
 
 
 def read_stats(path: Path | None = None) -> list[dict[str, Any]]:

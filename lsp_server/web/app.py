@@ -20,7 +20,7 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from inference.stats import read_stats
+from inference.stats import chart_data, read_stats
 from lsp_server import __version__
 from lsp_server.web import model_api, tasks_api
 from lsp_server.web.core import WebCore
@@ -47,11 +47,12 @@ async def page(request: Request) -> Response:
 
 
 async def stats(request: Request) -> Response:
-    """Completion statistics for the page's plots: the latest records, oldest first."""
+    """Completion statistics for the page's charts (inference.stats.chart_data), and the
+    latest records, oldest first."""
     core = core_of(request)
     path = Path(core.stats_file) if core.stats_file else None
-    records = await asyncio.to_thread(read_stats, path)
-    return JSONResponse({"records": records[-MAX_STATS:]})
+    records = (await asyncio.to_thread(read_stats, path))[-MAX_STATS:]
+    return JSONResponse({"records": records, "charts": chart_data(records)})
 
 
 async def info(request: Request) -> Response:

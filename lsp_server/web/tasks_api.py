@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from agent import task_views
 from agent.images import ImageRefused, parse_images
-from agent.tasks import FINAL, TaskError, UnknownTask
+from agent.tasks import FINAL, TaskError, UnknownTask, VagueInstruction
 from lsp_server.web.approvals import PageApprover
 from lsp_server.web.core import WebCore
 
@@ -59,6 +59,8 @@ async def _task_call(function: Any, *args: Any) -> Any:
         return await asyncio.to_thread(function, *args)
     except UnknownTask as exc:
         raise ApiError(404, str(exc), "task_not_found") from None
+    except VagueInstruction as exc:  # a question back: the page shows it, nothing started
+        raise ApiError(400, str(exc), "instruction_needs_detail") from None
     except TaskError as exc:
         raise ApiError(400, str(exc), "task_error") from None
 

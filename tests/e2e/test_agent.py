@@ -243,7 +243,7 @@ async def test_a_failed_tasks_partial_changes_can_be_reviewed_and_applied(
 
 async def test_cancel_kills_the_command_and_removes_the_copy(scripted: LanguageClient) -> None:
     script(call("run_command", command="sleep 60"), call("finish", summary="never"))
-    started = await start(scripted, "wait", approvalPolicy="never")
+    started = await start(scripted, "wait a minute", approvalPolicy="never")
     await asyncio.sleep(1.0)
     await command(scripted, "cancel", taskId=started["taskId"])
     status = await wait_until_settled(scripted, started["taskId"], timeout=10)
@@ -429,7 +429,7 @@ async def test_the_web_page_shares_the_editors_tasks_and_applies_through_the_edi
         # A task started over HTTP shows in the editor, as its events.
         script(call("finish", summary="nothing to do"))
         posted = (
-            await web.post("/api/v1/tasks", json={"instruction": "look", "effort": "low"})
+            await web.post("/api/v1/tasks", json={"instruction": "look around", "effort": "low"})
         ).json()
     settled = await wait_until_settled(client, posted["id"])
     assert settled["status"] == "done"

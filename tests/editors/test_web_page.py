@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -102,3 +103,50 @@ def test_a_command_that_needs_approval_is_asked_and_allowed_in_the_page(tmp_path
     assert result["focused"] == "approve-once" and result["approvalHidden"] is True
     assert "approval" in result["steps"] and result["steps"][-1] == "done", result
     assert result["tasks"][0]["files"] == ["made-by-the-agent.txt"]
+
+
+def test_a_new_page_says_what_will_appear_and_the_charts_have_axes_and_units(
+    tmp_path: Path,
+) -> None:
+    """Before any task or completion, every section says what will appear there and how to
+    make it appear (no empty box labelled 1970-01-01); with completions recorded, the charts
+    have titled axes with units, and the latency histogram marks its p50 and p95."""
+    chromium = requirement(shutil.which("chromium"), "Chromium")
+    requirement(PLAYWRIGHT, "playwright-core")
+    requirement(VENDOR / "chart.umd.min.js", "the page's vendored Chart.js (make web-assets)")
+    repo = make_repo(tmp_path / "project")
+    stats = tmp_path / "stats.jsonl"
+    core, _ = standalone_core(repo, Config())
+    core.stats_file = str(stats)
+    fresh = run_page_driver(core, chromium, "web_charts_driver.mjs", tmp_path / "fresh.json")
+    assert fresh["errors"] == []
+    empty = " | ".join(fresh["empty"])
+    assert "No tasks yet. Describe a change above and press Start task" in empty
+    assert "No completions yet. Type in your editor with treellama running" in empty
+    assert "Pick a task on the left, or start one" in empty
+    assert fresh["captions"] == [] and fresh["charts"] == {"acceptance": None, "latency": None}
+    assert (tmp_path / "fresh.png").stat().st_size > 1000
+
+    now = time.time()
+    records = [{"event": "completion", "id": f"c{i}", "latency_ms": 80.0 + 40 * i, "t": now}
+               for i in range(20)]  # fmt: skip
+    records += [{"event": "shown", "id": f"c{i}", "t": now} for i in range(10)]
+    records += [{"event": "accepted", "id": f"c{i}", "t": now} for i in range(4)]
+    stats.write_text("".join(json.dumps(r) + "\n" for r in records))
+    core, _ = standalone_core(repo, Config())
+    core.stats_file = str(stats)
+    shown = run_page_driver(core, chromium, "web_charts_driver.mjs", tmp_path / "charts.json")
+    assert shown["errors"] == []
+    assert not any("No completions yet" in text for text in shown["empty"])
+    acceptance, latency = shown["charts"]["acceptance"], shown["charts"]["latency"]
+    assert acceptance["axes"]["y"]["title"] == "accepted (% of shown)"
+    assert acceptance["axes"]["x"]["title"] == "day"
+    assert "100%" in acceptance["axes"]["y"]["ticks"] and acceptance["data"] == [40]
+    assert acceptance["labels"] == [time.strftime("%Y-%m-%d", time.localtime(now))]
+    assert latency["axes"]["x"]["title"] == "latency (ms)"
+    assert latency["axes"]["y"]["title"] == "suggestions"
+    assert latency["labels"][0] == "0–100" and sum(latency["data"]) == 20
+    assert sorted(latency["marks"]) == ["p50 480 ms", "p95 800 ms"], latency["marks"]
+    assert "Latency of 20 suggestions: p50 480 ms, p95 800 ms" in shown["captions"]
+    assert "4 of 10 suggestions shown were accepted (40%)" in " ".join(shown["captions"])
+    assert (tmp_path / "charts.png").stat().st_size > 1000

@@ -28,6 +28,7 @@ async function refreshTasks() {
   const { tasks } = await api("api/v1/tasks");
   const list = $("tasks");
   list.replaceChildren();
+  $("tasks-empty").hidden = tasks.length > 0;
   for (const task of tasks.slice().reverse()) {
     const item = document.createElement("li");
     const button = document.createElement("button");
@@ -55,13 +56,16 @@ function addStep(event) {
     item.append(read);
   }
   $("steps").append(item);
+  $("steps-empty").hidden = true;
 }
 
 async function show(id) {
   current = id;
   if (stream) stream.close();
   $("task").hidden = false;
+  $("no-task").hidden = true;
   $("steps").replaceChildren();
+  $("steps-empty").hidden = false;
   $("diff").replaceChildren();
   $("log").textContent = "";
   const task = await api(`api/v1/tasks/${id}`);
@@ -163,7 +167,8 @@ function renderDiff(diff) {
   const box = $("diff");
   box.replaceChildren();
   if (!diff.trim()) {
-    box.textContent = "No changes.";
+    box.textContent = "No changes yet. The diff shows here once the task has changed files; "
+      + "your own files change only when you apply it.";
     return;
   }
   if (window.Diff2HtmlUI) {
@@ -244,43 +249,94 @@ async function act(path, confirmText) {
   }
 }
 
-function plot(canvas, values, labels, max) {
-  const g = canvas.getContext("2d");
-  g.clearRect(0, 0, canvas.width, canvas.height);
-  g.fillStyle = "#36c";
-  const width = canvas.width / Math.max(1, values.length);
-  values.forEach((value, i) => {
-    const height = (canvas.height - 14) * (max ? value / max : 0);
-    g.fillRect(i * width + 1, canvas.height - 14 - height, Math.max(1, width - 2), height);
-  });
-  g.fillStyle = "#333";
-  g.font = "10px sans-serif";
-  if (labels.length) {
-    g.fillText(labels[0], 2, canvas.height - 2);
-    const last = labels[labels.length - 1];
-    g.fillText(last, canvas.width - g.measureText(last).width - 2, canvas.height - 2);
+// Charts by Chart.js (vendored at build time by `make web-assets`), from the numbers the
+// server computes (inference.stats.chart_data); each says what it counts, in which unit.
+const charts = {};
+function draw(id, config) {
+  if (charts[id]) charts[id].destroy();
+  if (window.Chart) charts[id] = new window.Chart($(id), config);
+}
+
+function axis(title, extra = {}) {
+  return { title: { display: true, text: title }, grid: { color: "#eee" }, ...extra };
+}
+
+function drawAcceptance(days) {
+  const caption = $("acceptance-caption");
+  if (!days.length) {
+    caption.textContent = "Acceptance rate per day: no suggestion has been reported shown yet "
+      + "(editors report it as they show one).";
+    $("acceptance").hidden = true;
+    return;
   }
+  $("acceptance").hidden = false;
+  const shown = days.reduce((sum, d) => sum + d.shown, 0);
+  const accepted = days.reduce((sum, d) => sum + d.accepted, 0);
+  caption.textContent = `Acceptance rate per day: ${accepted} of ${shown} suggestions shown `
+    + `were accepted (${Math.round((100 * accepted) / shown)}%)`;
+  draw("acceptance", {
+    type: "bar",
+    data: {
+      labels: days.map((d) => d.day),
+      datasets: [{ label: "accepted (%)", data: days.map((d) => Math.round(d.rate * 1000) / 10),
+        backgroundColor: "#36c" }],
+    },
+    options: {
+      animation: false, maintainAspectRatio: false,
+      plugins: { legend: { display: false }, tooltip: { callbacks: {
+        label: (item) => `${item.raw}% (${days[item.dataIndex].accepted} of ${days[item.dataIndex].shown} shown)`,
+      } } },
+      scales: { x: axis("day"), y: axis("accepted (% of shown)", { min: 0, max: 100,
+        ticks: { callback: (value) => `${value}%` } }) },
+    },
+  });
+}
+
+function drawLatency(latency) {
+  const bins = latency.bins;
+  const width = bins.length ? bins[0].to - bins[0].from : 1;
+  $("latency-caption").textContent = `Latency of ${latency.n} suggestions: `
+    + `p50 ${Math.round(latency.p50)} ms, p95 ${Math.round(latency.p95)} ms`;
+  // On a category axis, bin i is centred at i: a latency sits at latency / width - 0.5.
+  const marker = (name, value, color) => ({
+    type: "line", scaleID: "x", value: value / width - 0.5, borderColor: color, borderWidth: 2,
+    borderDash: [4, 3],
+    label: { display: true, content: `${name} ${Math.round(value)} ms`, position: "start",
+      backgroundColor: color, font: { size: 10 } },
+  });
+  draw("latency", {
+    type: "bar",
+    data: {
+      labels: bins.map((b) => `${b.from}–${b.to}`),
+      datasets: [{ label: "suggestions", data: bins.map((b) => b.count), backgroundColor: "#6a8",
+        barPercentage: 1, categoryPercentage: 0.95 }],
+    },
+    options: {
+      animation: false, maintainAspectRatio: false,
+      plugins: {
+        legend: { display: false },
+        tooltip: { callbacks: {
+          title: (items) => `${items[0].label} ms`,
+          label: (item) => `${item.raw} suggestion${item.raw === 1 ? "" : "s"}`,
+        } },
+        annotation: { annotations: { p50: marker("p50", latency.p50, "#b58900"),
+          p95: marker("p95", latency.p95, "#c33") } },
+      },
+      scales: { x: axis("latency (ms)"), y: axis("suggestions", { beginAtZero: true,
+        ticks: { precision: 0 } }) },
+    },
+  });
 }
 
 async function refreshStats() {
-  const { records } = await api("api/v1/stats");
-  const completions = records.filter((r) => r.event === "completion");
-  const accepted = new Set(records.filter((r) => r.event === "accepted").map((r) => r.id));
-  const days = new Map();
-  for (const record of completions) {
-    const day = new Date((record.time || 0) * 1000).toISOString().slice(0, 10);
-    const entry = days.get(day) || [0, 0];
-    entry[0] += 1;
-    entry[1] += accepted.has(record.id) ? 1 : 0;
-    days.set(day, entry);
-  }
-  const keys = [...days.keys()].sort();
-  plot($("acceptance"), keys.map((k) => days.get(k)[1] / days.get(k)[0]), keys, 1);
-  const latencies = completions.map((r) => r.latency_ms || 0);
-  const top = Math.max(100, ...latencies);
-  const bins = new Array(20).fill(0);
-  for (const latency of latencies) bins[Math.min(19, Math.floor((latency / top) * 20))] += 1;
-  plot($("latency"), bins, ["0", `${Math.round(top)}`], Math.max(1, ...bins));
+  const { charts: data } = await api("api/v1/stats");
+  const empty = data.latency.n === 0;
+  $("stats-empty").hidden = !empty;
+  $("acceptance-figure").hidden = empty;
+  $("latency-figure").hidden = empty;
+  if (empty) return;
+  drawAcceptance(data.acceptance);
+  drawLatency(data.latency);
 }
 
 // Images for the next task: pasted, dropped or chosen, sent as data URIs with the task.

@@ -1,3 +1,5 @@
+import time
+
 from inference.completion import cap_suffix
 from inference.context import ContextRing, jaccard, line_set, pack_chunks
 from inference.fim import ContextChunk
@@ -143,3 +145,25 @@ def test_candidates_are_batched_as_many_as_fit_the_context_with_their_whole_budg
         range(0, 3),
         range(3, 6),
     ]
+
+
+def test_chart_data_counts_acceptance_over_shown_by_day_and_bins_latencies() -> None:
+    from inference.stats import chart_data
+
+    day = 1_765_000_000.0
+    records = [{"event": "completion", "id": f"c{i}", "latency_ms": 50.0 * i, "t": day}
+               for i in range(1, 11)]  # fmt: skip
+    records += [{"event": "shown", "id": "c1"}, {"event": "shown", "id": "c2"}]
+    records += [{"event": "accepted", "id": "c3"}]  # accepted, so shown too
+    data = chart_data(records)
+    (only,) = data["acceptance"]
+    assert (only["shown"], only["accepted"], only["rate"]) == (3, 1, 0.333)
+    assert only["day"] == time.strftime("%Y-%m-%d", time.localtime(day))  # not 1970-01-01
+    latency = data["latency"]
+    assert latency["n"] == 10 and (latency["p50"], latency["p95"]) == (250.0, 500.0)
+    assert latency["bins"][0]["from"] == 0 and latency["bins"][0]["to"] == 50
+    assert sum(b["count"] for b in latency["bins"]) == 10
+    assert chart_data([]) == {
+        "acceptance": [],
+        "latency": {"bins": [], "n": 0, "p50": None, "p95": None},
+    }

@@ -119,6 +119,8 @@ def test_bad_requests_get_clear_errors_and_the_server_stays_up(web):
         (client.post("/api/v1/tasks", json=["a list"]), 400, "invalid_json"),
         (client.post("/api/v1/tasks", json={"effort": "low"}), 400, "missing_field"),
         (client.post("/api/v1/tasks", json={"instruction": "x", "effort": "huge"}), 400, ""),
+        (client.post("/api/v1/tasks", json={"instruction": "stuff"}), 400,
+         "instruction_needs_detail"),
         (client.get("/api/v1/tasks/t404"), 404, "task_not_found"),
         (client.post("/api/v1/tasks/t404/steer", json={"message": "hi"}), 404, ""),
         (client.get("/api/v1/tasks/t404/events"), 404, ""),
@@ -175,7 +177,9 @@ def test_steer_and_cancel_reach_a_running_task(tmp_path):
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{server.port}", headers=headers,
                           timeout=30) as client:  # fmt: skip
-            task_id = client.post("/api/v1/tasks", json={"instruction": "wait"}).json()["id"]
+            task_id = client.post("/api/v1/tasks", json={"instruction": "wait a minute"}).json()[
+                "id"
+            ]
             assert client.get(f"/api/v1/tasks/{task_id}").json()["live"] is True
             steered = client.post(f"/api/v1/tasks/{task_id}/steer", json={"message": "hurry"})
             assert steered.status_code == 200, steered.text
