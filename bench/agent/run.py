@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.approvals import AllowAll
+from agent.fences import opening_fence, reply_stop
 from agent.localize import Region
 from agent.model import CandidateModel, WorkerChatModel
 from agent.rewrite import prompt, splice
@@ -157,13 +158,14 @@ def run_oracle(worker: Any, task: RealTask, work: Path, samples: int = 4) -> dic
     started = time.monotonic()
     reply = model.candidates(
         messages, reply_prefix=prefix, temperatures=[0.0] + [0.8] * (samples - 1),
-        stop=["```"], max_tokens=1024, draft=code, seed=1,
+        stop=[reply_stop(opening_fence(prefix))], max_tokens=1024, draft=code, seed=1,
     )  # fmt: skip
     seconds = time.monotonic() - started
     passed = False
     for answer in dict.fromkeys(reply.texts):
         try:
-            (root / task.path).write_text(splice(text, region, answer), encoding="utf-8")
+            spliced = splice(text, region, answer, reply_prefix=prefix)
+            (root / task.path).write_text(spliced, encoding="utf-8")
         except Exception:
             continue
         if real_repos.check(root, task):
