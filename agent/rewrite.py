@@ -134,18 +134,10 @@ def prompt(
     region's class offers (agent.class_outline); `context` is other code to show, each with
     what it is (agent.class_context, agent.named_context)."""
     lang = FENCE.get(language, language)
-    shown_texts = (
-        tests,
-        failures,
-        code,
-        docstring,
-        outline,
-        *(text for _, text in context),
-        *(attempt.code for attempt in attempts),
-        *(a.feedback for a in attempts),
-    )
+    shown = (tests, failures, code, docstring, outline, *(text for _, text in context),
+             *(a.code for a in attempts), *(a.feedback for a in attempts))  # fmt: skip
     # One fence for every block, longer than any fence the code holds (agent.fences).
-    mark = fence_for(*shown_texts)
+    mark = fence_for(*shown)
     what = {
         "file": f"the file {region.path}",
         "tail": f"the end of {region.path} (add new code after what is there)",
@@ -168,24 +160,28 @@ def prompt(
     if outline:
         parts.append(outline)
     parts += [_attempt_part(attempt, mark, lang) for attempt in attempts]
-    if region.kind == "add":
-        parts.append(
-            f"{region.path} has no `{region.name}` yet. Write only the new `{region.name}` (with "
-            f"any imports it needs), to be added at the end of {region.path}, in one {mark}{lang} "
-            "block, and nothing else."
-        )
-    else:
-        keep = " Keep every existing definition." if region.kind == "file" else ""
-        keep += " Leave the docstring out." if docstring else ""
-        parts.append(
-            f"Rewrite {what} so that the task is done.{keep} Reply with the complete new version "
-            f"in one {mark}{lang} block, and nothing else."
-        )
+    parts.append(_request(region, what, bool(docstring), f"{mark}{lang}"))
     messages = [
         {"role": "system", "content": SYSTEM},
         {"role": "user", "content": "\n\n".join(parts)},
     ]
     return messages, f"{mark}{lang}\n"
+
+
+def _request(region: Region, what: str, docstring: bool, opening: str) -> str:
+    """What the prompt asks for, last: the new definition, or the region rewritten."""
+    if region.kind == "add":
+        return (
+            f"{region.path} has no `{region.name}` yet. Write only the new `{region.name}` (with "
+            f"any imports it needs), to be added at the end of {region.path}, in one {opening} "
+            "block, and nothing else."
+        )
+    keep = " Keep every existing definition." if region.kind == "file" else ""
+    keep += " Leave the docstring out." if docstring else ""
+    return (
+        f"Rewrite {what} so that the task is done.{keep} Reply with the complete new version "
+        f"in one {opening} block, and nothing else."
+    )
 
 
 def _attempt_part(attempt: Attempt, mark: str, lang: str) -> str:

@@ -227,7 +227,7 @@ def test_a_task_reads_the_users_images_anywhere_and_asks_only_for_others_outside
         assert [r.command for r in approver.asked] == [f"read {elsewhere}"]
         tasks.close()
     deny_all = manager(AllowAll(), "never")
-    state = deny_all.wait(deny_all.start("fix", "low", images=proposed).id, 60)
+    state = deny_all.wait(deny_all.start("fix the crash", "low", images=proposed).id, 60)
     assert "not approved" in state.images[0]["refused"]
     deny_all.close()
 
