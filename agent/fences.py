@@ -1,14 +1,9 @@
-"""Markdown code fences around code that holds fences of its own.
+"""Cutting a model's reply at its own closing fence, never at a fence inside its code.
 
-Projects documented with mkdocs write docstring examples as ```` ```pycon ```` … ```` ``` ````,
-and Rust doc comments hold ```` ``` ```` blocks. A reply cut at the first three backticks, or a
-generation stopped there, loses everything after the docstring's own fence: every candidate of
-such a function was cut right after `Examples:` and rejected unparsed.
-
-So, as CommonMark says (§4.5): the code is shown in a fence longer than any run of backticks it
-holds; a block ends only at a closing fence of the opening's character, at least as long, on a
-line of its own indented by at most three spaces; and generation stops only at such a line at
-the start of a line. The cut is then checked with the parser: a reply whose model closed with a
+A reply cut at the first three backticks, or a generation stopped there, loses everything after
+a docstring's own fence (mkdocs' ```` ```pycon ```` examples): every candidate of such a function
+was cut right after `Examples:` and rejected unparsed. The fence rules are CommonMark's
+(`inference.fences`); the cut is then checked with the parser: a reply whose model closed with a
 shorter fence than it was opened with, or wrote a fence line of its own inside the code, is cut
 at the first fence-like line before which the code parses.
 
@@ -18,41 +13,10 @@ CommonMark cut but not the parser-checked alternatives, which are the part that 
 
 from __future__ import annotations
 
-import re
 import textwrap
 
 from agent.edits import syntax_errors
-
-BACKTICKS = re.compile(r"`{3,}")
-FENCE_LINE = re.compile(r"^ {0,3}(`{3,}|~{3,})[ \t]*$")  # a closing fence of any length
-
-
-def fence_for(*texts: str) -> str:
-    """The backtick fence to show `texts` in: three backticks, or one more than the longest
-    run of three or more backticks that any of them holds."""
-    longest = max((len(run) for text in texts for run in BACKTICKS.findall(text)), default=0)
-    return "`" * max(3, longest + 1)
-
-
-def opening_fence(reply_prefix: str) -> str:
-    """The fence that opens a reply prefix (```` ```python\\n… ```` gives ```` ``` ````)."""
-    match = re.match(r"\s*(`{3,}|~{3,})", reply_prefix)
-    return match.group(1) if match else "```"
-
-
-def reply_stop(fence: str) -> str:
-    """The stop sequence for a reply opened with `fence`: the closing fence alone on its line
-    at column 0. A fence with an info string (```` ```pycon ````) or an indented one (a
-    docstring's) does not end generation; the end of the turn or the token cap still does."""
-    return "\n" + fence + "\n"
-
-
-def closes(line: str, fence: str) -> bool:
-    """Whether `line` closes a block opened by `fence` (CommonMark)."""
-    match = FENCE_LINE.match(line)
-    if match is None:
-        return False
-    return match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence)
+from inference.fences import FENCE_LINE, closes
 
 
 def code_in_reply(reply: str, fence: str = "```", language: str | None = None) -> str:

@@ -27,7 +27,6 @@ from agent.class_context import ShownCode, class_context, drop_copied_members
 from agent.class_outline import class_outline, module_outline
 from agent.doubt_branches import branches
 from agent.edits import EditRejected
-from agent.fences import fence_for, opening_fence, reply_stop
 from agent.judge import (
     Judged,
     best,
@@ -68,6 +67,7 @@ from agent.test_source import failing_tests_source
 from agent.tools import ToolContext, detect_test_command
 from agent.trajectory import Trajectory
 from indexing.languages import language_for
+from inference.fences import fence_for, opening_fence, reply_stop
 
 
 @dataclass(frozen=True)

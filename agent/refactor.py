@@ -25,11 +25,12 @@ from agent.edits import (
     syntax_errors,
     validate,
 )
-from agent.fences import code_in_reply, fence_for, reply_stop
+from agent.fences import code_in_reply
 from agent.model import ChatModel
 from agent.verify import SuiteVerdict
 from indexing.parsing import parse
 from indexing.symbols import Symbol, definitions
+from inference.fences import fence_for, reply_stop
 
 SYSTEM = (
     "You are a careful senior software engineer. You change only what you are asked to, keep "

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent.edits import EditRejected
-from agent.fences import code_in_reply, fence_for, opening_fence
+from agent.fences import code_in_reply
 from agent.judge import UNCHANGED
 from agent.localize import Region
 from indexing.languages import language_for
 from indexing.parsing import parse
+from inference.fences import fence_for, opening_fence
 
 FENCE = {"python": "python", "javascript": "javascript", "typescript": "typescript",
          "tsx": "tsx", "rust": "rust", "go": "go"}  # fmt: skip
@@ -134,10 +135,10 @@ def prompt(
     region's class offers (agent.class_outline); `context` is other code to show, each with
     what it is (agent.class_context, agent.named_context)."""
     lang = FENCE.get(language, language)
-    shown = (tests, failures, code, docstring, outline, *(text for _, text in context),
+    texts = (tests, failures, code, docstring, outline, *(text for _, text in context),
              *(a.code for a in attempts), *(a.feedback for a in attempts))  # fmt: skip
-    # One fence for every block, longer than any fence the code holds (agent.fences).
-    mark = fence_for(*shown)
+    # One fence for every block, longer than any fence the code holds (inference.fences).
+    mark = fence_for(*texts)
     what = {
         "file": f"the file {region.path}",
         "tail": f"the end of {region.path} (add new code after what is there)",

@@ -26,12 +26,12 @@ from inference.backend import CompletionEngine, Generation
 from inference.context import SIMILAR, ContextRing, ContextSource, jaccard, line_set, pack_chunks
 from inference.fim import (
     INSTRUCT,
-    INSTRUCT_STOPS,
     ContextChunk,
     FimInput,
     format_for,
     instruct_messages,
     instruct_reply_start,
+    instruct_stops,
 )
 from inference.postprocess import CursorContext, clean_completion, should_stop
 from inference.settings import CompletionSettings
@@ -187,7 +187,7 @@ def run_completion(
     settings = prepared.settings
     prompt, family, fim = build_prompt(engine, prepared)
     fmt = None if family == INSTRUCT else format_for(family)
-    stops = fmt.stop if fmt else INSTRUCT_STOPS
+    stops = fmt.stop if fmt else instruct_stops(fim)
     cursor = prepared.window.cursor
     max_lines = 1 if cursor.mid_line else settings.max_lines
     generation = engine.generate(

@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from inference.fences import fence_for
+
 
 @dataclass(frozen=True)
 class ContextChunk:
@@ -210,7 +212,17 @@ INSTRUCT_SYSTEM = (
     "You are a code completion engine. Your reply continues the user's file from exactly where "
     "it stops, so that it joins up with the code that follows the cursor. Reply with code only."
 )
-INSTRUCT_STOPS = ("```",)
+
+
+def instruct_fence(fim: FimInput) -> str:
+    """The fence of the instruction prompt: longer than any the code holds (inference.fences),
+    so that a docstring's own ```` ``` ```` neither closes a block nor stops the reply."""
+    return fence_for(fim.prefix, fim.suffix, *(chunk.text for chunk in fim.chunks))
+
+
+def instruct_stops(fim: FimInput) -> tuple[str, ...]:
+    """The reply ends at its closing fence at column 0, not at a fence inside the code."""
+    return ("\n" + instruct_fence(fim),)
 
 
 def instruct_messages(fim: FimInput, language: str = "") -> list[dict[str, str]]:
@@ -219,17 +231,18 @@ def instruct_messages(fim: FimInput, language: str = "") -> list[dict[str, str]]
     The model sees the code after the cursor here; the code before it goes at the start of its
     own reply (`instruct_reply_start`), which it then simply continues. Small models follow
     that far better than an instruction to fill a marked hole, which they tend to echo."""
-    context = "".join(f"File {chunk.path}:\n```\n{chunk.text}\n```\n\n" for chunk in fim.chunks)
+    mark = instruct_fence(fim)
+    context = "".join(f"File {c.path}:\n{mark}\n{c.text}\n{mark}\n\n" for c in fim.chunks)
     where = f" in {fim.path}" if fim.path else ""
     user = (
         f"{context}Continue the code{where} from the cursor. The code after the cursor is:\n"
-        f"```{language}\n{fim.suffix}\n```"
+        f"{mark}{language}\n{fim.suffix}\n{mark}"
     )
     return [{"role": "system", "content": INSTRUCT_SYSTEM}, {"role": "user", "content": user}]
 
 
 def instruct_reply_start(fim: FimInput, language: str = "") -> str:
-    return f"```{language}\n{fim.prefix}"
+    return f"{instruct_fence(fim)}{language}\n{fim.prefix}"
 
 
 HOLE = "<CURSOR>"

@@ -30,6 +30,7 @@ from typing import Any
 
 from inference import vision
 from inference.backend import Generation, GenerationCancelled
+from inference.fences import closes, opening_fence
 from inference.fim import FimInput, hole_messages
 from inference.settings import BackendSettings
 
@@ -93,13 +94,16 @@ def _sse_events(response: Any) -> Iterator[dict[str, Any]]:
 
 
 def strip_fence(text: str) -> str:
-    """Chat models often wrap code in a markdown fence despite being told not to."""
+    """Chat models often wrap code in a markdown fence despite being told not to. The block
+    ends at its closing fence (CommonMark), not at a docstring's own."""
     stripped = text.lstrip()
     if not stripped.startswith("```"):
         return text
-    body = stripped.split("\n", 1)[1] if "\n" in stripped else ""
-    end = body.find("```")
-    return body[:end].rstrip("\n") if end != -1 else body
+    opening, _, body = stripped.partition("\n")
+    lines = body.split("\n")
+    end = next((row for row, line in enumerate(lines) if closes(line, opening_fence(opening))),
+               len(lines))  # fmt: skip
+    return "\n".join(lines[:end]).rstrip("\n")
 
 
 def _text_of(api: str, event: dict[str, Any]) -> tuple[str, bool]:

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 from agent.approvals import AllowAll
-from agent.fences import opening_fence, reply_stop
 from agent.localize import Region
 from agent.model import CandidateModel, WorkerChatModel
 from agent.rewrite import prompt, splice
@@ -35,6 +34,7 @@ from bench.agent.real_repos import REAL_TASKS, RealTask
 from bench.agent.tasks import TASKS, Task
 from bench.common import save, start_worker
 from inference import paths
+from inference.fences import opening_fence, reply_stop
 
 
 def make_repo(root: Path, task: Task) -> Path:

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from agent.fences import closes, code_in_reply, fence_for, opening_fence, reply_stop
+from agent.fences import code_in_reply
 from agent.model import ScriptedChatModel, cut_at_stop
 from agent.refactor import rewrite
+from inference.fences import closes, fence_for, opening_fence, reply_stop
 
 FENCED = {
     "three backticks": ("```pycon", "```"),

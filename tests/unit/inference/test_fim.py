@@ -117,3 +117,18 @@ def test_instruction_prompt_puts_the_prefix_in_the_reply():
     assert "File util.py:" in messages[1]["content"]
     assert messages[1]["content"].endswith("The code after the cursor is:\n```python\n)\n\n```")
     assert instruct_reply_start(WITH_CHUNKS, "python") == "```python\nx = helper("
+
+
+def test_the_instruction_prompt_fences_code_that_holds_fences_in_a_longer_one():
+    from inference.fim import instruct_stops
+    from inference.http_backend import strip_fence
+
+    doc = '    """Examples:\n\n        ```pycon\n        >>> f()\n        ```\n    """\n'
+    fim = FimInput("def f():\n" + doc + "    return ", "\n")
+    assert instruct_reply_start(fim, "python").startswith("````python\ndef f():")
+    assert instruct_messages(fim, "python")[1]["content"].endswith("````python\n\n\n````")
+    (stop,) = instruct_stops(fim)
+    assert stop == "\n````" and stop not in fim.prefix
+    # A chat model's fenced reply ends at its closing fence, not at the docstring's.
+    reply = "```python\ndef f():\n" + doc + "    return 1\n```\nThat returns one."
+    assert strip_fence(reply) == "def f():\n" + doc + "    return 1"
