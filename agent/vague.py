@@ -16,7 +16,7 @@ from agent.worktree import files_under
 from indexing.languages import language_for
 
 MAX_FILES = 5000  # source files read to look for a definition of the word
-MAX_BYTES = 1 << 20
+MAX_BYTES = 256 << 10
 ERROR_WORD = re.compile(r"(?i)^\w*(error|exception|warning|fault|panic)$|^[A-Z]{1,4}\d{2,5}$")
 DEFINES = r"\b(def|class|function|fn|func|struct|enum|trait|interface|type|const|let|var|impl)"
 

@@ -286,6 +286,8 @@ async def test_malicious_request_is_refused_and_bad_input_is_an_error(
         await command(scripted, "start", instruction="")
     with pytest.raises(Exception, match="effort must be one of"):
         await command(scripted, "start", instruction="x", effort="extreme")
+    with pytest.raises(Exception, match="names no file, symbol, test or error"):
+        await command(scripted, "start", instruction="stuff")  # a question back
     with pytest.raises(Exception, match="no task"):
         await command(scripted, "status", taskId="t-nope")
     with pytest.raises(Exception, match="taskId"):

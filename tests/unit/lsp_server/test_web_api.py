@@ -285,3 +285,22 @@ def test_standalone_approvals_are_asked_and_answered_in_the_page(tmp_path: Path)
     finally:
         server.stop()
         core.manager.close()
+
+
+def test_an_image_path_outside_the_workspace_sent_by_the_user_is_read(web, tmp_path):
+    """The page (or a local tool with the token) sends a path the user picked outside the
+    project: the user's choice is the approval, so it is read, and nobody is asked."""
+    from tests.support import screenshots
+
+    _server, _repo, client = web
+    shot = tmp_path / "Desktop" / "dialog.png"
+    shot.parent.mkdir()
+    shot.write_bytes(screenshots.error_dialog().image)
+    body = {"instruction": "make add() add", "effort": "low", "images": [{"path": str(shot)}]}
+    started = client.post("/api/v1/tasks", json=body)
+    assert started.status_code == 201, started.text
+    events = [event for _, event in read_events(client, started.json()["id"])]
+    (image,) = [event for event in events if event["kind"] == "image"]
+    assert "refused" not in image["data"], image
+    assert image["data"]["name"] == "dialog.png" and "ValueError" in image["data"]["text"]
+    assert "approval" not in [event["kind"] for event in events]
