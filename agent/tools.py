@@ -30,6 +30,7 @@ from agent.approvals import (
 from agent.edits import EditRejected, validate
 from agent.safety import redact, secret_path
 from agent.sandbox import CommandResult, Sandbox
+from agent.suite_discovery import find_suite
 from agent.test_files import is_test_path
 from agent.worktree import TaskTree, files_under
 from indexing.languages import language_for
@@ -473,31 +474,8 @@ def detect_test_command(root: Path) -> str:
     # Short tracebacks and no warnings: what failed and why, where a model sees it.
     python = shlex.quote(python_for(root))
     command = f"{python} -m pytest -q -p no:cacheprovider -p no:warnings --tb=short"
-    missed = unittest_modules(root)
-    if missed:  # collected as the project runs them, beside pytest's own pattern
-        command += " -o " + shlex.quote("python_files=test_*.py *_test.py " + " ".join(missed))
-    return command
-
-
-PYTEST_CONFIGS = ("pytest.ini", ".pytest.ini", "pyproject.toml", "setup.cfg", "tox.ini")
-
-
-def unittest_modules(root: Path) -> list[str]:
-    """The names of test modules that pytest's default pattern (`test_*.py`, `*_test.py`)
-    misses and unittest discovery or the project's habit finds: `tests.py`, `test.py`,
-    `testsuite.py`, in the root and in its test folders. None when the project's own pytest
-    configuration says which files hold tests."""
-    for name in PYTEST_CONFIGS:
-        config = root / name
-        if config.is_file() and "python_files" in config.read_text(errors="replace"):
-            return []
-    found = {
-        path.name
-        for folder in (root, root / "tests", root / "test")
-        for path in folder.glob("test*.py")
-        if not path.name.startswith("test_") and path.is_file()
-    }
-    return sorted(found)
+    # Where the tests are, as the project runs them (agent.suite_discovery).
+    return command + find_suite(root).pytest_options()
 
 
 def python_for(root: Path) -> str:

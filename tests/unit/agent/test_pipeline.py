@@ -651,7 +651,8 @@ def test_a_unittest_suite_in_tests_py_is_found_and_judges_the_candidates(tmp_pat
     the candidate is verified by it."""
     from dataclasses import replace
 
-    from agent.tools import detect_test_command, unittest_modules
+    from agent.suite_discovery import Suite, find_suite, unittest_modules
+    from agent.tools import detect_test_command
 
     repo = tmp_path / "pkg"
     repo.mkdir()
@@ -669,4 +670,4 @@ def test_a_unittest_suite_in_tests_py_is_found_and_judges_the_candidates(tmp_pat
     assert "0 passed, 1 failed" in events[0].message, events[0].message
     assert outcome.status == "done" and outcome.verified, [(e.kind, e.message) for e in events]
     (repo / "pytest.ini").write_text("[pytest]\npython_files = check_*.py\n")
-    assert unittest_modules(repo) == []  # the project's own configuration says
+    assert find_suite(repo) == Suite()  # the project's own configuration says
