@@ -4,8 +4,12 @@ since the task started is left out and named, never overwritten; so is a binary 
 
 from __future__ import annotations
 
+import os
+import stat
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from agent.edits import FileChange, minimal_edits
 from agent.worktree import FileDiff, TaskTree, text_digest
@@ -63,6 +67,22 @@ def write_plan(tree: TaskTree, plan: ApplyPlan) -> None:
     for change in plan.changes:
         target = tree.workspace / change.path
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(change.new_text, encoding="utf-8")
+        write_atomically(target, change.new_text)
     for path in plan.deletions:
         (tree.workspace / path).unlink(missing_ok=True)
+
+
+def write_atomically(target: Path, text: str) -> None:
+    """The file's new text, replacing the old in one step (a file beside it, renamed over it,
+    the old mode kept): an editor or a watcher reading the file meanwhile sees the old text or
+    the new, never an empty or half-written file."""
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+        if target.exists():
+            os.chmod(temporary, stat.S_IMODE(target.stat().st_mode))
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -37,3 +37,18 @@ def test_an_open_buffer_counts_as_the_users_text(repo: Path, tmp_path: Path) -> 
     same = {"calc.py": ("def add(a, b):\n    return a - b\n", 3)}
     plan = plan_apply(tree.changes(), tree, lambda p: same.get(p, (None, None)))
     assert [c.path for c in plan.changes] == ["calc.py"] and plan.versions == {"calc.py": 3}
+
+
+def test_a_file_is_replaced_in_one_step_keeping_its_mode(tmp_path) -> None:
+    import os
+    import stat
+
+    from agent.apply_plan import write_atomically
+
+    script = tmp_path / "run.sh"
+    script.write_text("echo old\n")
+    os.chmod(script, 0o755)
+    write_atomically(script, "echo new\r\n")
+    assert script.read_bytes() == b"echo new\r\n"  # as given: no newline translation
+    assert stat.S_IMODE(script.stat().st_mode) == 0o755
+    assert [p.name for p in tmp_path.iterdir()] == ["run.sh"]  # no temporary file left
