@@ -95,7 +95,7 @@ def _fence(language: str) -> str:
 
 
 def _code_block(text: str, language: str) -> str:
-    mark = fence_for(text)  # longer than any fence the code holds (agent.fences)
+    mark = fence_for(text)  # longer than any fence the code holds (inference.fences)
     return f"{mark}{_fence(language)}\n{text}\n{mark}"
 
 

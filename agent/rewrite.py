@@ -265,13 +265,13 @@ def keep_blank_lines(original: list[str], new: list[str]) -> list[str]:
         end = kept_rows[k + 1] if k + 1 < len(kept_rows) else len(original)
         return original[kept_rows[k] + 1 : end]
 
+    last = len(kept_rows) - 1  # after the region's last line is its end, not a gap
     result = original[: kept_rows[0]]
     for k, row in enumerate(new_rows):
         result.append(new[row])
         if k + 1 == len(new_rows):
             break
         before, after = was.get(k), was.get(k + 1)
-        last = len(kept_rows) - 1  # after the region's last line is its end, not a gap
         if before is not None and before < last and (after is None or after > before):
             result += gap_after(before)
         elif after is not None and after > 0:
