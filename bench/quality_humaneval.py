@@ -11,7 +11,10 @@ Scores: exact match (whitespace at line ends and blank lines ignored) and pass@1
 solution passes the problem's own tests, run in a subprocess with time and memory limits).
 
     python -m bench.quality_humaneval [--models qwen2.5-coder-0.5b qwen2.5-coder-1.5b]
-                                      [--limit 164] [--seed 0]
+                                      [--limit 164] [--seed 0] [--layouts cursor line]
+
+With several prompt layouts (inference.fim: the cursor's line after the middle marker, or the
+prompt split at the cursor), every layout runs on the same loaded model in the same run.
 """
 
 from __future__ import annotations
@@ -23,8 +26,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from bench.common import save, start_worker
 from inference.completion import CompletionRequest, CompletionService
@@ -109,8 +113,7 @@ def passes(task: Task, filled: str) -> bool:
     return done.returncode == 0
 
 
-def evaluate(model: str, tasks: list[Task]) -> dict:
-    worker = start_worker(model)
+def evaluate(worker: Any, model: str, tasks: list[Task], layout: str = "auto") -> dict:
     service = CompletionService(worker)
     rows = []
     started = time.monotonic()
@@ -119,6 +122,7 @@ def evaluate(model: str, tasks: list[Task]) -> dict:
         line = task.prefix.count("\n")
         column = len(task.prefix) - (task.prefix.rfind("\n") + 1)
         settings = SETTINGS if task.mode == "multi-line" else SINGLE_LINE
+        settings = replace(settings, prompt_layout=layout)
         future, _ = service.submit(
             CompletionRequest(f"he:{task.task_id}", text, line, column,
                               path="solution.py", language="python"), settings)  # fmt: skip
@@ -127,8 +131,8 @@ def evaluate(model: str, tasks: list[Task]) -> dict:
         passed = exact or passes(task, answer)
         rows.append({"task": task.task_id, "mode": task.mode, "exact": exact, "pass": passed})
         if (index + 1) % 20 == 0:
-            print(f"    {model}: {index + 1}/{len(tasks)} ({time.monotonic() - started:.0f} s)")
-    worker.stop()
+            print(f"    {model} {layout}: {index + 1}/{len(tasks)} "
+                  f"({time.monotonic() - started:.0f} s)")  # fmt: skip
     report: dict[str, dict] = {}
     for mode in ("single-line", "multi-line"):
         subset = [row for row in rows if row["mode"] == mode]
@@ -148,20 +152,27 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=["qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"])
     parser.add_argument("--limit", type=int, default=164, help="number of problems")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--layouts", nargs="+", default=["auto"],
+                        choices=("auto", "line", "cursor"))  # fmt: skip
+    parser.add_argument("--save", default="quality-humaneval", help="the results file's name")
     args = parser.parse_args()
     problems = list(read_problems().values())[: args.limit]
     tasks = build_tasks(problems, random.Random(args.seed))
     print(f"HumanEval infilling: {len(problems)} problems, {len(tasks)} tasks, seed {args.seed}")
     results = {}
     for model in args.models:
-        results[model] = evaluate(model, tasks)
-        summary = results[model]["summary"]
-        for mode in ("single-line", "multi-line"):
-            row = summary[mode]
-            print(f"  {model:20} {mode:12} exact match {row['exact_match']:6.1%}   "
-                  f"pass@1 {row['pass_at_1']:6.1%}   ({row['tasks']} tasks)")  # fmt: skip
-    out = save("quality-humaneval", {
-        "problems": len(problems), "seed": args.seed,
+        worker = start_worker(model)
+        for layout in args.layouts:
+            key = model if args.layouts == ["auto"] else f"{model} {layout}"
+            results[key] = evaluate(worker, model, tasks, layout)
+            summary = results[key]["summary"]
+            for mode in ("single-line", "multi-line"):
+                row = summary[mode]
+                print(f"  {key:27} {mode:12} exact match {row['exact_match']:6.1%}   "
+                      f"pass@1 {row['pass_at_1']:6.1%}   ({row['tasks']} tasks)")  # fmt: skip
+        worker.stop()
+    out = save(args.save, {
+        "problems": len(problems), "seed": args.seed, "layouts": args.layouts,
         "models": {model: r["summary"] for model, r in results.items()},
         "rows": {model: r["rows"] for model, r in results.items()},
     })  # fmt: skip

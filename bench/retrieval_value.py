@@ -31,13 +31,14 @@ only the context chunks are evaluated again. Greedy decoding, no time caps.
 from __future__ import annotations
 
 import argparse
+import itertools
 import random
 import re
 import shutil
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bench.common import save, start_worker
@@ -199,9 +200,18 @@ class ConditionSource:
         return chunks
 
 
+def variant_settings(variant: str) -> CompletionSettings:
+    """A variant is "default", or "<layout>/<suffix tokens>" (e.g. line/256, cursor/256)."""
+    if variant == "default":
+        return SETTINGS
+    layout, _, suffix_tokens = variant.partition("/")
+    return replace(SETTINGS, prompt_layout=layout, suffix_tokens=int(suffix_tokens or 256))
+
+
 def evaluate(
-    model: str, cases: list[Case], indexes: dict[str, WorkspaceIndex], conditions: Sequence[str]
-) -> dict:
+    model: str, cases: list[Case], indexes: dict[str, WorkspaceIndex], conditions: Sequence[str],
+    variants: Sequence[str] = ("default",),
+) -> dict:  # fmt: skip
     worker = start_worker(model)
     sources = {
         package: ConditionSource({
@@ -220,26 +230,26 @@ def evaluate(
         service = CompletionService(worker, ring=ContextRing(capacity=0), sources=[source])
         row: dict = {"package": case.package, "path": case.path, "line": case.line + 1,
                      "expected": case.expected, "defined_in": case.defined_in}  # fmt: skip
-        for condition in conditions:
+        for variant, condition in itertools.product(variants, conditions):
             source.condition = condition
             request = CompletionRequest(
                 (case.root / case.path).as_uri(), case.text, case.line, case.column,
                 path=case.path, repo=case.package, language="python",
             )  # fmt: skip
-            future, _ = service.submit(request, SETTINGS)
+            future, _ = service.submit(request, variant_settings(variant))
             answer = future.result().text.split("\n")[0].rstrip()
             if condition == "none":
                 source.first_answer = answer
-            row[condition] = answer == case.expected
-            row[f"{condition}_chunks"] = len(source.last)
-            row[f"{condition}_has_definition"] = any(c.path == case.defined_in for c in source.last)
+            key = condition if variant == "default" else f"{condition}@{variant}"
+            row[key] = answer == case.expected
+            row[f"{key}_chunks"] = len(source.last)
+            row[f"{key}_has_definition"] = any(c.path == case.defined_in for c in source.last)
         rows.append(row)
         if number % 10 == 0:
             print(f"    {model}: {number}/{len(cases)} ({time.monotonic() - started:.0f} s)")
     worker.stop()
-    summary = {
-        condition: round(sum(r[condition] for r in rows) / len(rows), 3) for condition in conditions
-    }
+    keys = [c if v == "default" else f"{c}@{v}" for v in variants for c in conditions]
+    summary = {key: round(sum(r[key] for r in rows) / len(rows), 3) for key in keys}
     summary["seconds"] = round(time.monotonic() - started)
     return {"summary": summary, "rows": rows}
 
@@ -250,6 +260,13 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=40)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--conditions", nargs="+", default=list(CONDITIONS), choices=CONDITIONS)
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        default=["default"],
+        help="prompt layouts and suffix caps, e.g. cursor/256 line/256 line/4096",
+    )
+    parser.add_argument("--save", default="retrieval-value", help="the results file's name")
     args = parser.parse_args()
     if "guided" in args.conditions and "none" not in args.conditions:
         parser.error("guided needs the answer without context: add the condition none")
@@ -284,12 +301,12 @@ def main() -> None:
         print(f"Retrieval value: {len(cases)} cross-file cases from {len(PACKAGES)} packages")
         results = {}
         for model in args.models:
-            results[model] = evaluate(model, cases, indexes, args.conditions)
+            results[model] = evaluate(model, cases, indexes, args.conditions, args.variants)
             summary = results[model]["summary"]
-            cells = "  ".join(f"{c} {summary[c]:6.1%}" for c in args.conditions)
+            cells = "  ".join(f"{c} {v:6.1%}" for c, v in summary.items() if c != "seconds")
             print(f"  {model:20} {cells}")
-        out = save("retrieval-value", {
-            "cases": len(cases), "seed": args.seed,
+        out = save(args.save, {
+            "cases": len(cases), "seed": args.seed, "variants": args.variants,
             "packages": [f"{n}-{v}" for n, v, _ in PACKAGES],
             "models": {model: r["summary"] for model, r in results.items()},
             "rows": {model: r["rows"] for model, r in results.items()},

@@ -19,6 +19,7 @@ class Generation:
     reused_tokens: int = 0  # prompt tokens whose KV cells were kept from the previous call
     evaluated_tokens: int = 0  # prompt tokens that had to be evaluated
     yields: int = 0  # times a background generation gave way to a more urgent job
+    tokenize_ms: float = 0.0  # turning the prompt text into tokens (in-process engines)
 
 
 class GenerationCancelled(Exception):
@@ -63,4 +64,6 @@ class CompletionEngine(Protocol):
         background: bool = False,
         grammar: str | None = None,
         grammar_accepted: str = "",
+        heal: str = "",
+        keep_cache: bool = False,
     ) -> Generation: ...

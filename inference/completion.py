@@ -32,12 +32,15 @@ from inference.fim import (
     instruct_messages,
     instruct_reply_start,
     instruct_stops,
+    laid_out,
+    layout_for,
 )
 from inference.postprocess import CursorContext, clean_completion, should_stop
 from inference.settings import CompletionSettings
 from inference.stats import CompletionEvent, StatsRecorder
 from inference.suggestion_cache import SuggestionCache
 from inference.text import FimWindow, cursor_offset, fim_window
+from inference.timing import KeystrokeTiming
 from inference.worker import ModelWorker, Priority
 
 log = logging.getLogger(__name__)
@@ -74,6 +77,9 @@ class Completion:
     family: str = ""
     generation: Generation | None = None
     chunks: tuple[ContextChunk, ...] = field(default=())
+    layout: str = ""  # "line" or "cursor" (inference.fim)
+    timing: KeystrokeTiming | None = None
+    middle: str = ""  # what followed the middle marker (the cursor's line, in the line layout)
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,7 @@ class _Prepared:
     settings: CompletionSettings
     started: float
     window_start: int  # the first line the prefix window is meant to show (sources skip it)
+    prepared_at: float = 0.0  # when the windows and chunks were ready
 
 
 @dataclass(frozen=True)
@@ -137,27 +144,37 @@ def cap_suffix(suffix: str, max_tokens: int, count_tokens: Callable[[str], int])
     return kept + "\n" if low < len(lines) else kept
 
 
-def build_prompt(engine: CompletionEngine, prepared: _Prepared) -> tuple[str, str, FimInput]:
-    """The prompt text, its family, and its parts (with the chunks that fit), within the
-    context window."""
+@dataclass(frozen=True)
+class BuiltPrompt:
+    text: str
+    family: str
+    fim: FimInput  # its parts, with the chunks that fit
+    layout: str
+
+
+def build_prompt(engine: CompletionEngine, prepared: _Prepared) -> BuiltPrompt:
+    """The prompt, in the family's format and the layout's split, within the context window."""
     settings = prepared.settings
     family = settings.prompt_format
     if family == "auto":
         family = engine.info.family
+    heals = bool(getattr(engine.info, "heals_tokens", False))
+    layout = layout_for(settings.prompt_layout, family, heals)
+    prefix, middle = laid_out(prepared.window.prefix, layout)
     n_ctx = engine.info.n_ctx
     count = engine.count_tokens
-    budget = n_ctx - settings.max_tokens - RESERVED_TOKENS
+    budget = n_ctx - settings.max_tokens - RESERVED_TOKENS - (count(middle) if middle else 0)
     local_budget = budget - min(settings.context_tokens, budget // 3)
     suffix = cap_suffix(prepared.window.suffix, settings.suffix_tokens, count)
-    prefix, suffix = _trim_window(prepared.window.prefix, suffix, local_budget, count)
+    prefix, suffix = _trim_window(prefix, suffix, local_budget, count)
     spare = budget - count(prefix) - count(suffix)
     chunks = tuple(pack_chunks(prepared.chunks, min(settings.context_tokens, spare), count))
     request = prepared.request
-    fim = FimInput(prefix, suffix, chunks, request.path, request.repo)
+    fim = FimInput(prefix, suffix, chunks, request.path, request.repo, middle)
     if family == INSTRUCT:
         chat = engine.render_chat(instruct_messages(fim, request.language))
-        return chat + instruct_reply_start(fim, request.language), family, fim
-    return format_for(family).build(fim), family, fim
+        return BuiltPrompt(chat + instruct_reply_start(fim, request.language), family, fim, layout)
+    return BuiltPrompt(format_for(family).build(fim), family, fim, layout)
 
 
 class _GivesWay:
@@ -184,12 +201,15 @@ def run_completion(
             "no model is loaded. Fix: wait for the model to load (see `treellama.status`), "
             "or run `treellama doctor`"
         )
+    job_started = time.monotonic()
     settings = prepared.settings
-    prompt, family, fim = build_prompt(engine, prepared)
+    built = build_prompt(engine, prepared)
+    prompt, family, fim = built.text, built.family, built.fim
     fmt = None if family == INSTRUCT else format_for(family)
     stops = fmt.stop if fmt else instruct_stops(fim)
     cursor = prepared.window.cursor
     max_lines = 1 if cursor.mid_line else settings.max_lines
+    built_at = time.monotonic()
     generation = engine.generate(
         prompt,
         max_tokens=settings.max_tokens,
@@ -198,14 +218,29 @@ def run_completion(
         core_marker=fmt.core_marker if fmt else None,
         fim=fim,
         background=background,
+        heal=fim.middle if fmt else "",
+        keep_cache=background,  # speculation must leave the user's prompt cached
         is_cancelled=cancel.is_set,
         should_stop=lambda text: should_stop(text, cursor, max_lines=max_lines, stops=stops),
     )
     text = clean_completion(generation.text, cursor, max_lines=max_lines, stops=stops)
-    elapsed = (time.monotonic() - prepared.started) * 1000
-    return Completion(
-        _new_id(), text, "model", cursor, elapsed, prompt, family, generation, tuple(fim.chunks)
+    finished = time.monotonic()
+    prepared_at = prepared.prepared_at or prepared.started
+    timing = KeystrokeTiming(
+        total_ms=(finished - prepared.started) * 1000,
+        context_ms=(prepared_at - prepared.started) * 1000,
+        waited_ms=max(0.0, job_started - prepared_at) * 1000,
+        fit_ms=(built_at - job_started) * 1000,
+        tokenize_ms=generation.tokenize_ms,
+        read_ms=generation.prompt_ms,
+        read_tokens=generation.evaluated_tokens,
+        decode_ms=generation.generate_ms,
+        decoded_tokens=generation.generated_tokens,
     )
+    return Completion(
+        _new_id(), text, "model", cursor, timing.total_ms, prompt, family, generation,
+        tuple(fim.chunks), built.layout, timing, fim.middle,
+    )  # fmt: skip
 
 
 class CompletionService:
@@ -270,7 +305,9 @@ class CompletionService:
                     if all(jaccard(lines, other) <= SIMILAR for other in seen):
                         chunks += (chunk,)
                         seen.append(lines)
-        return _Prepared(request, offset, window, chunks, settings, started, window_start)
+        return _Prepared(
+            request, offset, window, chunks, settings, started, window_start, time.monotonic()
+        )
 
     def _claim(self, key: str, background: bool = False) -> threading.Event:
         cancel = threading.Event()
@@ -337,6 +374,8 @@ class CompletionService:
         if generation is None or generation.stop_reason == "cancelled":
             return
         self.last = completion
+        if completion.timing is not None:
+            log.info("completion %s (%s layout)", completion.timing.describe(), completion.layout)
         self._record(completion)
         request = prepared.request
         if generation.stop_reason == "prompt_timeout":
@@ -391,9 +430,9 @@ class CompletionService:
 
     def _prefill(self, prepared: _Prepared) -> None:
         def job(engine: CompletionEngine, cancelled: _GivesWay) -> None:
-            prompt, family, _ = build_prompt(engine, prepared)
-            marker = None if family == INSTRUCT else format_for(family).core_marker
-            engine.prefill(prompt, cancelled.is_set, marker)
+            built = build_prompt(engine, prepared)
+            marker = None if built.family == INSTRUCT else format_for(built.family).core_marker
+            engine.prefill(built.text, cancelled.is_set, marker)
 
         self._background(prepared.request.key, job)
 

@@ -33,7 +33,8 @@ from inference.candidates import (
 from inference.doubts import TokenDoubt, score_continuation
 from inference.fim import INSTRUCT, bare_after
 from inference.grammar import GrammarChooser
-from inference.kv_reuse import plan_reuse
+from inference.healing import TokenHealer
+from inference.kv_reuse import common_prefix, plan_reuse
 from inference.settings import ModelSettings
 
 log = logging.getLogger(__name__)
@@ -44,8 +45,12 @@ log = logging.getLogger(__name__)
 # measured no throughput difference between slices of 128 and 512 on CPU.
 PROMPT_SLICE = 128
 BACKGROUND_SLICE = 32
+RESERVED_CELLS = 16  # slack when checking that a lent cache and its borrower both fit
 # The sequence where reusable KV cells wait while the tokens before them are decoded.
 PARKED = 1
+# The sequence that holds the cache's cells while a speculative generation borrows the cache
+# (keep_cache): the cells are shared, not copied, and handed back to sequence 0 afterwards.
+STASH = 2 + MAX_CANDIDATES
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,10 @@ class ModelInfo:
     n_threads: int = 0
     flash_attn: str = "auto"
     n_params: int = 0  # 0 when unknown
+
+    @property
+    def heals_tokens(self) -> bool:
+        return True  # inference.healing: the line layout's prompt can end inside a token
 
     @property
     def has_fim(self) -> bool:
@@ -82,11 +91,18 @@ def resolve_gpu_layers(requested: int) -> int:
 
 
 def _forget_all(ctx: Any, p0: int, p1: int) -> None:
-    """Drops the cells at positions [p0, p1) of every sequence (p1 < 0: to the end). Not
-    through LlamaContext.kv_cache_seq_rm, which turns seq_id -1 ("every sequence") into 0."""
+    """Drops the cells at positions [p0, p1) of every sequence but STASH (p1 < 0: to the
+    end). Not through LlamaContext.kv_cache_seq_rm, which turns seq_id -1 into 0."""
     import llama_cpp
 
-    llama_cpp.llama_memory_seq_rm(ctx.memory, -1, p0, p1)
+    for seq in range(STASH):
+        llama_cpp.llama_memory_seq_rm(ctx.memory, seq, p0, p1)
+
+
+@dataclass(frozen=True)
+class _Stash:
+    tokens: list[int]  # the cache's tokens when it was lent
+    keep: int  # cells before this position are the borrower's too, and stay in sequence 0
 
 
 def resolve_flash_attn(requested: str, gpu_layers: int) -> str:
@@ -131,6 +147,8 @@ class LlamaEngine:
         )
         self._bare_after = bare_after(self.info.family)
         self._decoder: BatchDecoder | None = None
+        # Read at load (about 0.2 s), not on the first keystroke in the line layout.
+        self._healer: TokenHealer | None = TokenHealer(vocab.token_pieces(self._llm))
 
     @staticmethod
     def _load(
@@ -157,7 +175,7 @@ class LlamaEngine:
 
         params = self._llm.context_params
         # Sequence 0, PARKED, and the extra candidates of inference.candidates.
-        params.n_seq_max = 2 + MAX_CANDIDATES
+        params.n_seq_max = STASH + 1
         params.kv_unified = True
         params.flash_attn_type = {
             "auto": llama_cpp.LLAMA_FLASH_ATTN_TYPE_AUTO,
@@ -190,7 +208,9 @@ class LlamaEngine:
                 messages=messages, max_tokens=max_tokens, temperature=0.0
             )
         finally:
-            _forget_all(self._llm._ctx, 0, -1)
+            import llama_cpp
+
+            llama_cpp.llama_memory_seq_rm(self._llm._ctx.memory, -1, 0, -1)
             self._llm.n_tokens = 0
         return str(answer["choices"][0]["message"]["content"] or "").strip()
 
@@ -309,6 +329,8 @@ class LlamaEngine:
         background: bool = False,
         grammar: str | None = None,
         grammar_accepted: str = "",
+        heal: str = "",
+        keep_cache: bool = False,
     ) -> Generation:
         """Greedy decoding of up to `max_tokens` after `prompt_text`.
 
@@ -318,13 +340,60 @@ class LlamaEngine:
         tokens, generation stops with reason "yielded" so that a more urgent job can run.
         KV cells are reused by shifting only before `core_marker` (see inference.kv_reuse).
         With a GBNF `grammar`, only tokens the grammar allows are chosen; `grammar_accepted` is
-        output already generated under it (a generation resumed after yielding)."""
+        output already generated under it (a generation resumed after yielding). `heal` is the
+        text the prompt ends with that the model may re-tokenize (inference.healing). With
+        `keep_cache`, the KV cache is left as it was found (a speculative generation must not
+        cost the next keystroke its cached prompt)."""
         if is_cancelled():
             raise GenerationCancelled
+        tokenizing = time.monotonic()
         prompt = self._fit(vocab.prompt_tokens(self._llm, prompt_text, self._bare_after))
+        healed = b""
+        if heal and grammar is None:
+            prompt, healed = self.healer().take_back(prompt, heal)
         max_tokens = min(max_tokens, self.info.n_ctx - len(prompt) - 1)
         started = time.monotonic()
-        limit = self._marker_index(prompt, core_marker)
+        stash = self._lend_cache(prompt, max_tokens) if keep_cache else None
+        try:
+            return self._generate(
+                prompt, started, tokenizing, healed, stash, max_tokens=max_tokens,
+                is_cancelled=is_cancelled, should_stop=should_stop, max_prompt_s=max_prompt_s,
+                max_predict_s=max_predict_s, core_marker=core_marker, should_yield=should_yield,
+                background=background, grammar=grammar, grammar_accepted=grammar_accepted,
+            )  # fmt: skip
+        finally:
+            if stash is not None:
+                self._take_back_cache(stash)
+
+    def _lend_cache(self, prompt: list[int], max_tokens: int) -> _Stash | None:
+        """Shares the cache's cells after the part `prompt` keeps with STASH, if the context
+        has room for both; None if it has not (then the cache is simply overwritten)."""
+        llm = self._llm
+        tokens = llm.input_ids[: llm.n_tokens].tolist()
+        keep = min(common_prefix(tokens, prompt), max(len(prompt) - 1, 0))
+        if len(tokens) + len(prompt) - keep + max_tokens + RESERVED_CELLS > self.info.n_ctx:
+            return None
+        llm._ctx.kv_cache_seq_cp(0, STASH, keep, len(tokens))
+        return _Stash(tokens, keep)
+
+    def _take_back_cache(self, stash: _Stash) -> None:
+        llm = self._llm
+        _forget_all(llm._ctx, stash.keep, -1)
+        llm._ctx.kv_cache_seq_cp(STASH, 0, stash.keep, len(stash.tokens))
+        llm._ctx.kv_cache_seq_rm(STASH, -1, -1)
+        llm.input_ids[: len(stash.tokens)] = stash.tokens
+        llm.n_tokens = len(stash.tokens)
+
+    def _generate(
+        self, prompt: list[int], started: float, tokenizing: float, healed: bytes,
+        stash: _Stash | None, *, max_tokens: int, is_cancelled: Callable[[], bool],
+        should_stop: Callable[[str], bool], max_prompt_s: float | None,
+        max_predict_s: float | None, core_marker: str | None, should_yield: Callable[[], bool],
+        background: bool, grammar: str | None, grammar_accepted: str,
+    ) -> Generation:  # fmt: skip
+        # Moving kept runs would move the lent cells too (a shift moves a cell for every
+        # sequence that holds it), so a borrower reuses only the common prefix.
+        limit = -1 if stash is not None else self._marker_index(prompt, core_marker)
         prompt_deadline = started + max_prompt_s if max_prompt_s is not None else None
         slice_ = BACKGROUND_SLICE if background else PROMPT_SLICE
         reused, decoded, early = self._evaluate_prompt(
@@ -342,6 +411,7 @@ class LlamaEngine:
                 generate_ms=(finished - first_at) * 1000,
                 reused_tokens=reused,
                 evaluated_tokens=decoded,
+                tokenize_ms=(started - tokenizing) * 1000,
             )
 
         if early is not None:
@@ -350,9 +420,15 @@ class LlamaEngine:
         deadline = first_at + max_predict_s if max_predict_s is not None else float("inf")
         sampler = self._grammar_sampler(grammar, grammar_accepted) if grammar else None
         output, generated, reason = self._decode(
-            max_tokens, deadline, sampler, is_cancelled, should_stop, should_yield
+            max_tokens, deadline, sampler, is_cancelled, should_stop, should_yield, healed
         )
         return result(output, generated, reason, first_at)
+
+    def healer(self) -> TokenHealer:
+        """The vocabulary's token texts, read once (about 0.2 s for 150k tokens)."""
+        if self._healer is None:
+            self._healer = TokenHealer(vocab.token_pieces(self._llm))
+        return self._healer
 
     def _decode(
         self,
@@ -362,30 +438,38 @@ class LlamaEngine:
         is_cancelled: Callable[[], bool],
         should_stop: Callable[[str], bool],
         should_yield: Callable[[], bool],
+        healed: bytes = b"",
     ) -> tuple[bytes, int, str]:
         """Greedy (or grammar-constrained) tokens after an evaluated prompt, one at a time, with
-        the checks between them: (output, tokens generated, why it stopped)."""
+        the checks between them: (output, tokens generated, why it stopped). The first tokens
+        spell `healed` again (the prompt's last token, taken back); the output leaves it out."""
         llm = self._llm
         n_vocab = llm.n_vocab()
         output = bytearray()
         generated = 0
         while True:
             logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(n_vocab,))
-            token = sampler.choose(logits) if sampler is not None else int(logits.argmax())
+            if len(output) < len(healed):
+                token = self.healer().choose(logits, healed[len(output) :])
+            elif sampler is not None:
+                token = sampler.choose(logits)
+            else:
+                token = int(logits.argmax())
             if self.is_end_of_generation(token):
-                return bytes(output), generated, "eog"
+                return bytes(output[len(healed) :]), generated, "eog"
             output += llm.detokenize([token], special=True)
             generated += 1
+            visible = bytes(output[len(healed) :])
             if is_cancelled():
-                return bytes(output), generated, "cancelled"
-            if should_stop(output.decode("utf-8", errors="ignore")):
-                return bytes(output), generated, "stop"
+                return visible, generated, "cancelled"
+            if len(output) > len(healed) and should_stop(visible.decode("utf-8", errors="ignore")):
+                return visible, generated, "stop"
             if generated >= max_tokens:
-                return bytes(output), generated, "max_tokens"
+                return visible, generated, "max_tokens"
             if time.monotonic() >= deadline:
-                return bytes(output), generated, "deadline"
+                return visible, generated, "deadline"
             if should_yield():
-                return bytes(output), generated, "yielded"
+                return visible, generated, "yielded"
             llm.eval([token])
 
     def candidates(

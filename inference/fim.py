@@ -9,6 +9,14 @@ Context chunks go before the current file, as repository-level `file_sep` sectio
 family has them, so the prompt's prefix stays stable while the user types and its KV cache can
 be reused. Families without file markers get the chunks as plain text at the top of the prefix.
 Never use str.format here: user code is full of braces.
+
+Where the cursor's line goes (`layout`, inference.completion): in the "line" layout, as
+llama.vim and llama-server's /infill `prompt` field do, the prefix stops at the start of the
+cursor's line, the rest of that line opens the suffix, and the line up to the cursor follows the
+middle marker. Typing on a line then changes only the prompt's last tokens, so the prefix, the
+suffix and every context chunk stay in the KV cache. In the "cursor" layout the middle is empty.
+Suffix-first families (Codestral, Refact) keep their cache either way: their prompt ends with
+the prefix, so the middle simply continues it.
 """
 
 from __future__ import annotations
@@ -35,6 +43,12 @@ class FimInput:
     chunks: Sequence[ContextChunk] = ()
     path: str = ""  # the current file, relative to the workspace when known
     repo: str = ""  # the workspace's name
+    middle: str = ""  # the text after the middle marker: the cursor's line, in the line layout
+
+    @property
+    def before_cursor(self) -> str:
+        """Everything before the cursor, for prompts that have no middle of their own."""
+        return self.prefix + self.middle
 
 
 @dataclass(frozen=True)
@@ -59,7 +73,7 @@ def _plain_chunks(fim: FimInput) -> str:
 
 
 def qwen(fim: FimInput) -> str:
-    core = f"<|fim_prefix|>{fim.prefix}<|fim_suffix|>{fim.suffix}<|fim_middle|>"
+    core = f"<|fim_prefix|>{fim.prefix}<|fim_suffix|>{fim.suffix}<|fim_middle|>{fim.middle}"
     if not fim.chunks:
         return core
     head = f"<|repo_name|>{fim.repo or 'workspace'}\n"
@@ -70,11 +84,12 @@ def qwen(fim: FimInput) -> str:
 def starcoder(fim: FimInput) -> str:
     files = "".join(f"<filename>{chunk.path}\n{chunk.text}\n" for chunk in fim.chunks)
     current = f"<filename>{fim.path}\n" if fim.chunks and fim.path else ""
-    return f"{files}{current}<fim_prefix>{fim.prefix}<fim_suffix>{fim.suffix}<fim_middle>"
+    core = f"<fim_prefix>{fim.prefix}<fim_suffix>{fim.suffix}<fim_middle>{fim.middle}"
+    return f"{files}{current}{core}"
 
 
 def starcoder2(fim: FimInput) -> str:
-    core = f"<fim_prefix>{fim.prefix}<fim_suffix>{fim.suffix}<fim_middle>"
+    core = f"<fim_prefix>{fim.prefix}<fim_suffix>{fim.suffix}<fim_middle>{fim.middle}"
     if not fim.chunks:
         return core
     files = "".join(f"<file_sep>{chunk.path}\n{chunk.text}\n" for chunk in fim.chunks)
@@ -87,7 +102,7 @@ CL_PRE, CL_SUF, CL_MID, CL_EOT = "\u2581<PRE>", "\u2581<SUF>", "\u2581<MID>", "\
 
 
 def codellama(fim: FimInput) -> str:
-    return f"{CL_PRE}{_plain_chunks(fim)}{fim.prefix}{CL_SUF}{fim.suffix}{CL_MID}"
+    return f"{CL_PRE}{_plain_chunks(fim)}{fim.prefix}{CL_SUF}{fim.suffix}{CL_MID}{fim.middle}"
 
 
 # DeepSeek-Coder's markers use FULLWIDTH VERTICAL LINE (U+FF5C) and LOWER ONE EIGHTH BLOCK (U+2581).
@@ -98,22 +113,50 @@ DS_EOS = "<\uff5cend\u2581of\u2581sentence\uff5c>"
 
 
 def deepseek(fim: FimInput) -> str:
-    return f"{DS_BEGIN}{_plain_chunks(fim)}{fim.prefix}{DS_HOLE}{fim.suffix}{DS_END}"
+    return f"{DS_BEGIN}{_plain_chunks(fim)}{fim.prefix}{DS_HOLE}{fim.suffix}{DS_END}{fim.middle}"
 
 
 def codestral(fim: FimInput) -> str:
     # Mistral's FIM puts the suffix first.
-    return f"[SUFFIX]{fim.suffix}[PREFIX]{_plain_chunks(fim)}{fim.prefix}"
+    return f"[SUFFIX]{fim.suffix}[PREFIX]{_plain_chunks(fim)}{fim.before_cursor}"
 
 
 def refact(fim: FimInput) -> str:
     # Refact's FIM is suffix first, with StarCoder's marker tokens.
-    return f"<fim_suffix>{fim.suffix}<fim_prefix>{_plain_chunks(fim)}{fim.prefix}<fim_middle>"
+    before = f"{_plain_chunks(fim)}{fim.before_cursor}"
+    return f"<fim_suffix>{fim.suffix}<fim_prefix>{before}<fim_middle>"
 
 
 def codegemma(fim: FimInput) -> str:
     files = "".join(f"<|file_separator|>{chunk.path}\n{chunk.text}\n" for chunk in fim.chunks)
-    return f"{files}<|fim_prefix|>{fim.prefix}<|fim_suffix|>{fim.suffix}<|fim_middle|>"
+    core = f"<|fim_prefix|>{fim.prefix}<|fim_suffix|>{fim.suffix}<|fim_middle|>{fim.middle}"
+    return f"{files}{core}"
+
+
+# Families that put the cursor's line after the middle marker when prompt_layout is "auto".
+# Qwen2.5-Coder was measured (bench/README.md); the others take the same layout in llama.vim and
+# llama-server's /infill. Suffix-first families are not listed: their prompt is the same.
+LINE_LAYOUT_FAMILIES = frozenset({"qwen", "starcoder2", "starcoder", "codegemma", "codellama",
+                                  "deepseek"})  # fmt: skip
+LINE, CURSOR = "line", "cursor"
+
+
+def layout_for(setting: str, family: str, heals: bool = True) -> str:
+    """The layout a completion prompt takes: the setting, or for "auto" the family's where the
+    engine can heal the prompt's last token (inference.healing). A model server tokenizes the
+    prompt itself and cannot, so "auto" keeps the cursor layout over HTTP."""
+    if setting in (LINE, CURSOR):
+        return setting
+    return LINE if heals and family in LINE_LAYOUT_FAMILIES else CURSOR
+
+
+def laid_out(prefix: str, layout: str) -> tuple[str, str]:
+    """(prefix, middle): in the line layout the cursor's line moves from the prefix to the
+    middle, so the prefix ends where the line starts."""
+    if layout != LINE:
+        return prefix, ""
+    start = prefix.rfind("\n") + 1
+    return prefix[:start], prefix[start:]
 
 
 # Families whose context chunks sit in their own sections before the FIM core.
@@ -157,7 +200,8 @@ FORMATS: dict[str, FimFormat] = {
             codellama,
             stop=("<EOT>",),
             markers=(CL_PRE, CL_SUF, CL_MID),
-            bare_after=(CL_SUF,),
+            # The middle continues the model's own output, which has no leading space either.
+            bare_after=(CL_SUF, CL_MID),
         ),
         FimFormat(
             "deepseek",
@@ -217,7 +261,7 @@ INSTRUCT_SYSTEM = (
 def instruct_fence(fim: FimInput) -> str:
     """The fence of the instruction prompt: longer than any the code holds (inference.fences),
     so that a docstring's own ```` ``` ```` neither closes a block nor stops the reply."""
-    return fence_for(fim.prefix, fim.suffix, *(chunk.text for chunk in fim.chunks))
+    return fence_for(fim.before_cursor, fim.suffix, *(chunk.text for chunk in fim.chunks))
 
 
 def instruct_stops(fim: FimInput) -> tuple[str, ...]:
@@ -242,7 +286,7 @@ def instruct_messages(fim: FimInput, language: str = "") -> list[dict[str, str]]
 
 
 def instruct_reply_start(fim: FimInput, language: str = "") -> str:
-    return f"{instruct_fence(fim)}{language}\n{fim.prefix}"
+    return f"{instruct_fence(fim)}{language}\n{fim.before_cursor}"
 
 
 HOLE = "<CURSOR>"
@@ -256,5 +300,5 @@ def hole_messages(fim: FimInput, language: str = "") -> list[dict[str, str]]:
         "Reply with only the code to insert at " + HOLE + ": no explanation, no markdown fences, "
         "and do not repeat the code around the marker."
     )
-    user = f"{context}```{language}\n{fim.prefix}{HOLE}{fim.suffix}\n```"
+    user = f"{context}```{language}\n{fim.before_cursor}{HOLE}{fim.suffix}\n```"
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]

@@ -4,7 +4,7 @@ It has the local engine's interface (info, count_tokens, render_chat, generate, 
 completion service cannot tell them apart. Four APIs:
 
 - `infill`: llama-server's /infill (the server formats the FIM prompt; context chunks go in
-  `input_extra`);
+  `input_extra`, the cursor's line in `prompt`);
 - `completion`: llama-server's /completion with our FIM prompt (`cache_prompt` on);
 - `openai-completions`: /v1/completions with our FIM prompt (vLLM, Ollama, llama-server,
   llama_cpp.server);
@@ -181,9 +181,12 @@ class HttpEngine:
         if api == "infill":
             assert fim is not None, "the infill API needs the FIM parts"
             extra = [{"filename": c.path, "text": c.text} for c in fim.chunks]
+            # `prompt` follows the middle marker: the cursor's line in the line layout, as
+            # llama.vim sends it, so the server's cache keeps the prefix and the suffix.
             return "/infill", {
                 **common, "input_prefix": fim.prefix, "input_suffix": fim.suffix,
-                "input_extra": extra, "n_predict": max_tokens, "cache_prompt": True,
+                "prompt": fim.middle, "input_extra": extra, "n_predict": max_tokens,
+                "cache_prompt": True,
             }  # fmt: skip
         if api == "completion":
             return "/completion", {
@@ -238,6 +241,8 @@ class HttpEngine:
         background: bool = False,
         grammar: str | None = None,
         grammar_accepted: str = "",
+        heal: str = "",  # servers tokenize the prompt themselves: no healing over HTTP
+        keep_cache: bool = False,  # the server's cache is its own
         temperature: float = 0.0,
         seed: int | None = None,
     ) -> Generation:

@@ -56,6 +56,11 @@ class CompletionSettings:
     max_predict_ms: int = field(default=1000, metadata={"min": 10, "max": 600_000})
     # Tokens of extra context (other files, yanks, the index) in the prompt; 0 turns it off.
     context_tokens: int = field(default=1024, metadata={"min": 0, "max": 1 << 20})
+    # Where the cursor's line goes in the prompt (inference.fim): "line" after the middle
+    # marker, so that a keystroke re-reads only that line, as llama.vim does; "cursor" splits
+    # the prompt at the cursor, so that a keystroke re-reads the whole suffix. "auto": "line"
+    # for the families measured to lose nothing by it (inference.fim.LINE_LAYOUT_FAMILIES).
+    prompt_layout: str = field(default="auto", metadata={"choices": ("auto", "line", "cursor")})
     # "auto" detects the family from the model; or one of inference.fim.FORMATS, or "instruct".
     prompt_format: str = field(default="auto", metadata={"choices": ("auto", *FORMATS, INSTRUCT)})
     # Answer from recent suggestions when the user types what was suggested.

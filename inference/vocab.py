@@ -102,3 +102,18 @@ def load_vocab(path: Path) -> Any:
     llama_log.install()
     with contextlib.redirect_stderr(llama_log.LogWriter(llama_log.log)):
         return llama_cpp.Llama(model_path=str(path), vocab_only=True, verbose=True)
+
+
+def token_pieces(llm: Any) -> list[bytes]:
+    """Every token's text as bytes, control tokens empty (inference.healing)."""
+    import ctypes
+
+    import llama_cpp
+
+    vocab = llm._model.vocab
+    buffer = (ctypes.c_char * 256)()
+    pieces = []
+    for token in range(llm.n_vocab()):
+        length = llama_cpp.llama_token_to_piece(vocab, token, buffer, 256, 0, False)
+        pieces.append(buffer.raw[:length] if length > 0 else b"")
+    return pieces

@@ -81,6 +81,10 @@ def register(server: TreellamaServer) -> None:
             "stopReason": generation.stop_reason if generation else None,
             "promptMs": round(generation.prompt_ms, 1) if generation else None,
             "generateMs": round(generation.generate_ms, 1) if generation else None,
+            "layout": last.layout,
+            "middle": last.middle,
+            "timing": last.timing.as_dict() if last.timing else None,
+            "timingSummary": last.timing.describe() if last.timing else None,
         }
 
     @server.command(STATS)

@@ -194,8 +194,18 @@ async def test_show_last_prompt_feedback_and_typed_ahead(vscode: LanguageClient,
     assert last["id"] == completion_id and last["family"] == "qwen"
     text = (SAMPLE / "mathutils.py").read_text()
     after = text.split("def fibonacci(n):\n    ", 1)[1]
-    assert last["prompt"].endswith(f"def fibonacci(n):\n    <|fim_suffix|>{after}<|fim_middle|>")
+    # The line layout: the cursor's line follows the middle marker (inference.fim).
+    assert last["prompt"].endswith(f"def fibonacci(n):\n<|fim_suffix|>{after}<|fim_middle|>    ")
+    assert last["layout"] == "line" and last["middle"] == "    "
     assert last["completion"] == item.insert_text
+    # Where the milliseconds went: every part, and what no part accounts for.
+    timing = last["timing"]
+    assert {"waited_ms", "fit_ms", "tokenize_ms", "read_ms", "decode_ms", "rest_ms"} <= set(timing)
+    assert timing["read_tokens"] == last["evaluatedTokens"]
+    assert timing["decoded_tokens"] == last["generatedTokens"]
+    assert abs(timing["total_ms"] - sum(v for k, v in timing.items() if k.endswith("_ms")
+                                        and k != "total_ms")) < 1  # fmt: skip
+    assert "rest" in last["timingSummary"]
 
     # The user types the first two characters of the suggestion: answered without the model.
     typed = item.insert_text[:2]

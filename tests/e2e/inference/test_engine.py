@@ -124,3 +124,45 @@ def test_a_new_prompt_drops_every_sequence_s_cells_after_what_it_keeps(engine):
         assert llama_cpp.llama_memory_seq_pos_max(ctx.memory, 3) == 9
     finally:
         ctx.kv_cache_seq_rm(3, -1, -1)
+
+
+def line_prompt(typed: str, above: str = "def fibonacci(n):\n") -> str:
+    """The line layout (inference.fim): the cursor's line after the middle marker."""
+    return qwen(FimInput(above, SUFFIX, tuple(CHUNKS), "main.py", "demo", middle=typed))
+
+
+def test_typing_on_the_line_reads_only_the_line_and_matches_a_cold_run(engine, second_engine):
+    generate(engine, line_prompt("    "), heal="    ")
+    # Forward, forward, a backspace, a character the suggestion did not have.
+    for typed in ("    i", "    if n", "    if ", "    if x"):
+        warm = generate(engine, line_prompt(typed), heal=typed)
+        assert warm.evaluated_tokens <= len(engine.tokenize(typed)) + 1, warm
+        assert warm.reused_tokens >= warm.prompt_tokens - len(engine.tokenize(typed)) - 1
+        reference = second_engine
+        reference._llm._ctx.kv_cache_seq_rm(-1, -1, -1)
+        reference._llm.n_tokens = 0
+        assert warm.text == generate(reference, line_prompt(typed), heal=typed).text
+
+
+def test_healing_spells_the_line_again_instead_of_adding_to_it(engine):
+    """Without healing the prompt ends on a four-space token that the model never saw before
+    a word, and the 0.5B answers " return" (five spaces in all)."""
+    above = "def add(a, b):\n"
+    prompt = qwen(FimInput(above, "\n\nprint(add(1, 2))\n", middle="    "))
+    healed = generate(engine, prompt, tokens=8, heal="    ")
+    assert healed.text.startswith("return"), healed.text
+    raw = generate(engine, prompt, tokens=8)
+    assert raw.text.startswith(" "), raw.text  # what healing prevents
+
+
+def test_a_speculative_generation_leaves_the_cache_as_it_was(engine, second_engine):
+    prompt = line_prompt("    if n < 2")
+    first = generate(engine, prompt)
+    # The follow-up after a two-line suggestion: the prefix grows, every later token moves.
+    ahead = line_prompt("        ", above="def fibonacci(n):\n    if n < 2:\n        return n\n")
+    spec = generate(engine, ahead, keep_cache=True)
+    assert spec.evaluated_tokens > 100  # it read the suffix again, in its own cells
+    again = generate(engine, prompt)
+    assert again.evaluated_tokens <= 1  # the last token only: its logits pick the first token
+    assert again.text == first.text
+    assert spec.text == cold(second_engine, ahead).text

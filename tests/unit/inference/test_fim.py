@@ -12,11 +12,14 @@ from inference.fim import (
     DS_HOLE,
     FORMATS,
     INSTRUCT,
+    LINE_LAYOUT_FAMILIES,
     ContextChunk,
     FimInput,
     detect_family,
     instruct_messages,
     instruct_reply_start,
+    laid_out,
+    layout_for,
 )
 
 PLAIN = FimInput(prefix="def f(x):\n    ", suffix="\n\nf(1)\n")
@@ -132,3 +135,27 @@ def test_the_instruction_prompt_fences_code_that_holds_fences_in_a_longer_one():
     # A chat model's fenced reply ends at its closing fence, not at the docstring's.
     reply = "```python\ndef f():\n" + doc + "    return 1\n```\nThat returns one."
     assert strip_fence(reply) == "def f():\n" + doc + "    return 1"
+
+
+@pytest.mark.parametrize("family", sorted(FORMATS))
+def test_the_line_layout_puts_the_cursor_line_after_the_middle_marker(family):
+    prefix, middle = laid_out("def f(x):\n    return x +", "line")
+    assert (prefix, middle) == ("def f(x):\n", "    return x +")
+    fim = FimInput(prefix, " 1\n\nf(1)\n", middle=middle)
+    prompt = FORMATS[family].build(fim)
+    # Whatever the family's order, the text before the cursor ends the prompt's text part.
+    assert prompt.split("    return x +")[0].count("def f(x):") == 1
+    if family in LINE_LAYOUT_FAMILIES:
+        marker = FORMATS[family].markers[2]
+        assert prompt.endswith(marker + "    return x +")
+    assert laid_out("def f(x):\n    return x +", "cursor") == ("def f(x):\n    return x +", "")
+
+
+def test_auto_takes_the_line_layout_where_the_family_has_it():
+    assert layout_for("auto", "qwen") == "line"
+    assert layout_for("auto", "codestral") == "cursor"  # suffix first: the same prompt either way
+    assert layout_for("auto", "instruct") == "cursor"
+    assert layout_for("cursor", "qwen") == "cursor" and layout_for("line", "refact") == "line"
+    # A model server tokenizes the prompt itself and cannot heal its last token.
+    assert layout_for("auto", "qwen", heals=False) == "cursor"
+    assert layout_for("line", "qwen", heals=False) == "line"

@@ -18,7 +18,7 @@ class ScriptedEngine:
     """A scripted model: emits a fixed reply one character per 'token', honouring cancel and
     stop checks. It counts one token per character."""
 
-    info = SimpleNamespace(family="qwen", n_ctx=4096)
+    info = SimpleNamespace(family="qwen", n_ctx=4096, heals_tokens=True)
 
     def __init__(self, reply: str, token_delay: float = 0.0) -> None:
         self.reply = reply
@@ -97,9 +97,11 @@ def test_service_builds_a_fim_prompt_and_cleans_the_output():
     future, _ = service.submit(CompletionRequest("file:///a.py", text, 1, 4), settings)
     completion = future.result(5)
     assert completion.text == "return a + b"
+    # The line layout: the cursor's line follows the middle marker.
     assert completion.prompt == (
-        "<|fim_prefix|>def add(a, b):\n    <|fim_suffix|>\n\nprint(add(1, 2))\n<|fim_middle|>"
+        "<|fim_prefix|>def add(a, b):\n<|fim_suffix|>\n\nprint(add(1, 2))\n<|fim_middle|>    "
     )
+    assert completion.layout == "line" and completion.middle == "    "
     assert engine.prompts == [completion.prompt]
     assert completion.generation.stop_reason == "stop"  # stopped early, not at max_tokens
 
@@ -196,3 +198,68 @@ def test_background_work_for_one_document_gives_way_to_a_request_for_another():
     # Without giving way it would wait for the 3 s speculative generation to finish.
     assert time.monotonic() - started < 1.0
     worker.stop()
+
+
+def test_the_cursor_layout_stays_available_as_a_setting():
+    engine = ScriptedEngine("return a + b\n")
+    service = CompletionService(worker_with(engine))
+    text = "def add(a, b):\n    \n\nprint(add(1, 2))\n"
+    settings = CompletionSettings(speculative=False, prompt_layout="cursor")
+    future, _ = service.submit(CompletionRequest("file:///a.py", text, 1, 4), settings)
+    completion = future.result(5)
+    assert completion.prompt == (
+        "<|fim_prefix|>def add(a, b):\n    <|fim_suffix|>\n\nprint(add(1, 2))\n<|fim_middle|>"
+    )
+    assert completion.layout == "cursor" and completion.middle == ""
+
+
+def test_typing_on_a_line_changes_only_the_end_of_the_prompt_and_enter_moves_the_line_up():
+    """What makes a keystroke cheap: the prompts before and after it share everything up to
+    the cursor's line, in the line layout; after Enter the finished line joins the prefix."""
+    engine = ScriptedEngine("x\n")
+    service = CompletionService(worker_with(engine))
+    settings = CompletionSettings(speculative=False, cache=False, context_tokens=0)
+    lines = [
+        "def f(items):",
+        "    total = 0",
+        "    for item in items:",
+        "        ",
+        "    return total",
+    ]
+
+    def prompt_for(line_text: str, extra: list[str] | None = None) -> str:
+        text = "\n".join(lines[:3] + (extra or []) + [line_text] + lines[4:]) + "\n"
+        row = 3 + len(extra or [])
+        future, _ = service.submit(
+            CompletionRequest("file:///f.py", text, row, len(line_text)), settings
+        )
+        return future.result(5).prompt
+
+    typed = [prompt_for("        total +"), prompt_for("        total +="),
+             prompt_for("        total +")]  # fmt: skip  # forward, then a backspace
+    head = typed[0][: typed[0].index("<|fim_middle|>") + len("<|fim_middle|>")]
+    assert all(prompt.startswith(head) for prompt in typed)
+    assert [prompt[len(head) :] for prompt in typed] == [
+        "        total +", "        total +=", "        total +",
+    ]  # fmt: skip
+    after_enter = prompt_for("        ", extra=["        total += item"])
+    assert after_enter.endswith("<|fim_middle|>        ")
+    assert "        total += item\n<|fim_suffix|>" in after_enter
+
+
+def test_every_millisecond_of_a_completion_is_accounted_for():
+    engine = ScriptedEngine("return a + b\n", token_delay=0.002)
+    service = CompletionService(worker_with(engine))
+    text = "def add(a, b):\n    \n"
+    future, _ = service.submit(
+        CompletionRequest("file:///a.py", text, 1, 4), CompletionSettings(speculative=False)
+    )
+    completion = future.result(5)
+    timing = completion.timing
+    assert timing is not None and timing.total_ms == completion.elapsed_ms
+    parts = timing.as_dict()
+    assert set(parts) >= {"context_ms", "waited_ms", "fit_ms", "tokenize_ms", "read_ms",
+                          "decode_ms", "rest_ms", "read_tokens", "decoded_tokens"}  # fmt: skip
+    # The scripted engine reports no model time, so its sleeping shows up as the rest.
+    assert timing.rest_ms >= 20
+    assert "waited" in timing.describe() and "rest" in timing.describe()
