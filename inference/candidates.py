@@ -53,6 +53,7 @@ class CandidateStats:
     accepted: int  # draft tokens accepted
     prompt_ms: float
     generate_ms: float
+    evaluated_tokens: int = 0  # prompt tokens that the KV cache did not hold
 
 
 def expected_tokens(max_tokens: int, draft: Sequence[int]) -> int:
@@ -303,7 +304,7 @@ class BatchDecoder:
         """[(text, stop reason, tokens)] per candidate, in the order of `temperatures`."""
         n = min(len(temperatures), MAX_CANDIDATES)
         started = time.monotonic()
-        self.engine._evaluate_prompt(prompt, is_cancelled, None)
+        _, evaluated, _ = self.engine._evaluate_prompt(prompt, is_cancelled, None)
         prompt_ms = (time.monotonic() - started) * 1000
         n_prompt = len(prompt)
         max_tokens = max(1, min(max_tokens, (self.engine.info.n_ctx - n_prompt) // max(1, n) - 1))
@@ -340,6 +341,7 @@ class BatchDecoder:
             accepted=accepted,
             prompt_ms=prompt_ms,
             generate_ms=(time.monotonic() - started) * 1000 - prompt_ms,
+            evaluated_tokens=evaluated,
         )
         return [
             (seq.text.decode("utf-8", errors="ignore"), seq.reason, len(seq.out)) for seq in seqs

@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
+from typing import Protocol, runtime_checkable
 
 from inference.backend import CompletionEngine, Generation
 from inference.context import SIMILAR, ContextRing, ContextSource, jaccard, line_set, pack_chunks
@@ -46,9 +47,23 @@ from inference.worker import ModelWorker, Priority
 log = logging.getLogger(__name__)
 
 RESERVED_TOKENS = 16  # slack for special tokens and the first generated token
+# The suggestions after the first are sampled at this temperature (top-k 40), as Copilot's
+# alternatives are: different enough to be worth cycling to, close enough to be code.
+SAMPLED_TEMPERATURE = 0.7
 # Speculation waits this long after a suggestion: a user who is still typing makes it moot, and
 # a keystroke should never have to wait for background work to notice it is cancelled.
 SPECULATE_AFTER_S = 0.25
+
+
+@runtime_checkable
+class SeveralSuggestions(Protocol):
+    """An engine that decodes several completions of one prompt side by side."""
+
+    def suggestions(
+        self, prompt_text: str, temperatures: list[float], *, max_tokens: int,
+        is_cancelled: Callable[[], bool], should_stop: Callable[[str], bool] = ...,
+        max_predict_s: float | None = None, heal: str = "", seed: int = 0,
+    ) -> list[Generation]: ...  # fmt: skip
 
 
 class ModelNotReady(Exception):
@@ -64,6 +79,7 @@ class CompletionRequest:
     path: str = ""  # relative to the workspace, for repository-level prompts
     repo: str = ""
     language: str = ""
+    count: int = 1  # suggestions wanted: several when the user asks, one while typing
 
 
 @dataclass(frozen=True)
@@ -80,6 +96,7 @@ class Completion:
     layout: str = ""  # "line" or "cursor" (inference.fim)
     timing: KeystrokeTiming | None = None
     middle: str = ""  # what followed the middle marker (the cursor's line, in the line layout)
+    alternatives: tuple[str, ...] = ()  # further distinct suggestions, when several were asked
 
 
 @dataclass(frozen=True)
@@ -202,28 +219,9 @@ def run_completion(
             "or run `treellama doctor`"
         )
     job_started = time.monotonic()
-    settings = prepared.settings
     built = build_prompt(engine, prepared)
-    prompt, family, fim = built.text, built.family, built.fim
-    fmt = None if family == INSTRUCT else format_for(family)
-    stops = fmt.stop if fmt else instruct_stops(fim)
-    cursor = prepared.window.cursor
-    max_lines = 1 if cursor.mid_line else settings.max_lines
     built_at = time.monotonic()
-    generation = engine.generate(
-        prompt,
-        max_tokens=settings.max_tokens,
-        max_prompt_s=settings.max_prompt_ms / 1000 if settings.max_prompt_ms else None,
-        max_predict_s=settings.max_predict_ms / 1000,
-        core_marker=fmt.core_marker if fmt else None,
-        fim=fim,
-        background=background,
-        heal=fim.middle if fmt else "",
-        keep_cache=background,  # speculation must leave the user's prompt cached
-        is_cancelled=cancel.is_set,
-        should_stop=lambda text: should_stop(text, cursor, max_lines=max_lines, stops=stops),
-    )
-    text = clean_completion(generation.text, cursor, max_lines=max_lines, stops=stops)
+    generation, texts = _generate(engine, cancel, prepared, built, background)
     finished = time.monotonic()
     prepared_at = prepared.prepared_at or prepared.started
     timing = KeystrokeTiming(
@@ -238,9 +236,51 @@ def run_completion(
         decoded_tokens=generation.generated_tokens,
     )
     return Completion(
-        _new_id(), text, "model", cursor, timing.total_ms, prompt, family, generation,
-        tuple(fim.chunks), built.layout, timing, fim.middle,
+        _new_id(), texts[0], "model", prepared.window.cursor, timing.total_ms, built.text,
+        built.family, generation, tuple(built.fim.chunks), built.layout, timing, built.fim.middle,
+        alternatives=tuple(texts[1:]),
     )  # fmt: skip
+
+
+def _generate(
+    engine: CompletionEngine, cancel: threading.Event | _GivesWay, prepared: _Prepared,
+    built: BuiltPrompt, background: bool,
+) -> tuple[Generation, list[str]]:  # fmt: skip
+    """The model's generation for the first suggestion, and every distinct cleaned suggestion
+    (one, or up to the request's count when the engine decodes several side by side)."""
+    settings, fim = prepared.settings, built.fim
+    fmt = None if built.family == INSTRUCT else format_for(built.family)
+    stops = fmt.stop if fmt else instruct_stops(fim)
+    cursor = prepared.window.cursor
+    max_lines = 1 if cursor.mid_line else settings.max_lines
+
+    def stop(text: str) -> bool:
+        return should_stop(text, cursor, max_lines=max_lines, stops=stops)
+
+    heal = fim.middle if fmt else ""
+    max_predict_s = settings.max_predict_ms / 1000
+    count = prepared.request.count
+    if count > 1 and isinstance(engine, SeveralSuggestions):
+        temperatures = [0.0] + [SAMPLED_TEMPERATURE] * (count - 1)
+        generations = engine.suggestions(
+            built.text, temperatures, max_tokens=settings.max_tokens, is_cancelled=cancel.is_set,
+            should_stop=stop, max_predict_s=max_predict_s, heal=heal,
+        )  # fmt: skip
+    else:
+        generations = [engine.generate(
+            built.text, max_tokens=settings.max_tokens,
+            max_prompt_s=settings.max_prompt_ms / 1000 if settings.max_prompt_ms else None,
+            max_predict_s=max_predict_s, core_marker=fmt.core_marker if fmt else None, fim=fim,
+            background=background, heal=heal,
+            keep_cache=background,  # speculation must leave the user's prompt cached
+            is_cancelled=cancel.is_set, should_stop=stop,
+        )]  # fmt: skip
+    texts: list[str] = []
+    for generation in generations:
+        text = clean_completion(generation.text, cursor, max_lines=max_lines, stops=stops)
+        if not texts or (text and text not in texts):
+            texts.append(text)
+    return generations[0], texts
 
 
 class CompletionService:
@@ -336,7 +376,9 @@ class CompletionService:
         self._last_request = (request, settings)
         cancel = self._claim(request.key)
         cached = (
-            self.cache.get(request.key, request.text, prepared.offset) if settings.cache else None
+            self.cache.get(request.key, request.text, prepared.offset)
+            if settings.cache and request.count == 1
+            else None
         )
         if cached is not None:
             elapsed = (time.monotonic() - prepared.started) * 1000

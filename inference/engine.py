@@ -13,7 +13,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -519,6 +519,60 @@ class LlamaEngine:
             )
             for text, reason, tokens in answers
         ], stats
+
+    def suggestions(
+        self, prompt_text: str, temperatures: list[float], *, max_tokens: int,
+        is_cancelled: Callable[[], bool], should_stop: Callable[[str], bool] = lambda text: False,
+        max_predict_s: float | None = None, heal: str = "", seed: int = 0,
+    ) -> list[Generation]:  # fmt: skip
+        """Several completions of one prompt: evaluated once, its last token healed once for
+        all (inference.healing), then decoded side by side in one batch (inference.candidates)."""
+        if is_cancelled():
+            raise GenerationCancelled
+        tokenizing = time.monotonic()
+        prompt = self._fit(vocab.prompt_tokens(self._llm, prompt_text, self._bare_after))
+        prompt, healed = self.healer().take_back(prompt, heal) if heal else (prompt, b"")
+        started = time.monotonic()
+        prompt, spelled, read = (
+            self._spell(prompt, healed, is_cancelled) if healed else (prompt, "", 0)
+        )
+        spelled_ms = (time.monotonic() - started) * 1000
+        deadline: list[float] = []
+
+        def stop(text: str) -> bool:
+            if not deadline:  # from the first token, as generate's cap
+                deadline.append(time.monotonic() + (max_predict_s or float("inf")))
+            return should_stop(spelled + text) or time.monotonic() > deadline[0]
+
+        answers, stats = self.batch_decoder().run(
+            prompt, temperatures, max_tokens=max_tokens, is_cancelled=is_cancelled, stop=stop,
+            seed=seed, speculate="none",
+        )  # fmt: skip
+        shared = Generation(
+            "", len(prompt), 0, "", prompt_ms=spelled_ms + stats.prompt_ms,
+            generate_ms=stats.generate_ms, evaluated_tokens=read + stats.evaluated_tokens,
+            reused_tokens=len(prompt) - stats.evaluated_tokens,
+            tokenize_ms=(started - tokenizing) * 1000,
+        )  # fmt: skip
+        return [
+            replace(shared, text=spelled + text, generated_tokens=tokens, stop_reason=reason)
+            for text, reason, tokens in answers
+        ]
+
+    def _spell(
+        self, prompt: list[int], healed: bytes, is_cancelled: Callable[[], bool]
+    ) -> tuple[list[int], str, int]:
+        """The prompt with the tokens that spell `healed` again, chosen greedily, the text
+        they spell beyond it (the start of every suggestion), and the prompt tokens read."""
+        _, read, _ = self._evaluate_prompt(prompt, is_cancelled, None, -1)
+        llm, tokens, spelled = self._llm, [], b""
+        while len(spelled) < len(healed):
+            logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),))
+            token = self.healer().choose(logits, healed[len(spelled) :])
+            tokens.append(token)
+            spelled += self.healer().piece(token)
+            llm.eval([token])
+        return prompt + tokens, spelled[len(healed) :].decode("utf-8", errors="ignore"), read
 
     def batch_decoder(self) -> BatchDecoder:
         if self._decoder is None:

@@ -63,6 +63,9 @@ class CompletionSettings:
     prompt_layout: str = field(default="auto", metadata={"choices": ("auto", "line", "cursor")})
     # "auto" detects the family from the model; or one of inference.fim.FORMATS, or "instruct".
     prompt_format: str = field(default="auto", metadata={"choices": ("auto", *FORMATS, INSTRUCT)})
+    # Suggestions decoded side by side, from one prompt, when the user asks for completion
+    # (VS Code's Alt+] / Alt+[, the Neovim plugin's cycle keys); while typing it is always one.
+    suggestions: int = field(default=3, metadata={"min": 1, "max": 8})
     # Answer from recent suggestions when the user types what was suggested.
     cache: bool = True
     # After a suggestion, compute the one that would follow it, in the background.

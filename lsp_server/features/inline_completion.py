@@ -35,7 +35,7 @@ def relative_path(ls: TreellamaServer, uri: str) -> str:
 
 
 def completion_request(
-    document: DocumentSnapshot, position: types.Position, path: str, repo: str
+    document: DocumentSnapshot, position: types.Position, path: str, repo: str, count: int = 1
 ) -> CompletionRequest:
     """The service's request for an LSP position: the column in code points. Walks the text
     up to the cursor's line, so it runs off the event loop."""
@@ -47,14 +47,26 @@ def completion_request(
         path=path,
         repo=repo,
         language=document.language_id or "",
+        count=count,
     )
 
 
-async def request_at(ls: TreellamaServer, uri: str, position: types.Position) -> CompletionRequest:
+async def request_at(
+    ls: TreellamaServer, uri: str, position: types.Position, count: int = 1
+) -> CompletionRequest:
     document = ls.snapshot(uri)  # on the loop: the text as of this request
     root = ls.session.workspace_root
     path, repo = relative_path(ls, uri), root.name if root else ""
-    return await asyncio.to_thread(completion_request, document, position, path, repo)
+    return await asyncio.to_thread(completion_request, document, position, path, repo, count)
+
+
+def wanted(ls: TreellamaServer, context: types.InlineCompletionContext | None) -> int:
+    """Several suggestions when the user asked (VS Code's Alt+] sends an invoked request), one
+    while typing: the first suggestion must come as fast as it can."""
+    invoked = context is not None and (
+        context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
+    )
+    return ls.session.config.completion.suggestions if invoked else 1
 
 
 def register(server: TreellamaServer) -> None:
@@ -62,7 +74,8 @@ def register(server: TreellamaServer) -> None:
     async def inline_completion(
         ls: TreellamaServer, params: types.InlineCompletionParams
     ) -> types.InlineCompletionList:
-        request = await request_at(ls, params.text_document.uri, params.position)
+        count = wanted(ls, params.context)
+        request = await request_at(ls, params.text_document.uri, params.position, count)
         completion = await ls.complete(request)
         if completion is None or not completion.text:
             return types.InlineCompletionList(items=[])
@@ -70,5 +83,6 @@ def register(server: TreellamaServer) -> None:
         accepted = types.Command(
             title="treellama: accepted", command=ACCEPTED_COMMAND, arguments=[completion.id]
         )
-        item = types.InlineCompletionItem(insert_text=completion.text, range=here, command=accepted)
-        return types.InlineCompletionList(items=[item])
+        texts = (completion.text, *completion.alternatives)
+        items = [types.InlineCompletionItem(text, range=here, command=accepted) for text in texts]
+        return types.InlineCompletionList(items=items)
