@@ -223,3 +223,25 @@ def test_completion_after_non_ascii_text_lands_at_the_cursor(tmp_path: Path):
     assert result["line_after_tab"] == before_cursor + first_line + rest_of_line, result
     assert result["server_after"]["sha256"] == result["buffer_sha256_after"]
     assert result["server_after"]["treeMatches"] is True
+
+
+@pytest.mark.parametrize("mode", ["native", "virtual"])
+def test_cycle_keys_show_several_suggestions_and_tab_takes_the_one_shown(
+    mode: str, tmp_path: Path
+):
+    source = tmp_path / "mathutils.py"
+    shutil.copy(FIXTURE, source)
+    result_file = run_driver(
+        "nvim_cycle.lua", tmp_path, TREELLAMA_TEST_MODE=mode, TREELLAMA_TEST_FILE=str(source)
+    )
+    result = json.loads(result_file.read_text())
+    assert result["attached"] and result["shown"], result
+    # Alt+] asked for three, sampled beside the greedy one; the distinct ones are cycled.
+    assert 2 <= result["count"] <= 3, result
+    assert result["first_index"] == 2  # the press shows the next one after the first
+    assert len(set(result["seen"])) == result["count"]
+    # Alt+] went round to the first; Alt+[ goes back past it to the last.
+    assert result["back_index"] == result["count"] and result["shown_text"]
+    first_line = result["shown_text"].split("\n")[0]
+    assert result["before"][4] == "    "
+    assert result["after"][4] == "    " + first_line

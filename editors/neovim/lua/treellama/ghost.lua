@@ -1,6 +1,9 @@
 -- The plugin's own ghost text, for Neovim without vim.lsp.inline_completion (0.11):
 -- debounced textDocument/inlineCompletion requests, stale ones cancelled, the suggestion shown
--- as virtual text (first line inline, the rest as virtual lines).
+-- as virtual text (first line inline, the rest as virtual lines). It also shows the several
+-- suggestions that the cycle keys ask for, with either kind of ghost text: typing sends an
+-- automatic request (one suggestion, as fast as it comes); asking sends an invoked one, which
+-- the server answers with up to completion.suggestions of them.
 
 local M = {}
 
@@ -42,19 +45,30 @@ local function show(bufnr, suggestion)
   buf_state(bufnr).suggestion = suggestion
 end
 
---- Requests a suggestion for the cursor position in `bufnr`, replacing any pending one.
-function M.request(bufnr)
+local AUTOMATIC, INVOKED = 2, 1 -- LSP InlineCompletionTriggerKind
+
+local function item_text(item)
+  return type(item.insertText) == 'table' and item.insertText.value or item.insertText
+end
+
+--- Requests suggestions for the cursor position in `bufnr`, replacing any pending request.
+--- opts.invoked asks for several (the user asked); opts.index picks the one shown first.
+function M.request(bufnr, opts)
+  opts = opts or {}
   local client = require('treellama').client(bufnr)
   if not client then
     return false
   end
   local s = buf_state(bufnr)
   cancel_pending(s)
+  if s.timer then
+    s.timer:stop() -- a debounced request from typing would replace this one
+  end
   local cursor = vim.api.nvim_win_get_cursor(0)
   local row, col = cursor[1] - 1, cursor[2]
   local tick = vim.api.nvim_buf_get_changedtick(bufnr)
   local params = vim.lsp.util.make_position_params(0, client.offset_encoding)
-  params.context = { triggerKind = 1 }
+  params.context = { triggerKind = opts.invoked and INVOKED or AUTOMATIC }
   local ok, request_id
   ok, request_id = client:request('textDocument/inlineCompletion', params, function(err, result)
     if s.request_id ~= nil and s.request_id ~= request_id then
@@ -64,24 +78,66 @@ function M.request(bufnr)
     if err or not result then
       return
     end
-    local items = result.items or result
-    local item = items[1]
-    if not item or vim.api.nvim_buf_get_changedtick(bufnr) ~= tick then
-      return -- the buffer changed meanwhile: this suggestion is stale
-    end
-    local text = type(item.insertText) == 'table' and item.insertText.value or item.insertText
-    if text and text ~= '' then
-      local id = item.command and item.command.arguments and item.command.arguments[1]
-      show(bufnr, { text = text, row = row, col = col, changedtick = tick, id = id })
-      if id then
-        client:notify('treellama/didShowCompletion', { id = id })
+    local items = {}
+    for _, item in ipairs(result.items or result) do
+      local text = item_text(item)
+      if text and text ~= '' then
+        items[#items + 1] = item
       end
+    end
+    if #items == 0 or vim.api.nvim_buf_get_changedtick(bufnr) ~= tick then
+      return -- nothing to show, or the buffer changed meanwhile: this suggestion is stale
+    end
+    local index = ((opts.index or 1) - 1) % #items + 1
+    local item = items[index]
+    local id = item.command and item.command.arguments and item.command.arguments[1]
+    show(bufnr, {
+      text = item_text(item), row = row, col = col, changedtick = tick, id = id,
+      items = items, index = index,
+    })
+    if id then
+      client:notify('treellama/didShowCompletion', { id = id })
     end
   end, bufnr)
   if ok then
     s.client, s.request_id = client, request_id
   end
   return ok
+end
+
+--- Shows the next (step 1) or previous (step -1) suggestion at the cursor. The first press
+--- asks the server for several; the next ones move through what it answered.
+function M.cycle(bufnr, step)
+  local suggestion = buf_state(bufnr).suggestion
+  local fresh = suggestion and vim.api.nvim_buf_get_changedtick(bufnr) == suggestion.changedtick
+  if fresh and suggestion.items and #suggestion.items > 1 then
+    local index = (suggestion.index - 1 + step) % #suggestion.items + 1
+    local item = suggestion.items[index]
+    show(bufnr, vim.tbl_extend('force', suggestion, { text = item_text(item), index = index }))
+    return true
+  end
+  return M.request(bufnr, { invoked = true, index = step > 0 and 2 or 0 })
+end
+
+--- How many suggestions are shown in turn at the cursor, and which one is shown.
+function M.position(bufnr)
+  local suggestion = buf_state(bufnr).suggestion
+  if not suggestion then
+    return 0, 0
+  end
+  return #(suggestion.items or { suggestion }), suggestion.index or 1
+end
+
+--- With Neovim's own ghost text the plugin's shows only what the cycle keys asked for; it
+--- goes when the user types or leaves insert mode.
+function M.clear_on_change(bufnr)
+  vim.api.nvim_create_autocmd({ 'TextChangedI', 'InsertLeave', 'BufLeave' }, {
+    group = vim.api.nvim_create_augroup('treellama.ghost.clear.' .. bufnr, { clear = true }),
+    buffer = bufnr,
+    callback = function()
+      clear(bufnr)
+    end,
+  })
 end
 
 function M.current_text(bufnr)

@@ -24,6 +24,10 @@ local defaults = {
     accept_line = '<M-C-Right>',
     dismiss = '<C-]>',
     trigger = '<M-\\>',
+    -- Show the next / previous suggestion; the first press asks for several (as VS Code's
+    -- Alt+] does), the server decoding them side by side from one prompt.
+    next = '<M-]>',
+    previous = '<M-[>',
   },
 }
 
@@ -47,10 +51,20 @@ end
 
 --- Accepts the suggestion shown in the current buffer. Returns true if one was accepted.
 function M.accept()
-  if M.uses_native() then
-    return vim.lsp.inline_completion.get()
+  if M.uses_native() and vim.lsp.inline_completion.get() then
+    return true
   end
-  return require('treellama.ghost').accept()
+  return require('treellama.ghost').accept() -- also what the cycle keys showed
+end
+
+--- Shows the next (step 1) or previous (step -1) of several suggestions at the cursor.
+function M.cycle(step)
+  local bufnr = vim.api.nvim_get_current_buf()
+  local ghost = require('treellama.ghost')
+  if M.uses_native() and ghost.current_text(bufnr) == nil then
+    M.dismiss() -- Neovim's own shows one; the plugin's shows the several in turn
+  end
+  return ghost.cycle(bufnr, step or 1)
 end
 
 --- The part of a suggestion that accepting a 'word', a 'line' or 'all' of it takes.
@@ -66,8 +80,9 @@ end
 
 --- Accepts the next word or line of the suggestion, and tells the server how much was kept.
 function M.accept_part(unit)
-  if not M.uses_native() then
-    return require('treellama.ghost').accept(unit)
+  local ghost = require('treellama.ghost')
+  if not M.uses_native() or ghost.current_text(vim.api.nvim_get_current_buf()) then
+    return ghost.accept(unit)
   end
   return vim.lsp.inline_completion.get({
     on_accept = function(item)
@@ -98,6 +113,7 @@ end
 
 --- Hides the suggestion shown in the current buffer.
 function M.dismiss()
+  local had_ghost = require('treellama.ghost').dismiss()
   if M.uses_native() then
     local bufnr = vim.api.nvim_get_current_buf()
     -- Disabling clears the shown item; enabling again resumes suggestions on the next keystroke.
@@ -105,12 +121,12 @@ function M.dismiss()
     vim.lsp.inline_completion.enable(true, { bufnr = bufnr })
     return true
   end
-  return require('treellama.ghost').dismiss()
+  return had_ghost
 end
 
---- Asks for a suggestion at the cursor now.
+--- Asks for suggestions at the cursor now (several, as the user asked).
 function M.trigger()
-  return require('treellama.ghost').request(vim.api.nvim_get_current_buf())
+  return require('treellama.ghost').request(vim.api.nvim_get_current_buf(), { invoked = true })
 end
 
 --- The suggestion text currently shown by the plugin's own ghost text, or nil.
@@ -286,7 +302,19 @@ local function map_keys(bufnr)
     return M.accept_part('line')
   end, 'treellama: accept the next line of the suggestion', true)
   map(keys.dismiss, M.dismiss, 'treellama: dismiss the suggestion', true)
-  map(keys.trigger, M.trigger, 'treellama: suggest now', false)
+  -- Not <expr> mappings: those run under textlock, where sending an LSP request fails.
+  local function command(lhs, fn, desc)
+    if lhs and lhs ~= '' then
+      vim.keymap.set('i', lhs, fn, { buffer = bufnr, desc = desc })
+    end
+  end
+  command(keys.trigger, M.trigger, 'treellama: suggest now')
+  command(keys.next, function()
+    M.cycle(1)
+  end, 'treellama: show the next suggestion')
+  command(keys.previous, function()
+    M.cycle(-1)
+  end, 'treellama: show the previous suggestion')
 end
 
 local function send_yanks(client, bufnr)
@@ -306,6 +334,7 @@ local function on_attach(client, bufnr)
   send_yanks(client, bufnr)
   if M.uses_native() then
     vim.lsp.inline_completion.enable(true, { bufnr = bufnr })
+    require('treellama.ghost').clear_on_change(bufnr)
   else
     require('treellama.ghost').attach(bufnr, M.config.debounce_ms)
   end
