@@ -5,7 +5,9 @@ product's prompt format, windows and post-processing, in-process) fills them in:
 
   single-line  one line of the solution, chosen at random (seeded), the cursor after its
                indentation; the first line of the suggestion is the answer;
-  multi-line   a block of 2 to 5 lines, the cursor after the first line's indentation.
+  multi-line   a block of 2 to 5 lines, the cursor after the first line's indentation;
+  mid-line     the single-line task with its line's first word and the space after it typed:
+               the rest of the line is the answer (what the line layout changes most).
 
 Scores: exact match (whitespace at line ends and blank lines ignored) and pass@1 (the filled
 solution passes the problem's own tests, run in a subprocess with time and memory limits).
@@ -93,6 +95,17 @@ def build_tasks(problems: list[dict], rng: random.Random) -> list[Task]:
     return tasks
 
 
+MODES = ("single-line", "multi-line", "mid-line")
+
+
+def mid_line(task: Task) -> Task | None:
+    """The single-line task with the first word of its line and the space after it typed."""
+    head, space, rest = task.expected.partition(" ")
+    if not space or not rest.strip():
+        return None
+    return replace(task, mode="mid-line", prefix=task.prefix + head + " ", expected=rest)
+
+
 def _limits() -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (10, 10))
     resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
@@ -134,7 +147,7 @@ def evaluate(worker: Any, model: str, tasks: list[Task], layout: str = "auto") -
             print(f"    {model} {layout}: {index + 1}/{len(tasks)} "
                   f"({time.monotonic() - started:.0f} s)")  # fmt: skip
     report: dict[str, dict] = {}
-    for mode in ("single-line", "multi-line"):
+    for mode in sorted({row["mode"] for row in rows}, key=MODES.index):
         subset = [row for row in rows if row["mode"] == mode]
         report[mode] = {
             "tasks": len(subset),
@@ -155,9 +168,12 @@ def main() -> None:
     parser.add_argument("--layouts", nargs="+", default=["auto"],
                         choices=("auto", "line", "cursor"))  # fmt: skip
     parser.add_argument("--save", default="quality-humaneval", help="the results file's name")
+    parser.add_argument("--modes", nargs="+", default=list(MODES[:2]), choices=MODES)
     args = parser.parse_args()
     problems = list(read_problems().values())[: args.limit]
-    tasks = build_tasks(problems, random.Random(args.seed))
+    built = build_tasks(problems, random.Random(args.seed))
+    derived = [mid_line(task) for task in built if task.mode == "single-line"]
+    tasks = [t for t in built + derived if t is not None and t.mode in args.modes]
     print(f"HumanEval infilling: {len(problems)} problems, {len(tasks)} tasks, seed {args.seed}")
     results = {}
     for model in args.models:
@@ -166,7 +182,7 @@ def main() -> None:
             key = model if args.layouts == ["auto"] else f"{model} {layout}"
             results[key] = evaluate(worker, model, tasks, layout)
             summary = results[key]["summary"]
-            for mode in ("single-line", "multi-line"):
+            for mode in (mode for mode in MODES if mode in summary):
                 row = summary[mode]
                 print(f"  {key:27} {mode:12} exact match {row['exact_match']:6.1%}   "
                       f"pass@1 {row['pass_at_1']:6.1%}   ({row['tasks']} tasks)")  # fmt: skip

@@ -506,6 +506,13 @@ class CompletionService:
 
         self._background(request.key, job, delay=SPECULATE_AFTER_S)
 
+    def warm(self, request: CompletionRequest, settings: CompletionSettings) -> None:
+        """Pre-fills the prompt at a cursor that rests, at the lowest priority, so that the
+        first keystroke there finds it cached (llama.vim warms its cache on entering a buffer
+        the same way). A keystroke for the document stops it; what it read stays cached."""
+        self._last_request = (request, settings)
+        self._prefill(self._prepare(request, settings, note_cursor=False))
+
     def prefill_last(self) -> bool:
         """Warms the KV cache for the last cursor position with the current context chunks,
         at the lowest priority; for when the context changed and the user is idle."""

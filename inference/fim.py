@@ -12,8 +12,8 @@ Never use str.format here: user code is full of braces.
 
 Where the cursor's line goes (`layout`, inference.completion): in the "line" layout, as
 llama.vim and llama-server's /infill `prompt` field do, the prefix stops at the start of the
-cursor's line, the rest of that line opens the suffix, and the line up to the cursor follows the
-middle marker. Typing on a line then changes only the prompt's last tokens, so the prefix, the
+cursor's line (here: after its indentation), the rest of that line opens the suffix, and the
+line up to the cursor follows the middle marker. Typing on a line then changes only the prompt's last tokens, so the prefix, the
 suffix and every context chunk stay in the KV cache. In the "cursor" layout the middle is empty.
 Suffix-first families (Codestral, Refact) keep their cache either way: their prompt ends with
 the prefix, so the middle simply continues it.
@@ -151,12 +151,17 @@ def layout_for(setting: str, family: str, heals: bool = True) -> str:
 
 
 def laid_out(prefix: str, layout: str) -> tuple[str, str]:
-    """(prefix, middle): in the line layout the cursor's line moves from the prefix to the
-    middle, so the prefix ends where the line starts."""
+    """(prefix, middle): in the line layout the cursor's line, after its indentation, moves
+    from the prefix to the middle. The indentation stays in the prefix: typing does not change
+    it, and a cursor at the end of it (a new line, an emptied one) gets the very prompt of the
+    cursor layout, which Qwen2.5-Coder completes better than one whose middle is the
+    indentation alone (bench/README.md)."""
     if layout != LINE:
         return prefix, ""
     start = prefix.rfind("\n") + 1
-    return prefix[:start], prefix[start:]
+    line = prefix[start:]
+    cut = start + len(line) - len(line.lstrip(" \t"))
+    return prefix[:cut], prefix[cut:]
 
 
 # Families whose context chunks sit in their own sections before the FIM core.

@@ -86,6 +86,30 @@ async def test_typing_gets_one_suggestion_and_asking_gets_the_same_one_first(
     assert again["evaluatedTokens"] <= 2  # one prompt, read once: the first request's cells
 
 
+async def test_a_resting_cursor_has_its_prompt_read_before_the_first_keystroke(
+    vscode: LanguageClient,
+):
+    await wait_for_model(vscode)
+    text = "# a file no other test has opened\n" + (SAMPLE / "mathutils.py").read_text()
+    uri = open_document(vscode, SAMPLE / "rested.py", text)
+    place = types.Position(FIB_CURSOR.line + 1, FIB_CURSOR.character)
+    # Malformed rests are ignored; the server keeps answering.
+    vscode.protocol.notify("treellama/didRestCursor", {"uri": uri, "position": {"line": -1}})
+    vscode.protocol.notify("treellama/didRestCursor", {"uri": 7})
+    vscode.protocol.notify(
+        "treellama/didRestCursor",
+        {"uri": uri, "position": {"line": place.line, "character": place.character}},
+    )
+    await asyncio.sleep(3)  # the user reads the code; the prompt is read meanwhile
+    result = await vscode.text_document_inline_completion_async(typing_params(uri, place))
+    assert result is not None and result.items
+    last = await vscode.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="treellama.showLastPrompt")
+    )
+    # Cold, this prompt is read whole (dozens of tokens); warmed, only its last token.
+    assert last["promptTokens"] > 30 and last["evaluatedTokens"] <= 2, last
+
+
 async def test_plain_completion_for_clients_without_inline_completion(client: LanguageClient):
     uri = open_document(client, SAMPLE / "mathutils.py")
     result = await client.text_document_completion_async(
@@ -228,8 +252,9 @@ async def test_show_last_prompt_feedback_and_typed_ahead(vscode: LanguageClient,
     text = (SAMPLE / "mathutils.py").read_text()
     after = text.split("def fibonacci(n):\n    ", 1)[1]
     # The line layout: the cursor's line follows the middle marker (inference.fim).
-    assert last["prompt"].endswith(f"def fibonacci(n):\n<|fim_suffix|>{after}<|fim_middle|>    ")
-    assert last["layout"] == "line" and last["middle"] == "    "
+    # At the end of the indentation nothing of the line follows the marker.
+    assert last["prompt"].endswith(f"def fibonacci(n):\n    <|fim_suffix|>{after}<|fim_middle|>")
+    assert last["layout"] == "line" and last["middle"] == ""
     assert last["completion"] == item.insert_text
     # Where the milliseconds went: every part, and what no part accounts for.
     timing = last["timing"]

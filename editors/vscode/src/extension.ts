@@ -128,6 +128,27 @@ async function acceptPart(unit: 'word' | 'line'): Promise<void> {
   }
 }
 
+// Where the cursor rests, for the server to read that prompt into the model's cache before
+// the first keystroke there (as llama.vim warms its cache on entering a buffer).
+const REST_MS = 400;
+let restTimer: ReturnType<typeof setTimeout> | undefined;
+
+function noteCursorRest(editor: vscode.TextEditor | undefined): void {
+  if (restTimer) {
+    clearTimeout(restTimer);
+  }
+  if (!editor || editor.document.uri.scheme !== 'file' || !client) {
+    return;
+  }
+  restTimer = setTimeout(() => {
+    const position = editor.selection.active;
+    void client?.sendNotification('treellama/didRestCursor', {
+      uri: editor.document.uri.toString(),
+      position: { line: position.line, character: position.character },
+    });
+  }, REST_MS);
+}
+
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const config = vscode.workspace.getConfiguration('treellama');
   const serverOptions: ServerOptions = {
@@ -168,6 +189,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         void client.sendNotification(DidChangeConfigurationNotification.type, { settings: settingsForServer() });
       }
     }),
+  );
+
+  context.subscriptions.push(
+    vscode.window.onDidChangeTextEditorSelection((event) => noteCursorRest(event.textEditor)),
+    vscode.window.onDidChangeActiveTextEditor((editor) => noteCursorRest(editor)),
   );
 
   const view = new AgentView();

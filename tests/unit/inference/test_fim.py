@@ -140,15 +140,18 @@ def test_the_instruction_prompt_fences_code_that_holds_fences_in_a_longer_one():
 @pytest.mark.parametrize("family", sorted(FORMATS))
 def test_the_line_layout_puts_the_cursor_line_after_the_middle_marker(family):
     prefix, middle = laid_out("def f(x):\n    return x +", "line")
-    assert (prefix, middle) == ("def f(x):\n", "    return x +")
+    assert (prefix, middle) == ("def f(x):\n    ", "return x +")  # indentation stays
     fim = FimInput(prefix, " 1\n\nf(1)\n", middle=middle)
     prompt = FORMATS[family].build(fim)
     # Whatever the family's order, the text before the cursor ends the prompt's text part.
-    assert prompt.split("    return x +")[0].count("def f(x):") == 1
+    assert prompt.split("return x +")[0].count("def f(x):") == 1
     if family in LINE_LAYOUT_FAMILIES:
         marker = FORMATS[family].markers[2]
-        assert prompt.endswith(marker + "    return x +")
+        assert prompt.endswith(marker + "return x +")
     assert laid_out("def f(x):\n    return x +", "cursor") == ("def f(x):\n    return x +", "")
+    # At the end of the indentation, and at the start of a line, the middle is empty.
+    assert laid_out("def f(x):\n\t  ", "line") == ("def f(x):\n\t  ", "")
+    assert laid_out("x = 1\n", "line") == ("x = 1\n", "")
 
 
 def test_auto_takes_the_line_layout_where_the_family_has_it():

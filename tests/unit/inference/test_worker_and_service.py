@@ -97,11 +97,11 @@ def test_service_builds_a_fim_prompt_and_cleans_the_output():
     future, _ = service.submit(CompletionRequest("file:///a.py", text, 1, 4), settings)
     completion = future.result(5)
     assert completion.text == "return a + b"
-    # The line layout: the cursor's line follows the middle marker.
+    # The line layout, at the end of the indentation: nothing of the line follows the marker.
     assert completion.prompt == (
-        "<|fim_prefix|>def add(a, b):\n<|fim_suffix|>\n\nprint(add(1, 2))\n<|fim_middle|>    "
+        "<|fim_prefix|>def add(a, b):\n    <|fim_suffix|>\n\nprint(add(1, 2))\n<|fim_middle|>"
     )
-    assert completion.layout == "line" and completion.middle == "    "
+    assert completion.layout == "line" and completion.middle == ""
     assert engine.prompts == [completion.prompt]
     assert completion.generation.stop_reason == "stop"  # stopped early, not at max_tokens
 
@@ -203,14 +203,18 @@ def test_background_work_for_one_document_gives_way_to_a_request_for_another():
 def test_the_cursor_layout_stays_available_as_a_setting():
     engine = ScriptedEngine("return a + b\n")
     service = CompletionService(worker_with(engine))
-    text = "def add(a, b):\n    \n\nprint(add(1, 2))\n"
-    settings = CompletionSettings(speculative=False, prompt_layout="cursor")
-    future, _ = service.submit(CompletionRequest("file:///a.py", text, 1, 4), settings)
-    completion = future.result(5)
-    assert completion.prompt == (
-        "<|fim_prefix|>def add(a, b):\n    <|fim_suffix|>\n\nprint(add(1, 2))\n<|fim_middle|>"
-    )
-    assert completion.layout == "cursor" and completion.middle == ""
+    text = "def add(a, b):\n    return a\n\nprint(add(1, 2))\n"
+    for layout, prompt in (
+        ("cursor", "<|fim_prefix|>def add(a, b):\n    return a<|fim_suffix|>\n\nprint(add(1, 2))"
+                   "\n<|fim_middle|>"),
+        ("line", "<|fim_prefix|>def add(a, b):\n    <|fim_suffix|>\n\nprint(add(1, 2))\n"
+                 "<|fim_middle|>return a"),
+    ):  # fmt: skip
+        settings = CompletionSettings(speculative=False, cache=False, prompt_layout=layout)
+        future, _ = service.submit(CompletionRequest("file:///a.py", text, 1, 12), settings)
+        completion = future.result(5)
+        assert completion.prompt == prompt
+        assert completion.layout == layout
 
 
 def test_typing_on_a_line_changes_only_the_end_of_the_prompt_and_enter_moves_the_line_up():
@@ -239,12 +243,10 @@ def test_typing_on_a_line_changes_only_the_end_of_the_prompt_and_enter_moves_the
              prompt_for("        total +")]  # fmt: skip  # forward, then a backspace
     head = typed[0][: typed[0].index("<|fim_middle|>") + len("<|fim_middle|>")]
     assert all(prompt.startswith(head) for prompt in typed)
-    assert [prompt[len(head) :] for prompt in typed] == [
-        "        total +", "        total +=", "        total +",
-    ]  # fmt: skip
+    assert [prompt[len(head) :] for prompt in typed] == ["total +", "total +=", "total +"]
     after_enter = prompt_for("        ", extra=["        total += item"])
-    assert after_enter.endswith("<|fim_middle|>        ")
-    assert "        total += item\n<|fim_suffix|>" in after_enter
+    assert after_enter.endswith("<|fim_middle|>")
+    assert "        total += item\n        <|fim_suffix|>" in after_enter
 
 
 def test_every_millisecond_of_a_completion_is_accounted_for():

@@ -330,8 +330,31 @@ local function send_yanks(client, bufnr)
   })
 end
 
+-- Where the cursor rests (a moment after it stops, and on entering the buffer): the server
+-- reads that prompt into the model's cache before the first keystroke there.
+local REST_MS = 400
+
+local function send_rests(client, bufnr)
+  local timer = vim.uv.new_timer()
+  vim.api.nvim_create_autocmd({ 'CursorMoved', 'CursorMovedI', 'BufEnter' }, {
+    group = vim.api.nvim_create_augroup('treellama.rest.' .. bufnr, { clear = true }),
+    buffer = bufnr,
+    callback = function()
+      timer:stop()
+      timer:start(REST_MS, 0, vim.schedule_wrap(function()
+        if vim.api.nvim_get_current_buf() ~= bufnr or client:is_stopped() then
+          return
+        end
+        local params = vim.lsp.util.make_position_params(0, client.offset_encoding)
+        client:notify('treellama/didRestCursor', { uri = params.textDocument.uri, position = params.position })
+      end))
+    end,
+  })
+end
+
 local function on_attach(client, bufnr)
   send_yanks(client, bufnr)
+  send_rests(client, bufnr)
   if M.uses_native() then
     vim.lsp.inline_completion.enable(true, { bufnr = bufnr })
     require('treellama.ghost').clear_on_change(bufnr)
