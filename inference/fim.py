@@ -13,8 +13,9 @@ Never use str.format here: user code is full of braces.
 Where the cursor's line goes (`layout`, inference.completion): in the "line" layout, as
 llama.vim and llama-server's /infill `prompt` field do, the prefix stops at the start of the
 cursor's line (here: after its indentation), the rest of that line opens the suffix, and the
-line up to the cursor follows the middle marker. Typing on a line then changes only the prompt's last tokens, so the prefix, the
-suffix and every context chunk stay in the KV cache. In the "cursor" layout the middle is empty.
+line up to the cursor follows the middle marker. Typing on a line then changes only the
+prompt's last tokens, so the prefix, the suffix and every context chunk stay in the KV cache.
+In the "cursor" layout the middle is empty.
 Suffix-first families (Codestral, Refact) keep their cache either way: their prompt ends with
 the prefix, so the middle simply continues it.
 """
