@@ -115,6 +115,39 @@ class LspSession:
             )
         )
 
+    def delete(self, uri: str, line: int, start: int, end: int) -> None:
+        self.version[uri] += 1
+        where = types.Range(types.Position(line, start), types.Position(line, end))
+        self.client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                types.VersionedTextDocumentIdentifier(version=self.version[uri], uri=uri),
+                [types.TextDocumentContentChangePartial(where, "")],
+            )
+        )
+
+    def rest(self, uri: str, line: int, character: int) -> None:
+        """What the editor plugins send when the cursor has stayed put a moment."""
+        self.client.protocol.notify(
+            "treellama/didRestCursor",
+            {"uri": uri, "position": {"line": line, "character": character}},
+        )
+
+    async def complete_all(
+        self, uri: str, line: int, character: int, invoked: bool = False
+    ) -> tuple[list[str], float]:
+        """Every suggestion: one while typing (automatic), several when asked (invoked)."""
+        kind = types.InlineCompletionTriggerKind
+        params = types.InlineCompletionParams(
+            text_document=types.TextDocumentIdentifier(uri),
+            position=types.Position(line, character),
+            context=types.InlineCompletionContext(kind.Invoked if invoked else kind.Automatic),
+        )
+        started = time.perf_counter()
+        result = await self.client.text_document_inline_completion_async(params)
+        elapsed = (time.perf_counter() - started) * 1000
+        items = result.items if result else []
+        return [str(item.insert_text) for item in items], elapsed
+
     async def complete(self, uri: str, line: int, character: int) -> tuple[str, float]:
         params = types.InlineCompletionParams(
             text_document=types.TextDocumentIdentifier(uri),

@@ -46,8 +46,9 @@ class CompletionEngine(Protocol):
     def render_chat(self, messages: list[dict[str, str]]) -> str: ...
 
     def prefill(
-        self, prompt_text: str, is_cancelled: Callable[[], bool], core_marker: str | None = None
-    ) -> int: ...
+        self, prompt_text: str, is_cancelled: Callable[[], bool], core_marker: str | None = None,
+        prefix_end_marker: str | None = None,
+    ) -> int: ...  # fmt: skip
 
     def generate(
         self,
@@ -66,4 +67,5 @@ class CompletionEngine(Protocol):
         grammar_accepted: str = "",
         heal: str = "",
         keep_cache: bool = False,
+        prefix_end_marker: str | None = None,
     ) -> Generation: ...

@@ -271,6 +271,7 @@ def _generate(
             built.text, max_tokens=settings.max_tokens,
             max_prompt_s=settings.max_prompt_ms / 1000 if settings.max_prompt_ms else None,
             max_predict_s=max_predict_s, core_marker=fmt.core_marker if fmt else None, fim=fim,
+            prefix_end_marker=fmt.prefix_end if fmt else None,
             background=background, heal=heal,
             keep_cache=background,  # speculation must leave the user's prompt cached
             is_cancelled=cancel.is_set, should_stop=stop,
@@ -473,8 +474,9 @@ class CompletionService:
     def _prefill(self, prepared: _Prepared) -> None:
         def job(engine: CompletionEngine, cancelled: _GivesWay) -> None:
             built = build_prompt(engine, prepared)
-            marker = None if built.family == INSTRUCT else format_for(built.family).core_marker
-            engine.prefill(built.text, cancelled.is_set, marker)
+            fmt = None if built.family == INSTRUCT else format_for(built.family)
+            marker, end = (fmt.core_marker, fmt.prefix_end) if fmt else (None, None)
+            engine.prefill(built.text, cancelled.is_set, marker, end)
 
         self._background(prepared.request.key, job)
 

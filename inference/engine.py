@@ -270,6 +270,7 @@ class LlamaEngine:
         deadline: float | None,
         reuse_limit: int | None = None,
         prompt_slice: int = PROMPT_SLICE,
+        fence: int | None = None,
     ) -> tuple[int, int, str | None]:
         """Brings the KV cache in line with `prompt`, keeping what it can (inference.kv_reuse).
 
@@ -280,7 +281,8 @@ class LlamaEngine:
         of the prompt that is fully valid."""
         llm = self._llm
         ctx = llm._ctx
-        plan = plan_reuse(llm.input_ids[: llm.n_tokens].tolist(), prompt, limit=reuse_limit)
+        cached = llm.input_ids[: llm.n_tokens].tolist()
+        plan = plan_reuse(cached, prompt, limit=reuse_limit, fence=fence)
         self._park_runs(plan)
         llm.input_ids[: len(prompt)] = prompt
         llm.n_tokens = len(prompt)
@@ -331,6 +333,7 @@ class LlamaEngine:
         grammar_accepted: str = "",
         heal: str = "",
         keep_cache: bool = False,
+        prefix_end_marker: str | None = None,
     ) -> Generation:
         """Greedy decoding of up to `max_tokens` after `prompt_text`.
 
@@ -338,7 +341,8 @@ class LlamaEngine:
         for the next call; generation returns what it has `max_predict_s` after its first
         token. `should_stop` sees the text so far. When `should_yield` turns true between
         tokens, generation stops with reason "yielded" so that a more urgent job can run.
-        KV cells are reused by shifting only before `core_marker` (see inference.kv_reuse).
+        KV cells are reused by shifting only before `core_marker`, and within the FIM prefix
+        up to `prefix_end_marker` (see inference.kv_reuse).
         With a GBNF `grammar`, only tokens the grammar allows are chosen; `grammar_accepted` is
         output already generated under it (a generation resumed after yielding). `heal` is the
         text the prompt ends with that the model may re-tokenize (inference.healing). With
@@ -354,12 +358,17 @@ class LlamaEngine:
         max_tokens = min(max_tokens, self.info.n_ctx - len(prompt) - 1)
         started = time.monotonic()
         stash = self._lend_cache(prompt, max_tokens) if keep_cache else None
+        if keep_cache and stash is None:
+            # No room to keep the user's prompt beside this one: a speculation is a bonus,
+            # the cached prompt of the next keystroke is not.
+            return Generation("", len(prompt), 0, "cancelled", 0.0, 0.0)
         try:
             return self._generate(
                 prompt, started, tokenizing, healed, stash, max_tokens=max_tokens,
                 is_cancelled=is_cancelled, should_stop=should_stop, max_prompt_s=max_prompt_s,
                 max_predict_s=max_predict_s, core_marker=core_marker, should_yield=should_yield,
                 background=background, grammar=grammar, grammar_accepted=grammar_accepted,
+                fence=None if stash else self._marker_id(prefix_end_marker),
             )  # fmt: skip
         finally:
             if stash is not None:
@@ -389,7 +398,7 @@ class LlamaEngine:
         stash: _Stash | None, *, max_tokens: int, is_cancelled: Callable[[], bool],
         should_stop: Callable[[str], bool], max_prompt_s: float | None,
         max_predict_s: float | None, core_marker: str | None, should_yield: Callable[[], bool],
-        background: bool, grammar: str | None, grammar_accepted: str,
+        background: bool, grammar: str | None, grammar_accepted: str, fence: int | None,
     ) -> Generation:  # fmt: skip
         # Moving kept runs would move the lent cells too (a shift moves a cell for every
         # sequence that holds it), so a borrower reuses only the common prefix.
@@ -397,7 +406,7 @@ class LlamaEngine:
         prompt_deadline = started + max_prompt_s if max_prompt_s is not None else None
         slice_ = BACKGROUND_SLICE if background else PROMPT_SLICE
         reused, decoded, early = self._evaluate_prompt(
-            prompt, is_cancelled, prompt_deadline, limit, slice_
+            prompt, is_cancelled, prompt_deadline, limit, slice_, fence
         )
 
         def result(text: bytes, generated: int, reason: str, first_at: float) -> Generation:
@@ -605,6 +614,11 @@ class LlamaEngine:
         limit = self.info.n_ctx - self.info.n_ctx // 4
         return prompt[-limit:] if len(prompt) > limit else prompt
 
+    def _marker_id(self, marker: str | None) -> int | None:
+        """The token of a special marker; None if it is not one token here."""
+        ids = self.tokenize(marker) if marker else []
+        return ids[0] if len(ids) == 1 else None
+
     def _marker_index(self, prompt: list[int], marker: str | None) -> int:
         """Where `marker` (a special token) first occurs in `prompt`; 0 if it is unknown."""
         if not marker:
@@ -615,12 +629,16 @@ class LlamaEngine:
         return 0
 
     def prefill(
-        self, prompt_text: str, is_cancelled: Callable[[], bool], core_marker: str | None = None
-    ) -> int:
+        self, prompt_text: str, is_cancelled: Callable[[], bool], core_marker: str | None = None,
+        prefix_end_marker: str | None = None,
+    ) -> int:  # fmt: skip
         """Evaluates a prompt into the KV cache without generating; returns tokens decoded."""
         prompt = self._fit(vocab.prompt_tokens(self._llm, prompt_text, self._bare_after))
         if not prompt:
             return 0
         limit = self._marker_index(prompt, core_marker)
-        _, decoded, _ = self._evaluate_prompt(prompt, is_cancelled, None, limit, BACKGROUND_SLICE)
+        fence = self._marker_id(prefix_end_marker)
+        _, decoded, _ = self._evaluate_prompt(
+            prompt, is_cancelled, None, limit, BACKGROUND_SLICE, fence
+        )
         return decoded

@@ -64,6 +64,11 @@ class FimFormat:
     bare_after: tuple[str, ...] = field(default=())
 
     @property
+    def prefix_end(self) -> str | None:
+        """The special token that ends the FIM prefix, in families that put the prefix first."""
+        return self.markers[1] if self.family in LINE_LAYOUT_FAMILIES else None
+
+    @property
     def core_marker(self) -> str | None:
         """The special token that opens the FIM core, when context chunks come before it."""
         return self.markers[0] if self.family in CHUNKS_BEFORE_CORE else None

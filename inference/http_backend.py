@@ -169,8 +169,9 @@ class HttpEngine:
         return json.dumps(messages)
 
     def prefill(
-        self, prompt_text: str, is_cancelled: Callable[[], bool], core_marker: str | None = None
-    ) -> int:
+        self, prompt_text: str, is_cancelled: Callable[[], bool], core_marker: str | None = None,
+        prefix_end_marker: str | None = None,
+    ) -> int:  # fmt: skip
         return 0  # the server keeps its own cache (cache_prompt)
 
     def _payload(self, prompt_text: str, fim: FimInput | None, max_tokens: int) -> tuple[str, dict]:
@@ -243,6 +244,7 @@ class HttpEngine:
         grammar_accepted: str = "",
         heal: str = "",  # servers tokenize the prompt themselves: no healing over HTTP
         keep_cache: bool = False,  # the server's cache is its own
+        prefix_end_marker: str | None = None,
         temperature: float = 0.0,
         seed: int | None = None,
     ) -> Generation:

@@ -13,6 +13,13 @@ what was typed, because the suffix's cells still describe the old end of the pre
 are kept before `limit`, where the FIM core starts, plus the run that carries the core's
 unchanged start (a chunk changed, the core moved whole); never a run after a change inside
 the core. The engine applies the plan.
+
+One more kind of run is safe: text of the FIM prefix that was in the prefix before as well
+(`fence`: the marker that ends the prefix, in both prompts). When the cursor moves down past a
+window step, the prefix loses lines at its top and gains them at its end, and everything in
+between keeps its cells, moved up, instead of being read again (thousands of tokens: seconds
+on a CPU); its cells saw a few more lines of context than the prompt now holds, the same trade
+as for chunks. Cells from the old suffix are never moved into the new prefix.
 """
 
 from __future__ import annotations
@@ -67,22 +74,37 @@ def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
     return n
 
 
+def _fence_at(tokens: Sequence[int], fence: int | None) -> int:
+    if fence is None:
+        return -1
+    try:
+        return list(tokens).index(fence)
+    except ValueError:
+        return -1
+
+
 def plan_reuse(
-    cached: Sequence[int], prompt: Sequence[int], min_run: int = 32, limit: int | None = None
-) -> ReusePlan:
+    cached: Sequence[int], prompt: Sequence[int], min_run: int = 32, limit: int | None = None,
+    fence: int | None = None,
+) -> ReusePlan:  # fmt: skip
     """Which cached cells to keep for `prompt`, given the tokens now in the KV cache.
 
     Beyond the common prefix, runs are kept if they start at or before `limit` in the new
-    prompt. The prompt's last token is never kept: its logits choose the first generated token."""
+    prompt, or lie before the `fence` token in both prompts (cut there). The prompt's last
+    token is never kept: its logits choose the first generated token."""
     last = len(prompt) - 1
     prefix = min(common_prefix(cached, prompt), max(last, 0))
     runs: list[Run] = []
+    old_fence, new_fence = _fence_at(cached, fence), _fence_at(prompt, fence)
     if prefix < last and len(cached) - prefix >= min_run:
         matcher = difflib.SequenceMatcher(
             None, cached[prefix:], prompt[prefix:last], autojunk=False
         )
         for block in matcher.get_matching_blocks():
-            start = prefix + block.b
-            if block.size >= min_run and (limit is None or start <= limit):
-                runs.append(Run(prefix + block.a, start, block.size))
+            old, start, size = prefix + block.a, prefix + block.b, block.size
+            if limit is not None and start > limit:
+                # Only text that was prefix and stays prefix, up to where the prefix ends.
+                size = min(size, old_fence - old, new_fence - start) if new_fence >= 0 else 0
+            if size >= min_run:
+                runs.append(Run(old, start, size))
     return ReusePlan(prefix, tuple(runs), len(prompt))

@@ -166,3 +166,22 @@ def test_a_speculative_generation_leaves_the_cache_as_it_was(engine, second_engi
     assert again.evaluated_tokens <= 1  # the last token only: its logits pick the first token
     assert again.text == first.text
     assert spec.text == cold(second_engine, ahead).text
+
+
+def test_when_the_window_moves_down_the_prefix_keeps_its_cells_and_the_suffix_is_read(
+    engine, second_engine
+):
+    body = "".join(f"def step_{k}(x):\n    return x * {k} + 1\n\n" for k in range(30))
+    first = qwen(FimInput(body + "def f(n):\n    ", SUFFIX, middle="return"))
+    generate(engine, first, heal="return", prefix_end_marker="<|fim_suffix|>")
+    # Sixteen lines later: the prefix lost its first lines and gained the finished one.
+    moved = body.split("\n", 16)[16] + "def f(n):\n    return n\n    "
+    prompt = qwen(FimInput(moved, SUFFIX, middle=""))
+    warm = generate(engine, prompt, prefix_end_marker="<|fim_suffix|>")
+    suffix_tokens = len(engine.tokenize(SUFFIX))
+    assert warm.evaluated_tokens <= suffix_tokens + 20, warm  # not the whole prefix again
+    assert warm.reused_tokens > len(engine.tokenize(moved)) - 20
+    # The moved cells saw sixteen more lines than the prompt now holds, so the greedy answer
+    # may differ from a cold run's (llama-server's cache_reuse makes the same trade); what it
+    # must not do is read the old suffix's cells as prefix, which the fence prevents.
+    assert warm.stop_reason in ("eog", "max_tokens")

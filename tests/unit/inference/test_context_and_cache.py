@@ -167,3 +167,21 @@ def test_chart_data_counts_acceptance_over_shown_by_day_and_bins_latencies() -> 
         "acceptance": [],
         "latency": {"bins": [], "n": 0, "p50": None, "p95": None},
     }
+
+
+def test_prefix_text_moved_up_keeps_its_cells_but_suffix_text_never_joins_the_prefix():
+    """The cursor moved past a window step: the prefix lost lines at its top (10..19) and
+    gained one at its end; 900 is the marker that ends the prefix, the core starts at 10."""
+    fence = 900
+    cached = [*range(10), *range(10, 60), fence, *range(500, 540)]
+    prompt = [*range(10), *range(20, 60), 61, fence, *range(500, 540)]
+    plan = plan_reuse(cached, prompt, min_run=16, limit=10, fence=fence)
+    assert plan.prefix == 10
+    assert plan.runs == (Run(20, 10, 40),)  # the prefix's text, moved up; the suffix is read
+    # Without the fence only runs at the core's start are kept (nothing here).
+    assert plan_reuse(cached, prompt, min_run=16, limit=9).runs == ()
+    # Lines that were suffix and are now prefix (the cursor moved down) are read again.
+    cached = [*range(10), *range(20, 40), fence, *range(40, 80)]
+    prompt = [*range(10), *range(20, 40), *range(40, 60), fence, *range(60, 80)]
+    plan = plan_reuse(cached, prompt, min_run=16, limit=9, fence=fence)
+    assert all(run.old + run.length <= 30 for run in plan.runs)
