@@ -104,6 +104,10 @@ def test_a_suggestion_is_shown_accepted_and_reported_in_vscode(tmp_path: Path):
     result = run_vscode(tmp_path, workspace, "completion", str(source), "5", "5",
                         TREELLAMA_STATS_FILE=str(stats))  # fmt: skip
     assert result["ghostText"].strip(), result
+    # Alt+] showed another of the suggestions (decoded side by side), Alt+[ the first again.
+    whole = result["wholeGhostText"]
+    assert result["nextGhostText"].strip() and result["nextGhostText"] != whole, result
+    assert result["backGhostText"] == whole
     # Tab put the suggestion into the file, on the cursor's line.
     lines = source.read_text().split("\n")
     assert lines[4].strip(), lines[:8]

@@ -87,6 +87,19 @@ async function completion(page, status) {
   result.statusWhileShown = (await status.textContent())?.trim();
   step('ghost text');
 
+  // Asked for, the server sent up to three: Alt+] shows the next, Alt+[ goes back. (The
+  // ghost text of one suggestion spans several decorations: read them all.)
+  const allGhost = async () =>
+    (await page.locator('.ghost-text-decoration, .ghost-text').allTextContents()).join('\n');
+  result.wholeGhostText = await allGhost();
+  await page.keyboard.press('Alt+BracketRight');
+  await page.waitForTimeout(1500);
+  result.nextGhostText = await allGhost();
+  await page.keyboard.press('Alt+BracketLeft');
+  await page.waitForTimeout(1500);
+  result.backGhostText = await allGhost();
+  step('cycled');
+
   await page.keyboard.press('Tab');
   await page.waitForTimeout(500);
   await page.keyboard.press('Control+S');
