@@ -8,6 +8,8 @@ export const SETTING_KEYS = [
   'completion.enabled',
   'completion.maxLines',
   'completion.maxTokens',
+  'completion.suggestions',
+  'completion.promptLayout',
   'index.retrieval',
   'agent.approvalPolicy',
   'agent.effort',
