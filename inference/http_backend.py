@@ -4,7 +4,7 @@ It has the local engine's interface (info, count_tokens, render_chat, generate, 
 completion service cannot tell them apart. Four APIs:
 
 - `infill`: llama-server's /infill (the server formats the FIM prompt; context chunks go in
-  `input_extra`, the cursor's line in `prompt`);
+  `input_extra`, the cursor's line in `prompt`, which the server puts before the suffix);
 - `completion`: llama-server's /completion with our FIM prompt (`cache_prompt` on);
 - `openai-completions`: /v1/completions with our FIM prompt (vLLM, Ollama, llama-server,
   llama_cpp.server);
@@ -182,8 +182,10 @@ class HttpEngine:
         if api == "infill":
             assert fim is not None, "the infill API needs the FIM parts"
             extra = [{"filename": c.path, "text": c.text} for c in fim.chunks]
-            # `prompt` follows the middle marker: the cursor's line in the line layout, as
-            # llama.vim sends it, so the server's cache keeps the prefix and the suffix.
+            # `prompt` gets the cursor's line in the line layout, as llama.vim sends it. The
+            # server appends it to the prefix, before FIM_SUF (its format_infill), so a
+            # keystroke still reads the suffix again unless it runs with --cache-reuse; the
+            # raw-prompt APIs carry the line after the middle marker instead.
             return "/infill", {
                 **common, "input_prefix": fim.prefix, "input_suffix": fim.suffix,
                 "prompt": fim.middle, "input_extra": extra, "n_predict": max_tokens,

@@ -48,6 +48,48 @@ def test_infill_formats_the_prompt_itself_and_fills_the_hole(server_url):
     assert "a + b" in result.text
 
 
+ABOVE = "".join(f"def helper_{k}(x):\n    return x + {k}\n\n" for k in range(10))
+BELOW = "\n\n" + "".join(f"print(add({k}, helper_{k}(1)))\n" for k in range(20))
+
+
+def server_timings(server_url: str, path: str, payload: dict) -> dict:
+    """llama-server's own count of the prompt tokens it read (`prompt_n`) and kept."""
+    import json
+    import urllib.request
+
+    body = {**payload, "n_predict": 2, "cache_prompt": True, "temperature": 0.0}
+    request = urllib.request.Request(
+        f"{server_url}{path}", json.dumps(body).encode(), {"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read())["timings"]
+
+
+def test_our_line_layout_prompt_over_completion_rereads_only_the_line(server_url):
+    """The line layout's text sent to /completion (or /v1/completions): typing on the line
+    changes only the prompt's end, so the server's prompt cache keeps the suffix."""
+    line = FimInput(ABOVE + "def add(a, b):\n    ", BELOW, middle="return a")
+    http(server_url, "completion").generate(
+        qwen(line), max_tokens=4, is_cancelled=lambda: False, fim=line
+    )
+    typed = qwen(FimInput(line.prefix, BELOW, middle="return a +"))
+    timings = server_timings(server_url, "/completion", {"prompt": typed})
+    assert timings["prompt_n"] < 10 and timings["cache_n"] > 250, timings
+
+
+def test_infill_puts_its_prompt_field_before_the_suffix_so_the_suffix_is_read_again(server_url):
+    """What llama-server does with /infill's `prompt` (llama.vim sends the line there): its
+    format_infill appends it to the prefix, before FIM_SUF. So over /infill a keystroke reads
+    the suffix again, unless the server runs with --cache-reuse (llama.vim's advice)."""
+    fim = FimInput(ABOVE + "def add(a, b):\n    ", BELOW, middle="return a")
+    result = http(server_url, "infill").generate("", max_tokens=4, is_cancelled=lambda: False,
+                                                 fim=fim)  # fmt: skip
+    assert result.text.strip().startswith("+")  # the middle reached the model before the hole
+    payload = {"input_prefix": fim.prefix, "input_suffix": BELOW, "prompt": "return a +"}
+    timings = server_timings(server_url, "/infill", payload)
+    assert timings["prompt_n"] > 100, timings  # the suffix, after the changed prefix end
+
+
 def test_infill_sends_context_chunks_as_input_extra(server_url):
     # The number can only come from the other file's chunk: the server must have used it.
     prefix = "# the server's port number, as set in config.py\nPORT = "
