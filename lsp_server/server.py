@@ -91,6 +91,15 @@ class TreellamaServer(LanguageServer):
             raise RequestFailed(f"treellama: {status.problem()}")
         return status.info
 
+    async def warm(self, request: CompletionRequest) -> None:
+        """Reads the prompt at a resting cursor into the model's cache, at the lowest priority
+        (CompletionService.warm); nothing when completion is off or no model is ready."""
+        settings = self.session.config.completion
+        ready = self.models.status.state is ModelState.READY
+        if settings.enabled and ready and request.key in self.workspace.text_documents:
+            completions = self.completions  # a service, safe off the loop; the server is not
+            await asyncio.to_thread(completions.warm, request, settings)
+
     async def complete(self, request: CompletionRequest) -> Completion | None:
         """Runs a completion off the loop; None when disabled or superseded by a newer keystroke."""
         if not self.session.config.completion.enabled:

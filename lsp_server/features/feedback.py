@@ -16,6 +16,7 @@ import logging
 from typing import Any
 
 from inference.stats import read_stats, summarize
+from lsp_server.completion_report import last_prompt_report
 from lsp_server.features.inline_completion import ACCEPTED_COMMAND
 from lsp_server.positions import column_in_line
 from lsp_server.server import TreellamaServer
@@ -64,28 +65,7 @@ def register(server: TreellamaServer) -> None:
     @server.command(SHOW_LAST_PROMPT)
     def show_last_prompt(ls: TreellamaServer, *args: Any) -> dict[str, Any] | None:
         last = ls.completions.last
-        if last is None:
-            return None
-        generation = last.generation
-        return {
-            "id": last.id,
-            "family": last.family,
-            "prompt": last.prompt,
-            "completion": last.text,
-            "rawOutput": generation.text if generation else None,
-            "chunks": [{"path": c.path, "source": c.source} for c in last.chunks],
-            "promptTokens": generation.prompt_tokens if generation else None,
-            "reusedTokens": generation.reused_tokens if generation else None,
-            "evaluatedTokens": generation.evaluated_tokens if generation else None,
-            "generatedTokens": generation.generated_tokens if generation else None,
-            "stopReason": generation.stop_reason if generation else None,
-            "promptMs": round(generation.prompt_ms, 1) if generation else None,
-            "generateMs": round(generation.generate_ms, 1) if generation else None,
-            "layout": last.layout,
-            "middle": last.middle,
-            "timing": last.timing.as_dict() if last.timing else None,
-            "timingSummary": last.timing.describe() if last.timing else None,
-        }
+        return None if last is None else last_prompt_report(last)
 
     @server.command(STATS)
     def stats(ls: TreellamaServer, *args: Any) -> dict[str, Any]:

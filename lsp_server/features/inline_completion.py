@@ -19,6 +19,7 @@ from lsp_server.server import TreellamaServer
 from lsp_server.session import DocumentSnapshot
 
 ACCEPTED_COMMAND = "treellama.acceptedCompletion"
+INVOKED = types.InlineCompletionTriggerKind.Invoked
 
 
 def relative_path(ls: TreellamaServer, uri: str) -> str:
@@ -61,12 +62,9 @@ async def request_at(
 
 
 def wanted(ls: TreellamaServer, context: types.InlineCompletionContext | None) -> int:
-    """Several suggestions when the user asked (VS Code's Alt+] sends an invoked request), one
-    while typing: the first suggestion must come as fast as it can."""
-    invoked = context is not None and (
-        context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
-    )
-    return ls.session.config.completion.suggestions if invoked else 1
+    """Several suggestions when the user asked (Alt+]: invoked), one while typing (fastest)."""
+    asked = context is not None and context.trigger_kind == INVOKED
+    return ls.session.config.completion.suggestions if asked else 1
 
 
 def register(server: TreellamaServer) -> None:
