@@ -252,7 +252,8 @@ def _generate(
     fmt = None if built.family == INSTRUCT else format_for(built.family)
     stops = fmt.stop if fmt else instruct_stops(fim)
     cursor = prepared.window.cursor
-    max_lines = 1 if cursor.mid_line else settings.max_lines
+    after_code = settings.one_line_after_code and bool(cursor.line_before.strip())
+    max_lines = 1 if cursor.mid_line or after_code else settings.max_lines
 
     def stop(text: str) -> bool:
         return should_stop(text, cursor, max_lines=max_lines, stops=stops)

@@ -44,6 +44,10 @@ class CompletionSettings:
     enabled: bool = True
     max_tokens: int = field(default=96, metadata={"min": 1, "max": 4096})
     max_lines: int = field(default=8, metadata={"min": 1, "max": 500})
+    # After code on the cursor's line the suggestion completes that line only (Copilot's way);
+    # several lines come at the start of a line. A keystroke then decodes a line's tokens,
+    # not a second of them (bench/README.md, latency).
+    one_line_after_code: bool = True
     prefix_lines: int = field(default=256, metadata={"min": 1, "max": 100_000})
     suffix_lines: int = field(default=64, metadata={"min": 0, "max": 100_000})
     # At most this many tokens of the suffix (whole lines). Every keystroke re-evaluates the

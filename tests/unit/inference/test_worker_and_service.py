@@ -265,3 +265,13 @@ def test_every_millisecond_of_a_completion_is_accounted_for():
     # The scripted engine reports no model time, so its sleeping shows up as the rest.
     assert timing.rest_ms >= 20
     assert "waited" in timing.describe() and "rest" in timing.describe()
+
+
+def test_after_code_on_the_line_the_suggestion_completes_that_line_only():
+    engine = ScriptedEngine("a + b\n    print(a)\n    return b\n")
+    service = CompletionService(worker_with(engine))
+    text = "def add(a, b):\n    return \n"
+    for one_line, expected in ((True, "a + b"), (False, "a + b\n    print(a)\n    return b")):
+        settings = CompletionSettings(speculative=False, cache=False, one_line_after_code=one_line)
+        future, _ = service.submit(CompletionRequest("file:///a.py", text, 1, 11), settings)
+        assert future.result(5).text == expected
