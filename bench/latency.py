@@ -10,13 +10,15 @@ editor user takes are timed from the request to the answer, as an editor sees th
   cold        the first suggestion after jumping to another function in the open file;
   rested      the same after a jump, with the cursor left to rest there for REST_S first
               (the plugins' treellama/didRestCursor lets the server read the prompt meanwhile);
-  diverge     a character the suggestion did not predict;
-  continue    the suggestion's next character (the typed-ahead cache answers);
-  backspace   that character deleted again;
+  diverge     the user types the line's real code: a character the suggestion did not
+              predict goes to the model,
+  continue    and one it predicted is answered by the typed-ahead cache;
+  backspace   the last character deleted again;
   accept      the next suggestion after taking the whole one (the speculative follow-up);
   enter       Enter (with the indentation an editor adds), then
-  newline     the first character on the new line;
-  one, three  the same prompt asked for 1 suggestion (typing) and for 3 (Alt+]).
+  newline     the first character of the next line's real code;
+  one, three  its second character, asked for 1 suggestion (typing), then the same prompt
+              asked for 3 (Alt+]).
 
 Before each keystroke the user pauses THINK_S, so the speculative follow-up has started and
 must give way, as it must while someone types. The layouts ("line": the cursor's line after
@@ -54,6 +56,7 @@ N_CTX = 4096
 THINK_S = 0.4
 REST_S = 5.0
 ACCEPT_PAUSE_S = 1.5
+TYPED_CHARS = 8  # of the emptied line's real code
 LAYOUTS = ("cursor", "line")
 # The keystrokes on a line that the model answers (the typed-ahead cache answers "continue",
 # and a backspace to a place already suggested for): what a user waits for while typing.
@@ -139,10 +142,6 @@ class Editor:
             }})  # fmt: skip
 
 
-def diverging(suggestion: str) -> str:
-    return "z" if not suggestion.startswith("z") else "q"
-
-
 async def one_sample(bench_file: BenchFile, source: str, layout: str, rows: tuple[int, int, int],
                      model: str, number: int) -> tuple[Sample, str]:  # fmt: skip
     """Every step at one spot (and two others to jump to); returns the times and the last
@@ -165,7 +164,8 @@ async def one_sample(bench_file: BenchFile, source: str, layout: str, rows: tupl
     editor = Editor(session, uri, text)
     editor.row, editor.column = row + 1, indent
     await editor.ask(sample, "open")
-    await keystrokes(editor, sample)
+    following = next((text for text in source.split("\n")[row + 1 :] if text.strip()), "")
+    await keystrokes(editor, sample, source.split("\n")[row], following)
     prompt = (await session.command("treellama.showLastPrompt"))["prompt"]
     # Lines typed above the other spots moved them down.
     moved = len(editor.lines) - len(text.split("\n"))
@@ -180,17 +180,16 @@ async def one_sample(bench_file: BenchFile, source: str, layout: str, rows: tupl
     return sample, prompt
 
 
-async def keystrokes(editor: Editor, sample: Sample) -> None:
-    for _ in range(2):
-        await asyncio.sleep(THINK_S)
-        editor.type(diverging(editor.suggestion))
-        await editor.ask(sample, "diverge")
-    for _ in range(3):
-        first_line = editor.suggestion.split("\n", 1)[0]
-        if not first_line:
-            break
-        editor.type(first_line[0])
-        await editor.ask(sample, "continue")
+async def keystrokes(editor: Editor, sample: Sample, line: str, next_line: str) -> None:
+    """The user types the line's real code: a character the suggestion predicted is served by
+    the typed-ahead cache ("continue"), any other goes to the model ("diverge"); then a
+    backspace, taking the suggestion, Enter, and the next line's first characters."""
+    for char in line.strip()[:TYPED_CHARS]:
+        step = "continue" if editor.suggestion.startswith(char) else "diverge"
+        if step == "diverge":
+            await asyncio.sleep(THINK_S)
+        editor.type(char)
+        await editor.ask(sample, step)
     await asyncio.sleep(THINK_S)
     editor.backspace()
     await editor.ask(sample, "backspace")
@@ -199,14 +198,15 @@ async def keystrokes(editor: Editor, sample: Sample) -> None:
         await asyncio.sleep(ACCEPT_PAUSE_S)  # the follow-up is computed meanwhile
         await editor.ask(sample, "accept")
     await asyncio.sleep(THINK_S)
-    line = editor.lines[editor.row]
-    editor.type("\n" + line[: len(line) - len(line.lstrip())])
+    current = editor.lines[editor.row]
+    editor.type("\n" + current[: len(current) - len(current.lstrip())])
     await editor.ask(sample, "enter")
+    code = next_line.strip() or "x"
     await asyncio.sleep(THINK_S)
-    editor.type(diverging(editor.suggestion))
+    editor.type(code[0])
     await editor.ask(sample, "newline")
     await asyncio.sleep(THINK_S)
-    editor.type(diverging(editor.suggestion))
+    editor.type(code[1] if len(code) > 1 else " ")
     await editor.ask(sample, "one")
     await editor.ask(sample, "three", invoked=True)
 

@@ -18,7 +18,7 @@ class ScriptedEngine:
     """A scripted model: emits a fixed reply one character per 'token', honouring cancel and
     stop checks. It counts one token per character."""
 
-    info = SimpleNamespace(family="qwen", n_ctx=4096, heals_tokens=True)
+    info = SimpleNamespace(family="qwen", n_ctx=4096, heals_tokens=True, n_params=494_000_000)
 
     def __init__(self, reply: str, token_delay: float = 0.0) -> None:
         self.reply = reply
