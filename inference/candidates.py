@@ -163,6 +163,7 @@ class BatchDecoder:
         self.llm = engine._llm
         self.ctx = self.llm._ctx
         self.n_vocab = self.llm.n_vocab()
+        self._stop_sampled: Callable[[str], bool] | None = None
         self.batch = _internals.LlamaBatch(
             n_tokens=max(512, LOOKUP_TOKENS + MAX_CANDIDATES),
             embd=0,
@@ -187,6 +188,8 @@ class BatchDecoder:
         self.ctx.decode(self.batch)
 
     def _accept(self, seq: _Seq, token: int, max_tokens: int, stop: Callable[[str], bool]) -> None:
+        if seq.temperature > 0 and self._stop_sampled is not None:
+            stop = self._stop_sampled
         if self.engine.is_end_of_generation(token):
             seq.done, seq.reason = True, "eog"
             return
@@ -300,8 +303,11 @@ class BatchDecoder:
         on_yield: Callable[[], None] = lambda: None,
         seed: int = 0,
         speculate: Speculate = "greedy",
+        stop_sampled: Callable[[str], bool] | None = None,
     ) -> tuple[list[tuple[str, str, int]], CandidateStats]:
-        """[(text, stop reason, tokens)] per candidate, in the order of `temperatures`."""
+        """[(text, stop reason, tokens)] per candidate, in the order of `temperatures`; the
+        sampled ones stop by `stop_sampled` when it is given."""
+        self._stop_sampled = stop_sampled
         n = min(len(temperatures), MAX_CANDIDATES)
         started = time.monotonic()
         _, evaluated, _ = self.engine._evaluate_prompt(prompt, is_cancelled, None)

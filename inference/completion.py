@@ -175,8 +175,7 @@ def build_prompt(engine: CompletionEngine, prepared: _Prepared) -> BuiltPrompt:
     family = settings.prompt_format
     if family == "auto":
         family = engine.info.family
-    heals = bool(getattr(engine.info, "heals_tokens", False))
-    layout = layout_for(settings.prompt_layout, family, heals, engine.info.n_params)
+    layout = layout_for(settings.prompt_layout, family)
     prefix, middle = laid_out(prepared.window.prefix, layout)
     n_ctx = engine.info.n_ctx
     count = engine.count_tokens

@@ -69,10 +69,6 @@ class ModelInfo:
     n_params: int = 0  # 0 when unknown
 
     @property
-    def heals_tokens(self) -> bool:
-        return True  # inference.healing: the line layout's prompt can end inside a token
-
-    @property
     def has_fim(self) -> bool:
         # Not from fim_tokens: llama.cpp does not know every family's markers (Codestral's).
         return self.family != INSTRUCT
@@ -547,15 +543,28 @@ class LlamaEngine:
         )
         spelled_ms = (time.monotonic() - started) * 1000
         deadline: list[float] = []
+        greedy: list[int] = []  # the greedy suggestion's length, once it has ended
 
         def stop(text: str) -> bool:
-            if not deadline:  # from the first token, as generate's cap
+            """The caller's rule, and the time cap from the first token, as generate's."""
+            if not deadline:
                 deadline.append(time.monotonic() + (max_predict_s or float("inf")))
             return should_stop(spelled + text) or time.monotonic() > deadline[0]
 
+        def stop_greedy(text: str) -> bool:
+            done = stop(text)
+            if done:
+                greedy.append(len(text))
+            return done
+
+        def stop_sampled(text: str) -> bool:
+            # A sampled suggestion that rambles must not hold up the greedy one: once that has
+            # ended, the others get at most twice its length.
+            return stop(text) or (bool(greedy) and len(text) > 2 * greedy[0] + 16)
+
         answers, stats = self.batch_decoder().run(
-            prompt, temperatures, max_tokens=max_tokens, is_cancelled=is_cancelled, stop=stop,
-            seed=seed, speculate="none",
+            prompt, temperatures, max_tokens=max_tokens, is_cancelled=is_cancelled,
+            stop=stop_greedy, seed=seed, speculate="none", stop_sampled=stop_sampled,
         )  # fmt: skip
         shared = Generation(
             "", len(prompt), 0, "", prompt_ms=spelled_ms + stats.prompt_ms,

@@ -139,27 +139,22 @@ def codegemma(fim: FimInput) -> str:
     return f"{files}{core}"
 
 
-# Families that put the cursor's line after the middle marker when prompt_layout is "auto".
-# Qwen2.5-Coder was measured (bench/README.md); the others take the same layout in llama.vim and
-# llama-server's /infill. Suffix-first families are not listed: their prompt is the same.
+# Families whose prompt puts the prefix first: there the line layout moves the cursor's line
+# after the middle marker. Suffix-first families (Codestral, Refact) have the same prompt in
+# either layout, and so does an instruction prompt.
 LINE_LAYOUT_FAMILIES = frozenset({"qwen", "starcoder2", "starcoder", "codegemma", "codellama",
                                   "deepseek"})  # fmt: skip
 LINE, CURSOR = "line", "cursor"
-# "auto" takes the line layout for models below this size: measured in one run, mid-line
-# HumanEval exact match went from 42.5% to 49.7% on the 0.5B and from 58.8% to 56.2% on the
-# 1.5B (pass@1 84.3% both), more than the 1 point a default may lose (bench/README.md).
-LINE_LAYOUT_MAX_PARAMS = 1_000_000_000
 
 
-def layout_for(setting: str, family: str, heals: bool = True, n_params: int = 0) -> str:
-    """The layout a completion prompt takes: the setting, or for "auto" the family's where the
-    engine can heal the prompt's last token (inference.healing) and the model is one measured
-    to gain by it. A model server tokenizes the prompt itself and cannot heal, so "auto" keeps
-    the cursor layout over HTTP."""
-    if setting in (LINE, CURSOR):
-        return setting
-    small = 0 < n_params < LINE_LAYOUT_MAX_PARAMS
-    return LINE if heals and small and family in LINE_LAYOUT_FAMILIES else CURSOR
+def layout_for(setting: str, family: str) -> str:
+    """The layout a completion prompt takes. "auto" is the cursor layout: the line layout,
+    measured against it in one run, lost more than a point somewhere for both models
+    (cross-file cases, 0.5B: 30.0% to 22.5%; mid-line HumanEval, 1.5B: 58.8% to 56.2%) while
+    winning elsewhere (mid-line HumanEval, 0.5B: 42.5% to 49.7%), and a default must not lose
+    (bench/README.md). "line" is the user's choice of speed: a keystroke re-reads the line's
+    tokens instead of the suffix's."""
+    return LINE if setting == LINE and family in LINE_LAYOUT_FAMILIES else CURSOR
 
 
 def laid_out(prefix: str, layout: str) -> tuple[str, str]:

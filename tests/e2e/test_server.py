@@ -110,6 +110,40 @@ async def test_a_resting_cursor_has_its_prompt_read_before_the_first_keystroke(
     assert last["promptTokens"] > 30 and last["evaluatedTokens"] <= 2, last
 
 
+async def test_in_the_line_layout_a_keystroke_rereads_only_the_line(vscode: LanguageClient):
+    await wait_for_model(vscode)
+    line_layout = {"treellama": {"completion": {"promptLayout": "line", "cache": False}}}
+    vscode.workspace_did_change_configuration(types.DidChangeConfigurationParams(line_layout))
+    body = "".join(f"def step_{k}(x):\n    return x * {k}\n\n" for k in range(12))
+    text = body + "def total(values):\n    result = \n    return result\n"
+    uri = open_document(vscode, SAMPLE / "layout.py", text)
+    row = body.count("\n") + 1
+    reads = []
+    for column, typed in ((13, ""), (14, "s"), (15, "u"), (14, None)):  # a backspace last
+        if typed is None:
+            edit = types.Range(types.Position(row, 14), types.Position(row, 15))
+            change = types.TextDocumentContentChangePartial(edit, "")
+        else:
+            here = types.Position(row, column - len(typed))
+            change = types.TextDocumentContentChangePartial(types.Range(here, here), typed)
+        if typed != "":
+            vscode.text_document_did_change(types.DidChangeTextDocumentParams(
+                types.VersionedTextDocumentIdentifier(version=column + 10, uri=uri), [change]
+            ))  # fmt: skip
+        await vscode.text_document_inline_completion_async(
+            typing_params(uri, types.Position(row, column))
+        )
+        last = await vscode.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="treellama.showLastPrompt")
+        )
+        assert last["layout"] == "line" and last["prompt"].endswith(last["middle"])
+        reads.append(last["evaluatedTokens"])
+    default = {"treellama": {"completion": {"promptLayout": "auto", "cache": True}}}
+    vscode.workspace_did_change_configuration(types.DidChangeConfigurationParams(default))
+    # The first request reads the prompt; each keystroke after it, the line's last tokens.
+    assert reads[0] > 100 and all(read <= 4 for read in reads[1:]), reads
+
+
 async def test_plain_completion_for_clients_without_inline_completion(client: LanguageClient):
     uri = open_document(client, SAMPLE / "mathutils.py")
     result = await client.text_document_completion_async(
@@ -251,10 +285,9 @@ async def test_show_last_prompt_feedback_and_typed_ahead(vscode: LanguageClient,
     assert last["id"] == completion_id and last["family"] == "qwen"
     text = (SAMPLE / "mathutils.py").read_text()
     after = text.split("def fibonacci(n):\n    ", 1)[1]
-    # The line layout: the cursor's line follows the middle marker (inference.fim).
-    # At the end of the indentation nothing of the line follows the marker.
+    # The default layout splits the prompt at the cursor (inference.fim).
     assert last["prompt"].endswith(f"def fibonacci(n):\n    <|fim_suffix|>{after}<|fim_middle|>")
-    assert last["layout"] == "line" and last["middle"] == ""
+    assert last["layout"] == "cursor" and last["middle"] == ""
     assert last["completion"] == item.insert_text
     # Where the milliseconds went: every part, and what no part accounts for.
     timing = last["timing"]

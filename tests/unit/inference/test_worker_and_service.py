@@ -18,7 +18,7 @@ class ScriptedEngine:
     """A scripted model: emits a fixed reply one character per 'token', honouring cancel and
     stop checks. It counts one token per character."""
 
-    info = SimpleNamespace(family="qwen", n_ctx=4096, heals_tokens=True, n_params=494_000_000)
+    info = SimpleNamespace(family="qwen", n_ctx=4096, n_params=494_000_000)
 
     def __init__(self, reply: str, token_delay: float = 0.0) -> None:
         self.reply = reply
@@ -97,11 +97,10 @@ def test_service_builds_a_fim_prompt_and_cleans_the_output():
     future, _ = service.submit(CompletionRequest("file:///a.py", text, 1, 4), settings)
     completion = future.result(5)
     assert completion.text == "return a + b"
-    # The line layout, at the end of the indentation: nothing of the line follows the marker.
     assert completion.prompt == (
         "<|fim_prefix|>def add(a, b):\n    <|fim_suffix|>\n\nprint(add(1, 2))\n<|fim_middle|>"
     )
-    assert completion.layout == "line" and completion.middle == ""
+    assert completion.layout == "cursor" and completion.middle == ""
     assert engine.prompts == [completion.prompt]
     assert completion.generation.stop_reason == "stop"  # stopped early, not at max_tokens
 
@@ -222,7 +221,9 @@ def test_typing_on_a_line_changes_only_the_end_of_the_prompt_and_enter_moves_the
     the cursor's line, in the line layout; after Enter the finished line joins the prefix."""
     engine = ScriptedEngine("x\n")
     service = CompletionService(worker_with(engine))
-    settings = CompletionSettings(speculative=False, cache=False, context_tokens=0)
+    settings = CompletionSettings(
+        speculative=False, cache=False, context_tokens=0, prompt_layout="line"
+    )
     lines = [
         "def f(items):",
         "    total = 0",
