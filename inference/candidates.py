@@ -340,15 +340,9 @@ class BatchDecoder:
             self.ctx.kv_cache_seq_rm(0, n_prompt, -1)
             self.llm.n_tokens = n_prompt  # the cache holds the prompt, for the next reuse
         stats = CandidateStats(
-            prompt_tokens=n_prompt,
-            generated_tokens=sum(len(s.out) for s in seqs),
-            steps=steps,
-            drafted=drafted,
-            accepted=accepted,
-            prompt_ms=prompt_ms,
-            generate_ms=(time.monotonic() - started) * 1000 - prompt_ms,
-            evaluated_tokens=evaluated,
-        )
+            n_prompt, sum(len(s.out) for s in seqs), steps, drafted, accepted, prompt_ms,
+            generate_ms=(time.monotonic() - started) * 1000 - prompt_ms, evaluated_tokens=evaluated,
+        )  # fmt: skip
         return [
             (seq.text.decode("utf-8", errors="ignore"), seq.reason, len(seq.out)) for seq in seqs
         ], stats
