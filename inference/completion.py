@@ -63,6 +63,7 @@ class SeveralSuggestions(Protocol):
         self, prompt_text: str, temperatures: list[float], *, max_tokens: int,
         is_cancelled: Callable[[], bool], should_stop: Callable[[str], bool] = ...,
         max_predict_s: float | None = None, heal: str = "", seed: int = 0,
+        core_marker: str | None = None, prefix_end_marker: str | None = None,
     ) -> list[Generation]: ...  # fmt: skip
 
 
@@ -265,6 +266,8 @@ def _generate(
         generations = engine.suggestions(
             built.text, temperatures, max_tokens=settings.max_tokens, is_cancelled=cancel.is_set,
             should_stop=stop, max_predict_s=max_predict_s, heal=heal,
+            core_marker=fmt.core_marker if fmt else None,
+            prefix_end_marker=fmt.prefix_end if fmt else None,
         )  # fmt: skip
     else:
         generations = [engine.generate(

@@ -529,8 +529,10 @@ class LlamaEngine:
         self, prompt_text: str, temperatures: list[float], *, max_tokens: int,
         is_cancelled: Callable[[], bool], should_stop: Callable[[str], bool] = lambda text: False,
         max_predict_s: float | None = None, heal: str = "", seed: int = 0,
+        core_marker: str | None = None, prefix_end_marker: str | None = None,
     ) -> list[Generation]:  # fmt: skip
-        """Several completions of one prompt: evaluated once, its last token healed once for
+        """Several completions of one prompt: evaluated once, with generate's reuse rules (the
+        batch decoder's own evaluation then finds it cached), its last token healed once for
         all (inference.healing), then decoded side by side in one batch (inference.candidates)."""
         if is_cancelled():
             raise GenerationCancelled
@@ -538,9 +540,10 @@ class LlamaEngine:
         prompt = self._fit(vocab.prompt_tokens(self._llm, prompt_text, self._bare_after))
         prompt, healed = self.healer().take_back(prompt, heal) if heal else (prompt, b"")
         started = time.monotonic()
-        prompt, spelled, read = (
-            self._spell(prompt, healed, is_cancelled) if healed else (prompt, "", 0)
-        )
+        reuse = (self._marker_index(prompt, core_marker), self._marker_id(prefix_end_marker))
+        _, read, _ = self._evaluate_prompt(prompt, is_cancelled, None, reuse[0], PROMPT_SLICE,
+                                           reuse[1])  # fmt: skip
+        prompt, spelled = self._spell(prompt, healed) if healed else (prompt, "")
         spelled_ms = (time.monotonic() - started) * 1000
         deadline: list[float] = []
         greedy: list[int] = []  # the greedy suggestion's length, once it has ended
@@ -577,12 +580,10 @@ class LlamaEngine:
             for text, reason, tokens in answers
         ]
 
-    def _spell(
-        self, prompt: list[int], healed: bytes, is_cancelled: Callable[[], bool]
-    ) -> tuple[list[int], str, int]:
-        """The prompt with the tokens that spell `healed` again, chosen greedily, the text
-        they spell beyond it (the start of every suggestion), and the prompt tokens read."""
-        _, read, _ = self._evaluate_prompt(prompt, is_cancelled, None, -1)
+    def _spell(self, prompt: list[int], healed: bytes) -> tuple[list[int], str]:
+        """After the evaluated `prompt`: the tokens that spell `healed` again, chosen
+        greedily, appended to it, and the text they spell beyond it (the start of every
+        suggestion)."""
         llm, tokens, spelled = self._llm, [], b""
         while len(spelled) < len(healed):
             logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),))
@@ -590,7 +591,7 @@ class LlamaEngine:
             tokens.append(token)
             spelled += self.healer().piece(token)
             llm.eval([token])
-        return prompt + tokens, spelled[len(healed) :].decode("utf-8", errors="ignore"), read
+        return prompt + tokens, spelled[len(healed) :].decode("utf-8", errors="ignore")
 
     def batch_decoder(self) -> BatchDecoder:
         if self._decoder is None:

@@ -185,3 +185,20 @@ def test_when_the_window_moves_down_the_prefix_keeps_its_cells_and_the_suffix_is
     # may differ from a cold run's (llama-server's cache_reuse makes the same trade); what it
     # must not do is read the old suffix's cells as prefix, which the fence prevents.
     assert warm.stop_reason in ("eog", "max_tokens")
+
+
+def test_asked_for_suggestions_after_a_keystroke_never_read_stale_suffix_cells(
+    engine, second_engine
+):
+    """The cursor layout: a keystroke changes the prefix's end, so the suffix's cells are
+    stale; the batch must read them again (as generate does), not move them into place."""
+    markers = {"core_marker": "<|fim_prefix|>", "prefix_end_marker": "<|fim_suffix|>"}
+    before = "def fibonacci(n):\n    if n < 2"
+    generate(engine, qwen(FimInput(before, SUFFIX, tuple(CHUNKS), "main.py", "demo")))
+    prompt = qwen(FimInput(before + ":", SUFFIX, tuple(CHUNKS), "main.py", "demo"))
+    ask = {"max_tokens": 10, "is_cancelled": lambda: False, **markers}
+    warm = engine.suggestions(prompt, [0.0, 0.7, 0.7], **ask)
+    assert warm[0].evaluated_tokens > len(engine.tokenize(SUFFIX)) - 5  # the suffix, again
+    second_engine._llm._ctx.kv_cache_seq_rm(-1, -1, -1)
+    second_engine._llm.n_tokens = 0
+    assert warm[0].text == second_engine.suggestions(prompt, [0.0, 0.7, 0.7], **ask)[0].text
