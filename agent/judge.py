@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from agent.edits import syntax_errors
 from agent.test_report import TestReport
@@ -36,6 +37,8 @@ class Judged:
     diff_lines: int = 0
     targets: frozenset[str] = frozenset()
     before: Mapping[str, str] = field(default_factory=dict)  # target id: its failure, unchanged
+    source: str = ""  # the candidate source that made it (agent.pipeline.sources)
+    params: Mapping[str, Any] = field(default_factory=dict)  # and how
 
     @property
     def green(self) -> bool:

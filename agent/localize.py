@@ -15,12 +15,13 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from agent.spectrum import CodeUnit, Spectrum
 from agent.test_files import is_test_path
-from agent.test_report import Frame, TestFailure, TestReport
+from agent.test_report import Frame, TestReport
 from agent.worktree import files_under
 from indexing.languages import language_for
 from indexing.parsing import parse
@@ -169,44 +170,88 @@ def _units_by_place(places: list[_Place], spectrum: Spectrum) -> dict[int, list[
     return found
 
 
-def _score_spectrum(places: list[_Place], spectrum: Spectrum) -> dict[int, float]:
+@dataclass(frozen=True)
+class Clues:
+    """What the scorers read: the task, the failing tests and what they ran or showed."""
+
+    instruction: str
+    report: TestReport | None
+    tests: str  # the failing tests' source
+    spectrum: Spectrum | None
+    seen: tuple[Frame, ...]  # frames read from the task's images
+    names: dict[str, list[_Place]]  # every definition, by name
+    suspicion: dict[int, float]  # Ochiai, by place id
+
+
+def _suspicion(places: list[_Place], spectrum: Spectrum | None) -> dict[int, float]:
+    if spectrum is None:
+        return {}
     units = _units_by_place(places, spectrum)
-    suspicion = {key: spectrum.ochiai(found) for key, found in units.items()}
-    top = max(suspicion.values(), default=0.0) or 1.0
+    return {key: spectrum.ochiai(found) for key, found in units.items()}
+
+
+def score_spectrum(places: list[_Place], clues: Clues) -> None:
+    top = max(clues.suspicion.values(), default=0.0) or 1.0
     for place in places:
-        score = suspicion.get(id(place), 0.0)
+        score = clues.suspicion.get(id(place), 0.0)
         if score > 0 and place.symbol is not None:
             # Relative to the most suspicious function: what only the failing tests run.
             place.add(12 * score / top, f"run by the failing tests (Ochiai {score:.2f})")
-    return suspicion
 
 
-def _score(
-    places: list[_Place],
-    instruction: str,
-    report: TestReport | None,
-    tests: str,
-    spectrum: Spectrum | None = None,
-    seen: tuple[Frame, ...] = (),
-) -> None:
-    # A name may be defined many times (`pop` in every cache class): each definition gets
-    # the name's evidence, and the other evidence tells them apart.
-    names: dict[str, list[_Place]] = {}
-    for place in places:
-        if place.symbol is not None:
-            names.setdefault(place.symbol.name, []).append(place)
-    suspicion = _score_spectrum(places, spectrum) if spectrum else {}
-    top = max(suspicion.values(), default=0.0) or 1.0
-    _score_seen(places, seen)
-    for failure in report.failures if report else ():
-        _score_failure(places, failure, names, suspicion, top)
+def score_traceback(places: list[_Place], clues: Clues) -> None:
+    """The frames of each failing test's traceback in project code, the deepest most."""
+    top = max(clues.suspicion.values(), default=0.0) or 1.0
+    for failure in clues.report.failures if clues.report else ():
+        frames = [f for f in failure.frames if not is_test_path(f.path)]
+        # A function that raises on purpose (`raise KeyError(key)`) only reports what its
+        # caller got wrong: the frame above it counts as the deepest.
+        while len(frames) > 1 and _deliberate_raise(places, frames[-1]):
+            frames = frames[:-1]
+        reached = _reached(places, frames)
+        crash = reached[-1] if reached else None
+        # An override that hands on to the method it overrides (`Cache.__getitem__(self,
+        # key)`) is the specific code; the base method serves every subclass.
+        if len(reached) > 1 and _same_name(reached[-1], reached[-2]):
+            crash = reached[-2]
+        for place in reached:
+            points = 10.0 + 5 * (place is crash)
+            if clues.suspicion:  # a frame in code that passing tests run as much weighs less
+                points *= 0.5 + 0.5 * clues.suspicion.get(id(place), 0.0) / top
+            place.add(points, f"in the traceback of {failure.name}")
+
+
+def score_missing_names(places: list[_Place], clues: Clues) -> None:
+    """Names a failing test's message says are missing: from a module, or from a class."""
+    for failure in clues.report.failures if clues.report else ():
+        for name, module in MISSING_NAME.findall(failure.text + failure.message):
+            path = module.replace(".", "/") + ".py"
+            target = _module(places, path)
+            if target is not None and name not in clues.names:
+                target.add(14, f"{name} is missing from {path}")
+                target.missing = name
+        for name in NO_ATTRIBUTE.findall(failure.text + failure.message):
+            if name not in clues.names:  # a method to add: the class's file
+                for place in places:
+                    symbol = place.symbol
+                    kind = symbol.kind if symbol else ""
+                    if symbol and kind in ("class", "struct") and symbol.name in failure.text:
+                        place.add(8, f"{name} is missing from {symbol.name}")
+
+
+def score_tests_calls(places: list[_Place], clues: Clues) -> None:
     # The names the tests' bodies use; their imports name every function a test file covers.
-    called = set(WORD.findall(_without_imports(tests)))
-    for name in called & names.keys():
-        for place in names[name]:
+    called = set(WORD.findall(_without_imports(clues.tests)))
+    for name in called & clues.names.keys():
+        for place in clues.names[name]:
             place.add(6, "called by the failing tests")
             for member in _members(places, place):
                 member.add(3, f"a part of {name}, which the failing tests use")
+
+
+def score_task_names(places: list[_Place], clues: Clues) -> None:
+    """Names, `Owner.member`s and file names in the task."""
+    instruction, names = clues.instruction, clues.names
     for name in set(WORD.findall(instruction)) & names.keys():
         for place in names[name]:
             place.add(5, "named in the task")
@@ -219,8 +264,10 @@ def _score(
         for place in places:
             if place.path == mentioned or place.path.endswith("/" + mentioned.lstrip("./")):
                 place.add(3, "its file is named in the task")
-    query = words_of(instruction)
-    scores = _bm25(places, query)
+
+
+def score_bm25(places: list[_Place], clues: Clues) -> None:
+    scores = _bm25(places, words_of(clues.instruction))
     top = max(scores, default=0) or 1
     for place, score in zip(places, scores, strict=True):
         # A large module's own words are all its functions' words: only its parts compete.
@@ -230,44 +277,20 @@ def _score(
             place.add(4 * score / top, "matches the task's words")
 
 
-def _score_failure(
-    places: list[_Place],
-    failure: TestFailure,
-    names: dict[str, list[_Place]],
-    suspicion: dict[int, float],
-    top: float,
-) -> None:
-    """One failing test's evidence: its traceback's frames in project code, and the names
-    its message says are missing."""
-    frames = [f for f in failure.frames if not is_test_path(f.path)]
-    # A function that raises on purpose (`raise KeyError(key)`) only reports what its
-    # caller got wrong: the frame above it counts as the deepest.
-    while len(frames) > 1 and _deliberate_raise(places, frames[-1]):
-        frames = frames[:-1]
-    reached = _reached(places, frames)
-    crash = reached[-1] if reached else None
-    # An override that hands on to the method it overrides (`Cache.__getitem__(self, key)`)
-    # is the specific code; the base method serves every subclass, the others' tests pass.
-    if len(reached) > 1 and _same_name(reached[-1], reached[-2]):
-        crash = reached[-2]
-    for place in reached:
-        points = 10.0 + 5 * (place is crash)
-        if suspicion:  # a frame in code that passing tests run as much weighs less
-            points *= 0.5 + 0.5 * suspicion.get(id(place), 0.0) / top
-        place.add(points, f"in the traceback of {failure.name}")
-    for name, module in MISSING_NAME.findall(failure.text + failure.message):
-        path = module.replace(".", "/") + ".py"
-        target = _module(places, path)
-        if target is not None and name not in names:
-            target.add(14, f"{name} is missing from {path}")
-            target.missing = name
-    for name in NO_ATTRIBUTE.findall(failure.text + failure.message):
-        if name not in names:  # a method to add: the class's file
-            for place in places:
-                symbol = place.symbol
-                kind = symbol.kind if symbol else ""
-                if symbol and kind in ("class", "struct") and symbol.name in failure.text:
-                    place.add(8, f"{name} is missing from {symbol.name}")
+def score_image_frames(places: list[_Place], clues: Clues) -> None:
+    _score_seen(places, clues.seen)
+
+
+# The scorers, by name; an effort's config (agent.pipeline.config) lists the ones it runs.
+SCORERS: dict[str, Callable[[list[_Place], Clues], None]] = {
+    "spectrum": score_spectrum,
+    "image_frames": score_image_frames,
+    "traceback": score_traceback,
+    "missing_names": score_missing_names,
+    "tests_calls": score_tests_calls,
+    "task_names": score_task_names,
+    "bm25": score_bm25,
+}
 
 
 def _score_seen(places: list[_Place], frames: tuple[Frame, ...]) -> None:
@@ -345,11 +368,22 @@ def localize(
     tests_source: str = "",
     spectrum: Spectrum | None = None,
     seen: tuple[Frame, ...] = (),
+    scorers: tuple[str, ...] = tuple(SCORERS),
 ) -> list[Region]:
     """The candidate regions, best first (at most 5, one per file for small files).
     `seen`: frames the user showed (read from a screenshot), with the project's paths."""
     places = _places(root)
-    _score(places, instruction, report, tests_source, spectrum, seen)
+    # A name may be defined many times (`pop` in every cache class): each definition gets
+    # the name's evidence, and the other evidence tells them apart.
+    names: dict[str, list[_Place]] = {}
+    for place in places:
+        if place.symbol is not None:
+            names.setdefault(place.symbol.name, []).append(place)
+    clues = Clues(instruction, report, tests_source, spectrum, seen, names,
+                  _suspicion(places, spectrum))  # fmt: skip
+    for name in SCORERS:  # in their own order: the reasons read best first
+        if name in scorers:
+            SCORERS[name](places, clues)
     ranked = sorted((p for p in places if p.score > 0), key=lambda p: -p.score)
     regions: list[Region] = []
     listed: set[tuple[str, int, int]] = set()

@@ -11,15 +11,14 @@ exchanges are kept.
 from __future__ import annotations
 
 import json
-import queue
 import re
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from agent.model import AgentModel
+from agent.task_run import Event, TaskCancelled, TaskRun
 from agent.tool_calls import TOOLS, FormatError, call_grammar, parse_call
 from agent.tools import Submitted, ToolContext, run_tool
 from agent.trajectory import Trajectory
@@ -27,10 +26,6 @@ from agent.trajectory import Trajectory
 
 class LimitExceeded(Exception):
     """A step, token or wall-time budget ran out."""
-
-
-class TaskCancelled(Exception):
-    pass
 
 
 @dataclass(frozen=True)
@@ -55,15 +50,6 @@ REPEATED = (
 COMPACT_AT = 0.7  # of the model's context
 KEEP_EXCHANGES = 2
 MAX_FORMAT_ERRORS = 4
-
-
-@dataclass(frozen=True)
-class Event:
-    # plan, tool_call, tool_result, diff, steer, compaction, format_error, done, failed
-    kind: str
-    step: int
-    message: str
-    data: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -111,7 +97,7 @@ def system_prompt(project_instructions: str) -> str:
     return text
 
 
-class AgentLoop:
+class AgentLoop(TaskRun):
     def __init__(
         self,
         model: AgentModel,
@@ -125,14 +111,11 @@ class AgentLoop:
         on_event: Callable[[Event], None] = lambda event: None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self._init_run(trajectory, on_event, context.cancel)
         self.model = model
         self.context = context
         self.budget = budget
-        self.trajectory = trajectory
-        self.on_event = on_event
         self.clock = clock
-        self.steering: queue.SimpleQueue[str] = queue.SimpleQueue()
-        self.step = 0
         self.tokens = 0
         self.last_prompt_tokens = 0
         self.format_errors = 0
@@ -147,18 +130,6 @@ class AgentLoop:
         ]
         self.messages: list[dict[str, str]] = list(self.head)
         self.compacted_length = len(self.head)
-
-    @property
-    def cancel(self) -> threading.Event:
-        return self.context.cancel
-
-    def steer(self, message: str) -> None:
-        self.steering.put(message)
-
-    def _emit(self, kind: str, message: str, **data: Any) -> None:
-        if self.trajectory is not None:
-            self.trajectory.write(kind, step=self.step, message=message, **data)
-        self.on_event(Event(kind, self.step, message, data))
 
     def _ask(self, messages: list[dict[str, str]], grammar: str | None, max_tokens: int) -> str:
         if self.cancel.is_set():
@@ -204,11 +175,7 @@ class AgentLoop:
         self._emit("plan", text, text=text)
 
     def _take_steering(self) -> None:
-        while True:
-            try:
-                message = self.steering.get_nowait()
-            except queue.Empty:
-                return
+        for message in self.steering_messages():
             self.messages.append(
                 {
                     "role": "user",

@@ -118,39 +118,42 @@ def put_back_docstring(code: str, docstring: list[str]) -> str:
     return "\n".join(lines[:row] + shifted + lines[row:])
 
 
+@dataclass(frozen=True)
+class Section:
+    """A part of the prompt beside the code (agent.pipeline.sources: one module each)."""
+
+    caption: str
+    text: str
+    fence: str = "code"  # code: a block in the code's language; plain: a block; none: as is
+    after_code: bool = False
+    shown: tuple[str, ...] = ()  # the definitions it shows: a reply's copy of them is dropped
+
+
 def prompt(
     instruction: str,
     region: Region,
     code: str,
     language: str,
-    tests: str = "",
-    failures: str = "",
+    sections: tuple[Section, ...] = (),
     attempts: tuple[Attempt, ...] = (),
     docstring: str = "",
-    outline: str = "",
-    context: tuple[tuple[str, str], ...] = (),
 ) -> tuple[list[dict[str, str]], str]:
     """(messages, the reply's forced start). With a docstring, `code` is the function without
-    it: the docstring is shown apart and put back by the caller. `outline` says what the
-    region's class offers (agent.class_outline); `context` is other code to show, each with
-    what it is (agent.class_context, agent.named_context)."""
+    it: the docstring is shown apart and put back by the caller. `sections` are shown before
+    the code, or after it when they say so, in their order."""
     lang = FENCE.get(language, language)
-    texts = (tests, failures, code, docstring, outline, *(text for _, text in context),
-             *(a.code for a in attempts), *(a.feedback for a in attempts))  # fmt: skip
+    texts = (code, docstring, *(s.text for s in sections), *(a.code for a in attempts),
+             *(a.feedback for a in attempts))  # fmt: skip
     # One fence for every block, longer than any fence the code holds (inference.fences).
     mark = fence_for(*texts)
     what = {
         "file": f"the file {region.path}",
         "tail": f"the end of {region.path} (add new code after what is there)",
         "add": f"the file {region.path}",
+        "window": f"lines {region.first + 1}-{region.last + 1} of `{region.name}` in {region.path}",
     }.get(region.kind, f"`{region.name}` from {region.path}")
     parts = [f"The task: {instruction.strip()}"]
-    if tests:
-        parts.append(f"The tests that must pass:\n{mark}{lang}\n{tests[:MAX_TEST_CHARS]}\n{mark}")
-    if failures:
-        parts.append(f"They fail now:\n{mark}\n{failures[:MAX_OUTPUT_CHARS]}\n{mark}")
-    for caption, shown in context:
-        parts.append(f"{caption}, which stays as it is:\n{mark}{lang}\n{shown}\n{mark}")
+    parts += [_section(s, mark, lang) for s in sections if not s.after_code]
     if docstring:
         parts.append(f"The docstring of `{region.name}`, which stays as it is:\n{mark}\n"
                      f"{textwrap.dedent(docstring).strip()}\n{mark}")  # fmt: skip
@@ -158,8 +161,7 @@ def prompt(
         parts.append(f"Here is {what_code}:\n{mark}{lang}\n{code}\n{mark}")
     else:
         parts.append(f"Here is {what}:\n{mark}{lang}\n{code}\n{mark}")
-    if outline:
-        parts.append(outline)
+    parts += [_section(s, mark, lang) for s in sections if s.after_code]
     parts += [_attempt_part(attempt, mark, lang) for attempt in attempts]
     parts.append(_request(region, what, bool(docstring), f"{mark}{lang}"))
     messages = [
@@ -167,6 +169,13 @@ def prompt(
         {"role": "user", "content": "\n\n".join(parts)},
     ]
     return messages, f"{mark}{lang}\n"
+
+
+def _section(section: Section, mark: str, lang: str) -> str:
+    if section.fence == "none":
+        return section.text
+    opening = mark + (lang if section.fence == "code" else "")
+    return f"{section.caption}:\n{opening}\n{section.text}\n{mark}"
 
 
 def _request(region: Region, what: str, docstring: bool, opening: str) -> str:
@@ -229,7 +238,7 @@ def splice_code(text: str, region: Region, code: str, docstring: list[str] | Non
     new = code.split("\n")
     first_new = next((line for line in new if line.strip()), "")
     wanted, given = _indent(first_code), _indent(first_new)
-    if region.kind == "function" and len(given) < len(wanted):
+    if region.kind in ("function", "window") and len(given) < len(wanted):
         new = textwrap.indent(textwrap.dedent(code), wanted).split("\n")
         new = [line if line.strip() else "" for line in new]
     if docstring:

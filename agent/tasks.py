@@ -34,7 +34,7 @@ from agent.images import (
 from agent.instructions import project_instructions
 from agent.loop import BUDGETS, AgentLoop, Budget, Event, Outcome
 from agent.model import AgentModel
-from agent.pipeline import PIPELINE_BUDGETS, Pipeline, PipelineOutcome
+from agent.pipeline import PIPELINE_CONFIGS, Pipeline, PipelineOutcome
 from agent.safety import refusal
 from agent.sandbox import Sandbox, SandboxReport, probe
 from agent.settings import APPROVAL_POLICIES, EFFORTS, AgentSettings
@@ -327,7 +327,7 @@ class TaskManager:
         strategy = self.settings.strategy
         result: PipelineOutcome | None = None
         if strategy != "loop" and hasattr(model, "candidates"):
-            pipeline = Pipeline(model, context, task, PIPELINE_BUDGETS[state.effort],
+            pipeline = Pipeline(model, context, task, PIPELINE_CONFIGS[state.effort],
                                 trajectory, event, scope=self.settings.rewrite_scope,
                                 seen=seen)  # fmt: skip
             state.strategy, state.max_steps = "pipeline", pipeline.max_steps

@@ -198,3 +198,13 @@ def shop_traceback(home: str = "/home/dev/shop-app") -> str:
         f"{crashed}\n"
         "ZeroDivisionError: float division by zero"
     )
+
+
+def module_project(tmp_path, name, code, tests):
+    """A committed project of one module, `name.py`, and its tests, `test_name.py`."""
+    repo = tmp_path / name
+    repo.mkdir()
+    (repo / f"{name}.py").write_text(code)
+    (repo / f"test_{name}.py").write_text(tests)
+    commit_all(repo)
+    return repo

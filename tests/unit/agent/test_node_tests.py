@@ -10,7 +10,7 @@ from pathlib import Path
 from agent import test_report
 from agent.localize import localize
 from agent.model import ScriptedCandidateModel
-from agent.pipeline import Pipeline, PipelineBudget
+from agent.pipeline import Pipeline, config_of
 from agent.sandbox import Sandbox, probe
 from agent.settings import AgentSettings
 from agent.test_report import parse_tap, run_suite
@@ -108,7 +108,7 @@ def test_the_pipeline_fixes_a_node_project_and_its_own_tests_judge(tmp_path):
     model = ScriptedCandidateModel([CALC.replace("a - b", "a * b") + "```", fixed + "```"])
     events: list = []
     pipeline = Pipeline(model, context, "make the failing tests pass",
-                        PipelineBudget(candidates=2, rounds=1), on_event=events.append)  # fmt: skip
+                        config_of(candidates=2, rounds=1), on_event=events.append)  # fmt: skip
     outcome = pipeline.run()
     assert outcome.verified and (context.root / "lib" / "calc.js").read_text() == fixed
     assert sorted(events[0].data["failing"]) == ["adds", "calc > adds two", "parses"]

@@ -11,20 +11,24 @@ import pytest
 
 from agent.localize import Region, localize
 from agent.model import ScriptedCandidateModel
-from agent.pipeline import GENERATED_TEST, Pipeline, PipelineBudget, _reply_cap, split_candidates
+from agent.pipeline import GENERATED_TEST, Pipeline, config_of
+from agent.pipeline.config import split_candidates
 from agent.rewrite import splice, splice_code
 from agent.sandbox import Sandbox, probe
 from agent.settings import AgentSettings
 from agent.test_report import parse_junit, run_suite
 from agent.trajectory import Trajectory, read
 from tests.support.agent_context import context_for
-from tests.support.projects import TEST_COMMAND, commit_all, make_repo
+from tests.support.projects import TEST_COMMAND, commit_all, make_repo, module_project
 
 RIGHT = "def add(a, b):\n    return a + b\n```"
 WRONG = "def add(a, b):\n    return a * b\n```"
 COPIES_TEST = (
     "def add(a, b):\n    return a - b\n\n\ndef test_add():\n    assert add(2, 3) == 5\n```"
 )
+
+
+EDITS = ("off_by_one", "self_qualified", "single_edits")
 
 
 def run(
@@ -36,21 +40,11 @@ def run(
         model,
         context,
         instruction,
-        PipelineBudget(candidates=n, rounds=rounds, edits=edits, edit_seconds=edit_seconds),
+        config_of(candidates=n, rounds=rounds, edits=edits, edit_seconds=edit_seconds),
         Trajectory(log) if log else None,
         events.append,
     )
     return pipeline.run(), events
-
-
-def module_project(tmp_path, name, code, tests):
-    """A committed project of one module, `name.py`, and its tests, `test_name.py`."""
-    repo = tmp_path / name
-    repo.mkdir()
-    (repo / f"{name}.py").write_text(code)
-    (repo / f"test_{name}.py").write_text(tests)
-    commit_all(repo)
-    return repo
 
 
 def test_the_failing_test_chooses_among_candidates(tmp_path):
@@ -135,9 +129,9 @@ def test_a_hanging_or_import_breaking_candidate_is_red(tmp_path):
 def test_a_candidate_s_suite_is_cut_off_at_a_few_times_the_original_s(tmp_path, monkeypatch):
     """When the suite ran on the original code with most tests passing, a looping candidate
     is killed long before the command timeout (the floor lowered here for speed)."""
-    import agent.pipeline
+    import agent.pipeline.stages
 
-    monkeypatch.setattr(agent.pipeline, "CANDIDATE_TIMEOUT_FLOOR_S", 2.0)
+    monkeypatch.setattr(agent.pipeline.stages, "CANDIDATE_TIMEOUT_FLOOR_S", 2.0)
     repo = make_repo(tmp_path / "project")
     (repo / "test_more.py").write_text(
         "".join(f"def test_{i}():\n    assert {i} == {i}\n\n\n" for i in range(3))
@@ -228,14 +222,22 @@ def test_a_method_rewritten_without_its_indentation_is_put_back_in_place():
     assert result == text.replace("return 1\n", "return 10\n")
 
 
+def _reply_cap(region, code, most):
+    from agent.pipeline.subject import Evidence, Subject
+
+    whole = code if region.kind != "add" else code + "\n" * 10
+    config = config_of(1, 1, max_tokens=most)
+    return Subject(region, whole, "x", Evidence("", True, True), config, scope="body").reply_cap
+
+
 def test_a_rewrite_is_capped_by_its_region_and_new_code_is_not():
     small = "def f(x):\n    return x + 1\n"
     function = Region("lib.py", 0, 1, "f", "function", 1.0)
     assert _reply_cap(function, small, 1024) == 256  # a few lines: the floor
-    large = "    x = compute(x)\n" * 200
-    assert _reply_cap(function, large, 1024) == 1024  # never past the budget
-    middle = "    x = compute(x)\n" * 30  # 570 characters
-    assert 256 < _reply_cap(function, middle, 1024) < 1024
+    large = "def f(x):\n" + "    x = compute(x)\n" * 200
+    assert _reply_cap(Region("lib.py", 0, 200, "f", "function", 1.0), large, 1024) == 1024
+    middle = "def f(x):\n" + "    x = compute(x)\n" * 30  # 570 characters
+    assert 256 < _reply_cap(Region("lib.py", 0, 30, "f", "function", 1.0), middle, 1024) < 1024
     added = Region("lib.py", 9, 9, "g", "add", 1.0)
     assert _reply_cap(added, small, 1024) == 1024
 
@@ -320,7 +322,7 @@ def test_a_definition_s_head_is_its_decorators_and_def_line_or_nothing():
 
 def test_a_thin_wrapper_that_fixed_nothing_hands_on_to_what_it_calls(tmp_path):
     """The report names `backoff`; the work is in `backoff_iter`, which scored far lower."""
-    from agent.pipeline import _try_next_place
+    from agent.pipeline.places import calls_next, try_next_place
 
     repo = tmp_path / "project"
     repo.mkdir()
@@ -332,11 +334,12 @@ def test_a_thin_wrapper_that_fixed_nothing_hands_on_to_what_it_calls(tmp_path):
     wrapper = Region("lib.py", 4, 6, "backoff", "function", 20.0)
     worker = Region("lib.py", 0, 1, "backoff_iter", "function", 5.0)
     pipeline = Pipeline(ScriptedCandidateModel([]), context_for(repo, tmp_path), "x",
-                        PipelineBudget(1, 2))  # fmt: skip
-    assert pipeline._calls_next([wrapper, worker], 0)
-    assert not pipeline._calls_next([worker, wrapper], 0)
-    assert _try_next_place([], [wrapper, worker], 0, calls_next=True)
-    assert not _try_next_place([], [wrapper, worker], 0, calls_next=False)
+                        config_of(1, 2))  # fmt: skip
+    text = (pipeline.context.root / "lib.py").read_text()
+    assert calls_next(text, [wrapper, worker], 0)
+    assert not calls_next(text, [worker, wrapper], 0)
+    assert try_next_place([], [wrapper, worker], 0, calls_next=True)
+    assert not try_next_place([], [wrapper, worker], 0, calls_next=False)
     # A stub whose docstring shows the call (toolz's `accumulate`, before its curried alias)
     # calls nothing.
     (pipeline.context.root / "lib.py").write_text(
@@ -345,7 +348,8 @@ def test_a_thin_wrapper_that_fixed_nothing_hands_on_to_what_it_calls(tmp_path):
         "    # backoff_iter(start, stop), some day\n    raise NotImplementedError\n"
     )
     stub = Region("lib.py", 4, 7, "backoff", "function", 20.0)
-    assert not pipeline._calls_next([stub, worker], 0)
+    text = (pipeline.context.root / "lib.py").read_text()
+    assert not calls_next(text, [stub, worker], 0)
 
 
 def test_a_function_too_long_for_a_reply_is_rewritten_without_its_docstring(tmp_path):
@@ -361,7 +365,7 @@ def test_a_function_too_long_for_a_reply_is_rewritten_without_its_docstring(tmp_
     commit_all(repo)
     context = context_for(repo, tmp_path)
     model = ScriptedCandidateModel(["    return list(seq)[-n:]\n```"])
-    budget = PipelineBudget(candidates=1, rounds=1, max_tokens=64)  # 0.8 x 64 x 3 characters
+    budget = config_of(candidates=1, rounds=1, max_tokens=64)  # 0.8 x 64 x 3 characters
     outcome = Pipeline(model, context, "make the failing test pass", budget).run()
     assert "The docstring of `tail`, which stays as it is" in model.prompts[0][-1]["content"]
     assert outcome.verified
@@ -386,7 +390,7 @@ def test_a_copied_rewrite_branches_at_the_token_the_model_doubts(tmp_path):
         doubts.append(TokenDoubt(offset, text, probability, (("-", 0.7), ("#", 0.05))))
         offset += len(text)
     model = ScriptedCandidateModel(["    return list(seq)[:-n]\n```", "n:]\n```"], scored=[doubts])
-    budget = PipelineBudget(candidates=1, rounds=1, doubts=1)
+    budget = config_of(candidates=1, rounds=1, doubts=1)
     log = tmp_path / "log.jsonl"
     outcome = Pipeline(model, context, "make the failing test pass", budget, Trajectory(log)).run()
     head = "```python\ndef tail(n, seq):\n"
@@ -400,7 +404,7 @@ def test_a_copied_rewrite_branches_at_the_token_the_model_doubts(tmp_path):
 def test_no_branches_when_the_greedy_rewrite_changes_the_code(tmp_path):
     context = context_for(_tail_project(tmp_path), tmp_path)
     model = ScriptedCandidateModel(["    return list(seq)[-n:]\n```"], scored=[[]])
-    budget = PipelineBudget(candidates=1, rounds=1, doubts=2)
+    budget = config_of(candidates=1, rounds=1, doubts=2)
     assert Pipeline(model, context, "make the failing test pass", budget).run().verified
     assert model.scored == [[]]  # never asked
 
@@ -454,8 +458,14 @@ def test_a_candidate_one_number_off_gets_its_off_by_one_neighbours_judged(tmp_pa
     outcome, events = run(model, context, "drop_id should drop a trailing _id", n=1)
     assert outcome.verified
     assert "return word[:-3]" in (context.root / "words.py").read_text()
+    sources = [e.data["source"] for e in events if e.kind == "candidate"]
+    assert sources == ["full_prompt", "off_by_one"]  # -3 was green: -5 is not judged
     labels = [e.message for e in events if e.kind == "candidate"]
-    assert labels == ["candidate 1/1", "near miss 1/2"]  # -3 was green: -5 is not judged
+    assert labels[1] == (
+        "candidate 1/2 from off_by_one (line=3, after=return word[:-3], of=full_prompt)"
+    )
+    chosen = next(e for e in events if e.kind == "chosen")
+    assert chosen.data["source"] == "off_by_one" and chosen.data["params"]["line"] == 3
     validated = [e.data["green"] for e in events if e.kind == "validate"]
     assert validated[0] is False and validated[1] is True
 
@@ -474,8 +484,8 @@ def test_a_line_the_candidates_rewrote_gets_its_single_token_edits_judged(tmp_pa
     outcome, events = run(model, context, "take_nth should take every nth item", n=1, edits=6)
     assert outcome.verified
     assert "return list(seq)[0::n]" in (context.root / "nth.py").read_text()
-    labels = [e.message for e in events if e.kind == "candidate"]
-    assert labels[0] == "candidate 1/1" and labels[1].startswith("near miss 1/")
+    sources = [e.data["source"] for e in events if e.kind == "candidate"]
+    assert sources[:2] == ["full_prompt", "single_edits"]
     validated = [e.data["green"] for e in events if e.kind == "validate"]
     assert validated == [False, True]  # the first edit, 1 -> 0, was green: no other is judged
     # Without edits in the budget, the round ends red.
@@ -507,7 +517,7 @@ def test_edits_go_to_the_rows_the_failing_test_ran_and_a_quick_suite_gets_more(t
                           edits=2, edit_seconds=600.0)  # fmt: skip
     assert outcome.verified
     assert "range(0, len(items), size + 0)" in (context.root / "chunks.py").read_text()
-    near = [e.data["diff"] for e in events if e.kind == "candidate" and "near miss" in e.message]
+    near = [e.data["diff"] for e in events if e.kind == "candidate" and e.data["source"] in EDITS]
     # `align=True`, then the loop row's tokens in order: `0` to `1`, `+` to `-`, `1` to `0`.
     assert len(near) == 4 and "align=True" in near[0] and "size + 0" in near[3]
     changed = [line for diff in near for line in diff.splitlines()[2:] if line[:1] in "+-"]
@@ -534,7 +544,7 @@ def test_a_later_round_judges_the_edits_an_earlier_one_did_not(tmp_path):
     outcome, events = run(ScriptedCandidateModel(same), context, n=1, rounds=2, edits=1)
     assert outcome.verified
     assert "return seq[len(seq) - 1]" in (context.root / "last.py").read_text()
-    near = [e.data["diff"] for e in events if e.kind == "candidate" and "near miss" in e.message]
+    near = [e.data["diff"] for e in events if e.kind == "candidate" and e.data["source"] in EDITS]
     assert len(near) == 2  # one edit a round: `-` to `+` first, then the 2 moved by one
     assert "+    return seq[len(seq) + 2]" in near[0] and "+    return seq[len(seq) - 1]" in near[1]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from agent import test_report
 from agent.localize import localize
 from agent.model import ScriptedCandidateModel
-from agent.pipeline import Pipeline, PipelineBudget
+from agent.pipeline import Pipeline, config_of
 from agent.sandbox import Sandbox, probe
 from agent.settings import AgentSettings
 from agent.spectrum import CodeUnit, measure, parse_spectrum
@@ -132,7 +132,7 @@ def test_a_round_that_fixes_nothing_moves_to_the_next_place(tmp_path):
         ["def f():\n    return 0\n```", "def g():\n    return 2\n```"], choices=[1]
     )
     events: list = []
-    pipeline = Pipeline(model, context, "make the test pass", PipelineBudget(1, 2),
+    pipeline = Pipeline(model, context, "make the test pass", config_of(1, 2),
                         on_event=events.append)  # fmt: skip
     outcome = pipeline.run()
     assert outcome.verified and (context.root / "b.py").read_text() == "def g():\n    return 2\n"
@@ -191,7 +191,7 @@ def test_an_override_that_hands_on_to_its_base_is_blamed_before_the_base(tmp_pat
     context = context_for(repo, tmp_path)
     events: list = []
     Pipeline(ScriptedCandidateModel([]), context, "A Recent store evicts the key just read",
-             PipelineBudget(1, 1), on_event=events.append).run()  # fmt: skip
+             config_of(1, 1), on_event=events.append).run()  # fmt: skip
     regions = next(e for e in events if e.kind == "localize").data["regions"]
     override_line = STORE.split("\n").index(
         "    def __getitem__(self, key, base_getitem=Store.__getitem__):"
@@ -242,7 +242,7 @@ def test_a_round_that_moved_the_crash_where_the_tests_crash_stays_there(tmp_path
     )
     events: list = []
     pipeline = Pipeline(model, context, "mean fails: total in a.py is not implemented",
-                        PipelineBudget(1, 2), on_event=events.append)  # fmt: skip
+                        config_of(1, 2), on_event=events.append)  # fmt: skip
     outcome = pipeline.run()
     places = [e for e in events if e.kind == "localize"]
     scores = {r["path"]: r["score"] for r in places[0].data["regions"]}
