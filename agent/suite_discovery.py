@@ -20,6 +20,7 @@ from __future__ import annotations
 import configparser
 import re
 import shlex
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -140,3 +141,25 @@ def _read_unittest(words: list[str], root: Path, suite: Suite) -> None:
 
 def _is_path(word: str, root: Path) -> bool:
     return not word.startswith("-") and (root / word.split("::")[0]).exists()
+
+
+def detect_test_command(root: Path) -> str:
+    if (root / "Cargo.toml").exists():
+        return "cargo test"
+    if (root / "go.mod").exists():
+        return "go test ./..."
+    if (root / "package.json").exists() and not (root / "pyproject.toml").exists():
+        return "npm test --silent"
+    # Short tracebacks and no warnings: what failed and why, where a model sees it.
+    python = shlex.quote(python_for(root))
+    command = f"{python} -m pytest -q -p no:cacheprovider -p no:warnings --tb=short"
+    # Where the tests are, as the project runs them (agent.suite_discovery).
+    return command + find_suite(root).pytest_options()
+
+
+def python_for(root: Path) -> str:
+    """The project's own interpreter if it has one; else the one treellama runs on."""
+    for candidate in (root / ".venv/bin/python", root / "venv/bin/python"):
+        if candidate.exists():
+            return str(candidate)
+    return sys.executable

@@ -9,14 +9,12 @@ The user's files change only through `apply` (the server sends a WorkspaceEdit f
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
-import subprocess
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -38,92 +36,28 @@ from agent.pipeline import PIPELINE_CONFIGS, Pipeline, PipelineOutcome
 from agent.safety import refusal
 from agent.sandbox import Sandbox, SandboxReport, probe
 from agent.settings import APPROVAL_POLICIES, EFFORTS, AgentSettings
+from agent.task_review import TaskReview
+from agent.task_state import (  # the names front ends import from here too
+    FINAL,
+    LIVE,
+    REVIEWABLE,
+    TaskError,
+    TaskState,
+    UnknownTask,
+    VagueInstruction,
+    _Running,
+    apply_label,
+    workspace_key,
+)  # fmt: skip  # fmt: skip
 from agent.test_files import asks_for_test_changes
 from agent.test_report import Frame
 from agent.tools import CodeSearch, ToolContext, first_test_run
 from agent.trajectory import Trajectory, agent_dir, log_path
 from agent.vague import question_for
-from agent.worktree import FileDiff, TaskTree, files_under
+from agent.worktree import TaskTree, files_under
 
 log = logging.getLogger(__name__)
 OVERVIEW_FILES = 60
-FINAL = ("done", "failed", "cancelled", "refused", "applied", "discarded")
-# A task that failed (out of steps, a model error) keeps what it changed for review, as a
-# finished one does: the user decides whether its partial work is worth applying.
-REVIEWABLE = ("done", "failed")
-LIVE = ("starting", "running")  # still working: events still come
-
-
-class TaskError(Exception):
-    """A request about a task that cannot be honoured; the message is for the user."""
-
-
-class UnknownTask(TaskError):
-    """No task has that id (in this process)."""
-
-
-class VagueInstruction(TaskError):
-    """The instruction gives nothing to act on; the message is the question to ask back."""
-
-
-@dataclass
-class TaskState:
-    id: str
-    instruction: str
-    effort: str
-    approval_policy: str
-    # starting, running, done, failed, cancelled, refused, applied, discarded
-    status: str = "starting"
-    step: int = 0
-    max_steps: int = 0
-    message: str = ""
-    summary: str = ""
-    tokens: int = 0
-    started: float = field(default_factory=time.time)
-    seconds: float = 0.0
-    log: str = ""
-    changes: list[FileDiff] = field(default_factory=list)
-    strategy: str = ""  # pipeline, loop, or pipeline+loop: what ran
-    images: list[dict] = field(default_factory=list)  # each accepted image, and what was read
-    verified: bool | None = None  # True: the tests checked it; False: nothing could
-
-    def public(self) -> dict:
-        return {
-            "taskId": self.id,
-            "instruction": self.instruction,
-            "status": self.status,
-            "live": self.status in LIVE,
-            "effort": self.effort,
-            "approvalPolicy": self.approval_policy,
-            "step": self.step,
-            "maxSteps": self.max_steps,
-            "message": self.message,
-            "summary": self.summary,
-            "tokens": self.tokens,
-            "seconds": round(self.seconds, 1),
-            "log": self.log,
-            "files": [c.path for c in self.changes],
-            "strategy": self.strategy,
-            "verified": self.verified,
-            "images": [{k: v for k, v in image.items() if k != "text"} for image in self.images],
-        }
-
-    @property
-    def diff(self) -> str:
-        return "".join(change.unified() for change in self.changes)
-
-
-def apply_label(instruction: str, status: str, verified: bool | None = None) -> str:
-    """How the editor names the edit that applies a task (its undo entry, its preview)."""
-    partial = " (partial: the task did not finish)" if status == "failed" else ""
-    if status != "failed" and verified is False:
-        partial = " (unverified: no test checked it)"
-    return f"treellama agent: {instruction[:60]}{partial}"
-
-
-def workspace_key(workspace: Path) -> str:
-    resolved = str(workspace.resolve())
-    return f"{Path(resolved).name}-{hashlib.blake2b(resolved.encode(), digest_size=6).hexdigest()}"
 
 
 def overview(root: Path) -> str:
@@ -134,18 +68,7 @@ def overview(root: Path) -> str:
     return "\n".join(shown)
 
 
-@dataclass
-class _Running:
-    state: TaskState
-    tree: TaskTree | None = None
-    loop: AgentLoop | Pipeline | None = None  # what is running: it takes steering
-    cancel: threading.Event = field(default_factory=threading.Event)
-    thread: threading.Thread | None = None
-    early_steers: list[str] = field(default_factory=list)  # before the loop exists
-    images: list[ImageInput] = field(default_factory=list)
-
-
-class TaskManager:
+class TaskManager(TaskReview):
     def __init__(
         self,
         workspace: Path,
@@ -173,16 +96,6 @@ class TaskManager:
         if 0 < self.settings.max_steps < budget.max_steps:
             budget = replace(budget, max_steps=self.settings.max_steps)
         return budget
-
-    def cancel_event(self, task_id: str) -> threading.Event:
-        return self._get(task_id).cancel
-
-    def _get(self, task_id: str) -> _Running:
-        with self._lock:
-            running = self._tasks.get(task_id)
-        if running is None:
-            raise UnknownTask(f"no task {task_id!r}; treellama.agent.list shows the tasks")
-        return running
 
     def start(
         self,
@@ -247,6 +160,7 @@ class TaskManager:
                 sandbox=sandbox.layer,
                 tree=tree.kind,
                 workspace=str(self.workspace),
+                code_index=self.index is not None and getattr(self.index, "is_open", True),
             )
 
             def event(e: Event) -> None:
@@ -439,77 +353,6 @@ class TaskManager:
             self.discard(task_id)
         return replace(running.state)
 
-    def wait(self, task_id: str, timeout: float | None = None) -> TaskState:
-        running = self._get(task_id)
-        if running.thread is not None:
-            running.thread.join(timeout)
-        return replace(running.state)
-
-    def status(self, task_id: str) -> TaskState:
-        return replace(self._get(task_id).state)
-
-    def list(self) -> list[TaskState]:
-        with self._lock:
-            return [replace(r.state) for r in self._tasks.values()]
-
-    def finished(self, task_id: str) -> tuple[TaskState, TaskTree]:
-        """A done (or failed) task's result, ready to apply; TaskError if there is none."""
-        running = self._get(task_id)
-        state = running.state
-        if state.status in REVIEWABLE and not state.changes:
-            raise TaskError(f"task {task_id} changed no files")
-        if state.status not in REVIEWABLE or running.tree is None:
-            raise TaskError(f"task {task_id} is {state.status}: there is nothing to apply")
-        return replace(state), running.tree
-
-    def mark_applied(self, task_id: str) -> None:
-        running = self._get(task_id)
-        running.state.status = "applied"
-        if running.tree is not None:
-            running.tree.remove()
-            running.tree = None
-
-    def discard(self, task_id: str) -> TaskState:
-        running = self._get(task_id)
-        if running.state.status in LIVE:
-            raise TaskError(f"task {task_id} is running; cancel it first")
-        if running.tree is not None:
-            running.tree.remove()
-            running.tree = None
-        if running.state.status in REVIEWABLE:
-            running.state.status = "discarded"
-        return replace(running.state)
-
-    def commit(self, task_id: str, message: str) -> str:
-        """Commits the applied task's files, and only those, once they are saved as applied."""
-        state = self.status(task_id)
-        if state.status != "applied":
-            raise TaskError(f"task {task_id} is {state.status}; apply it before committing")
-        if not message.strip():
-            raise TaskError("give a commit message")
-        for change in state.changes:
-            path = self.workspace / change.path
-            now = path.read_text(encoding="utf-8") if path.exists() else None
-            if now != change.after:
-                raise TaskError(f"{change.path} is not saved as the task left it; save it first")
-        paths = [c.path for c in state.changes]
-
-        def run(*args: str) -> subprocess.CompletedProcess[str]:
-            return subprocess.run(
-                ["git", "-C", str(self.workspace), *args],
-                capture_output=True,
-                text=True,
-                timeout=60,
-            )
-
-        added = run("add", "-A", "--", *paths)
-        committed = added
-        if added.returncode == 0:
-            committed = run("commit", "-q", "-m", message, "--", *paths)
-        if committed.returncode != 0:
-            raise TaskError(f"git commit failed: {(committed.stderr or committed.stdout).strip()}")
-        return run("rev-parse", "HEAD").stdout.strip()
-
     def close(self) -> None:
         """Stops every task and removes every copy (at server exit)."""
         with self._lock:
@@ -521,3 +364,9 @@ class TaskManager:
                 running.thread.join(timeout=5)
             if running.tree is not None:
                 running.tree.remove()
+
+
+__all__ = [
+    "FINAL", "TaskError", "TaskManager", "TaskState", "UnknownTask", "VagueInstruction",
+    "apply_label", "workspace_key",
+]  # fmt: skip

@@ -96,7 +96,8 @@ def render(records: list[dict[str, Any]]) -> str:
             lines.append(
                 f"          effort {record.get('effort')}, approvals "
                 f"{record.get('approval_policy')}, sandbox {record.get('sandbox')}, "
-                f"copy: {record.get('tree')}"
+                f"copy: {record.get('tree')}, code index: "
+                f"{'yes' if record.get('code_index') else 'no'}"
             )
         elif kind == "model":
             lines.append(

@@ -115,7 +115,16 @@ class WorkspaceIndex:
     # -- writing (on the indexer thread) -------------------------------------------------
 
     def submit(self, job: Callable[[], object]) -> Future[object]:
-        return self._writer.submit(job)
+        """On the indexer thread; after close (a watcher's timer that fired as the index
+        closed), a cancelled future: the job would write to a closed store."""
+        try:
+            if not self._closing.is_set():
+                return self._writer.submit(job)
+        except RuntimeError:  # shut down between the check and the submit
+            pass
+        future: Future[object] = Future()
+        future.cancel()
+        return future
 
     def _changed(self) -> None:
         with self._lock:

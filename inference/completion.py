@@ -17,181 +17,44 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field, replace
-from typing import Protocol, runtime_checkable
+from dataclasses import replace
 
 from inference.backend import CompletionEngine, Generation
-from inference.context import SIMILAR, ContextRing, ContextSource, jaccard, line_set, pack_chunks
+from inference.completion_prompt import BuiltPrompt, build_prompt, cap_suffix
+from inference.completion_types import (  # the names callers import from here too
+    Completion,
+    CompletionRequest,
+    ModelNotReady,
+    PromptContext,
+    SeveralSuggestions,
+    _new_id,
+    _Prepared,
+)  # fmt: skip
+from inference.context import SIMILAR, ContextRing, ContextSource, jaccard, line_set
 from inference.fim import (
     INSTRUCT,
     ContextChunk,
-    FimInput,
     format_for,
-    instruct_messages,
-    instruct_reply_start,
     instruct_stops,
-    laid_out,
-    layout_for,
 )
-from inference.postprocess import CursorContext, clean_completion, should_stop
+from inference.postprocess import clean_completion, should_stop
 from inference.settings import CompletionSettings
 from inference.stats import CompletionEvent, StatsRecorder
 from inference.suggestion_cache import SuggestionCache
-from inference.text import FimWindow, cursor_offset, fim_window
+from inference.text import cursor_offset, fim_window
 from inference.timing import KeystrokeTiming
 from inference.worker import ModelWorker, Priority
 
 log = logging.getLogger(__name__)
 
-RESERVED_TOKENS = 16  # slack for special tokens and the first generated token
 # The suggestions after the first are sampled at this temperature (top-k 40), as Copilot's
 # alternatives are: different enough to be worth cycling to, close enough to be code.
 SAMPLED_TEMPERATURE = 0.7
 # Speculation waits this long after a suggestion: a user who is still typing makes it moot, and
 # a keystroke should never have to wait for background work to notice it is cancelled.
 SPECULATE_AFTER_S = 0.25
-
-
-@runtime_checkable
-class SeveralSuggestions(Protocol):
-    """An engine that decodes several completions of one prompt side by side."""
-
-    def suggestions(
-        self, prompt_text: str, temperatures: list[float], *, max_tokens: int,
-        is_cancelled: Callable[[], bool], should_stop: Callable[[str], bool] = ...,
-        max_predict_s: float | None = None, heal: str = "", seed: int = 0,
-        core_marker: str | None = None, prefix_end_marker: str | None = None,
-    ) -> list[Generation]: ...  # fmt: skip
-
-
-class ModelNotReady(Exception):
-    """No model is loaded, or it cannot complete code; the message says why and what to do."""
-
-
-@dataclass(frozen=True)
-class CompletionRequest:
-    key: str  # the document URI: a newer request with the same key cancels this one
-    text: str
-    line: int
-    column: int  # in code points (a str index into the line); front ends convert positions
-    path: str = ""  # relative to the workspace, for repository-level prompts
-    repo: str = ""
-    language: str = ""
-    count: int = 1  # suggestions wanted: several when the user asks, one while typing
-
-
-@dataclass(frozen=True)
-class Completion:
-    id: str
-    text: str  # what to insert at the cursor; "" when there is nothing worth showing
-    source: str  # "model" or "cache"
-    cursor: CursorContext
-    elapsed_ms: float
-    prompt: str = ""
-    family: str = ""
-    generation: Generation | None = None
-    chunks: tuple[ContextChunk, ...] = field(default=())
-    layout: str = ""  # "line" or "cursor" (inference.fim)
-    timing: KeystrokeTiming | None = None
-    middle: str = ""  # what followed the middle marker (the cursor's line, in the line layout)
-    alternatives: tuple[str, ...] = ()  # further distinct suggestions, when several were asked
-
-
-@dataclass(frozen=True)
-class _Prepared:
-    request: CompletionRequest
-    offset: int
-    window: FimWindow
-    chunks: tuple[ContextChunk, ...]
-    settings: CompletionSettings
-    started: float
-    window_start: int  # the first line the prefix window is meant to show (sources skip it)
-    prepared_at: float = 0.0  # when the windows and chunks were ready
-
-
-@dataclass(frozen=True)
-class PromptContext:
-    window_start: int
-    line_before: str  # the cursor's line up to the cursor, as the prompt splits it
-    line_after: str
-    chunks: tuple[ContextChunk, ...]  # the other code the prompt would carry, in order
-
-
-def _new_id() -> str:
-    return uuid.uuid4().hex[:12]
-
-
-def _trim_window(
-    prefix: str, suffix: str, budget: int, count_tokens: Callable[[str], int]
-) -> tuple[str, str]:
-    """Drops whole lines from the far ends until prefix and suffix fit in `budget` tokens."""
-    while count_tokens(prefix) + count_tokens(suffix) > budget:
-        prefix_lines = prefix.split("\n")
-        suffix_lines = suffix.split("\n")
-        if len(prefix_lines) <= 1 and len(suffix_lines) <= 1:
-            return prefix[-budget * 2 :], suffix[: budget // 2]
-        # The prefix matters more: the suffix gives up a line for every three of the prefix.
-        if len(suffix_lines) > 1 and len(suffix_lines) * 3 >= len(prefix_lines):
-            suffix = "\n".join(suffix_lines[: -max(1, len(suffix_lines) // 8)])
-        else:
-            prefix = "\n".join(prefix_lines[max(1, len(prefix_lines) // 8) :])
-    return prefix, suffix
-
-
-def cap_suffix(suffix: str, max_tokens: int, count_tokens: Callable[[str], int]) -> str:
-    """The longest run of whole lines from the start of `suffix` within `max_tokens` (the rest
-    of the cursor's line is always kept, cut to size if it alone is too long)."""
-    if max_tokens <= 0:
-        return ""
-    if count_tokens(suffix) <= max_tokens:
-        return suffix
-    lines = suffix.split("\n")
-    low, high = 1, len(lines)  # the answer keeps `low` lines: the most that fit (at least 1)
-    while low < high:
-        middle = (low + high + 1) // 2
-        if count_tokens("\n".join(lines[:middle])) <= max_tokens:
-            low = middle
-        else:
-            high = middle - 1
-    kept = "\n".join(lines[:low])
-    if low == 1 and count_tokens(kept) > max_tokens:
-        kept = kept[: max_tokens * 2]
-    return kept + "\n" if low < len(lines) else kept
-
-
-@dataclass(frozen=True)
-class BuiltPrompt:
-    text: str
-    family: str
-    fim: FimInput  # its parts, with the chunks that fit
-    layout: str
-
-
-def build_prompt(engine: CompletionEngine, prepared: _Prepared) -> BuiltPrompt:
-    """The prompt, in the family's format and the layout's split, within the context window."""
-    settings = prepared.settings
-    family = settings.prompt_format
-    if family == "auto":
-        family = engine.info.family
-    layout = layout_for(settings.prompt_layout, family)
-    prefix, middle = laid_out(prepared.window.prefix, layout)
-    n_ctx = engine.info.n_ctx
-    count = engine.count_tokens
-    budget = n_ctx - settings.max_tokens - RESERVED_TOKENS - (count(middle) if middle else 0)
-    local_budget = budget - min(settings.context_tokens, budget // 3)
-    suffix = cap_suffix(prepared.window.suffix, settings.suffix_tokens, count)
-    prefix, suffix = _trim_window(prefix, suffix, local_budget, count)
-    spare = budget - count(prefix) - count(suffix)
-    chunks = tuple(pack_chunks(prepared.chunks, min(settings.context_tokens, spare), count))
-    request = prepared.request
-    fim = FimInput(prefix, suffix, chunks, request.path, request.repo, middle)
-    if family == INSTRUCT:
-        chat = engine.render_chat(instruct_messages(fim, request.language))
-        return BuiltPrompt(chat + instruct_reply_start(fim, request.language), family, fim, layout)
-    return BuiltPrompt(format_for(family).build(fim), family, fim, layout)
 
 
 class _GivesWay:
@@ -526,3 +389,9 @@ class CompletionService:
         request, settings = self._last_request
         self._prefill(self._prepare(request, settings))
         return True
+
+
+__all__ = [
+    "Completion", "CompletionRequest", "CompletionService", "ModelNotReady", "PromptContext",
+    "cap_suffix",
+]  # fmt: skip

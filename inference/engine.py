@@ -13,7 +13,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,35 +22,16 @@ import numpy as np
 from inference import llama_log, vision, vocab
 from inference.backend import Generation, GenerationCancelled
 from inference.candidates import (
-    MAX_CANDIDATES,
     BatchDecoder,
-    CandidateStats,
-    Speculate,
-    expected_tokens,
-    fitting_groups,
-    merged_stats,
 )
-from inference.doubts import TokenDoubt, score_continuation
+from inference.engine_batches import BatchJobs
+from inference.engine_core import BACKGROUND_SLICE, PROMPT_SLICE, STASH, _Stash
 from inference.fim import INSTRUCT, bare_after
 from inference.grammar import GrammarChooser
 from inference.healing import TokenHealer
-from inference.kv_reuse import common_prefix, plan_reuse
 from inference.settings import ModelSettings
 
 log = logging.getLogger(__name__)
-
-# Prompt tokens evaluated per llama.cpp call: cancellation and the prompt time cap are checked
-# between slices, so this bounds how long a stale request can hold the model. Background work
-# (speculation, pre-fill) uses smaller slices, so that a keystroke pre-empts it sooner; we
-# measured no throughput difference between slices of 128 and 512 on CPU.
-PROMPT_SLICE = 128
-BACKGROUND_SLICE = 32
-RESERVED_CELLS = 16  # slack when checking that a lent cache and its borrower both fit
-# The sequence where reusable KV cells wait while the tokens before them are decoded.
-PARKED = 1
-# The sequence that holds the cache's cells while a speculative generation borrows the cache
-# (keep_cache): the cells are shared, not copied, and handed back to sequence 0 afterwards.
-STASH = 2 + MAX_CANDIDATES
 
 
 @dataclass(frozen=True)
@@ -86,21 +67,6 @@ def resolve_gpu_layers(requested: int) -> int:
     return -1 if gpu_offload_supported() else 0
 
 
-def _forget_all(ctx: Any, p0: int, p1: int) -> None:
-    """Drops the cells at positions [p0, p1) of every sequence but STASH (p1 < 0: to the
-    end). Not through LlamaContext.kv_cache_seq_rm, which turns seq_id -1 into 0."""
-    import llama_cpp
-
-    for seq in range(STASH):
-        llama_cpp.llama_memory_seq_rm(ctx.memory, seq, p0, p1)
-
-
-@dataclass(frozen=True)
-class _Stash:
-    tokens: list[int]  # the cache's tokens when it was lent
-    keep: int  # cells before this position are the borrower's too, and stay in sequence 0
-
-
 def resolve_flash_attn(requested: str, gpu_layers: int) -> str:
     """What "auto" means here. On the CPU, llama.cpp's flash attention runs batches of fewer than
     64 queries one query at a time (its tiled kernel starts at 64), so every decoded token, the
@@ -112,7 +78,7 @@ def resolve_flash_attn(requested: str, gpu_layers: int) -> str:
     return requested
 
 
-class LlamaEngine:
+class LlamaEngine(BatchJobs):
     def __init__(self, path: Path, settings: ModelSettings) -> None:
         import llama_cpp
 
@@ -210,9 +176,6 @@ class LlamaEngine:
             self._llm.n_tokens = 0
         return str(answer["choices"][0]["message"]["content"] or "").strip()
 
-    def tokenize(self, text: str) -> list[int]:
-        return vocab.tokenize(self._llm, text)
-
     def count_tokens(self, text: str) -> int:
         return len(self.tokenize(text))
 
@@ -239,78 +202,6 @@ class LlamaEngine:
         import llama_cpp
 
         return bool(llama_cpp.llama_vocab_is_eog(self._vocab, token))
-
-    def _park_runs(self, plan: Any) -> None:
-        """Moves the kept runs of the cache to sequence PARKED, at their new positions, and
-        drops every other cell after the kept prefix."""
-        ctx = self._llm._ctx
-        position = plan.prefix
-        for run in plan.runs:
-            if run.old > position:
-                _forget_all(ctx, position, run.old)
-            ctx.kv_cache_seq_cp(0, PARKED, run.old, run.old + run.length)
-            ctx.kv_cache_seq_rm(0, run.old, run.old + run.length)
-            position = run.old + run.length
-        _forget_all(ctx, position, -1)
-        # Runs moving up go first, from the last; then those moving down, from the first: so a
-        # moved run never lands inside the range of one still waiting to move.
-        for run in sorted((r for r in plan.runs if r.delta > 0), key=lambda r: -r.old):
-            ctx.kv_cache_seq_shift(PARKED, run.old, run.old + run.length, run.delta)
-        for run in sorted((r for r in plan.runs if r.delta < 0), key=lambda r: r.old):
-            ctx.kv_cache_seq_shift(PARKED, run.old, run.old + run.length, run.delta)
-
-    def _evaluate_prompt(
-        self,
-        prompt: list[int],
-        is_cancelled: Callable[[], bool],
-        deadline: float | None,
-        reuse_limit: int | None = None,
-        prompt_slice: int = PROMPT_SLICE,
-        fence: int | None = None,
-    ) -> tuple[int, int, str | None]:
-        """Brings the KV cache in line with `prompt`, keeping what it can (inference.kv_reuse).
-
-        llama.cpp only accepts a batch that continues its sequence, so the kept runs wait in
-        sequence PARKED while the new segments before them are decoded in order; each run is
-        copied back into sequence 0 when its turn comes. Returns (tokens reused, tokens
-        decoded, why it stopped early or None); an early stop cuts the cache back to the part
-        of the prompt that is fully valid."""
-        llm = self._llm
-        ctx = llm._ctx
-        cached = llm.input_ids[: llm.n_tokens].tolist()
-        plan = plan_reuse(cached, prompt, limit=reuse_limit, fence=fence)
-        self._park_runs(plan)
-        llm.input_ids[: len(prompt)] = prompt
-        llm.n_tokens = len(prompt)
-        runs = iter(plan.runs)
-        pending = next(runs, None)
-        decoded = 0
-        for start, end in plan.new_segments():
-            while pending is not None and pending.new < start:
-                ctx.kv_cache_seq_cp(PARKED, 0, pending.new, pending.new + pending.length)
-                pending = next(runs, None)
-            for index in range(start, end, prompt_slice):
-                reason = None
-                if is_cancelled():
-                    reason = "cancelled"
-                elif deadline is not None and time.monotonic() > deadline:
-                    reason = "prompt_timeout"
-                if reason is not None:
-                    # Only the tokens before this point are backed by valid cells.
-                    _forget_all(ctx, index, -1)
-                    ctx.kv_cache_seq_rm(PARKED, -1, -1)
-                    llm.n_tokens = index
-                    return min(plan.reused, index), decoded, reason
-                batch = prompt[index : min(end, index + prompt_slice)]
-                llm._batch.set_batch(batch=batch, n_past=index, logits_all=False)
-                ctx.decode(llm._batch)
-                decoded += len(batch)
-        ctx.kv_cache_seq_rm(PARKED, -1, -1)
-        if plan.runs:
-            log.debug(
-                "kv reuse: prefix %d + %d runs, %d decoded", plan.prefix, len(plan.runs), decoded
-            )
-        return plan.reused, decoded, None
 
     def generate(
         self,
@@ -370,25 +261,6 @@ class LlamaEngine:
             if stash is not None:
                 self._take_back_cache(stash)
 
-    def _lend_cache(self, prompt: list[int], max_tokens: int) -> _Stash | None:
-        """Shares the cache's cells after the part `prompt` keeps with STASH, if the context
-        has room for both; None if it has not (then the cache is simply overwritten)."""
-        llm = self._llm
-        tokens = llm.input_ids[: llm.n_tokens].tolist()
-        keep = min(common_prefix(tokens, prompt), max(len(prompt) - 1, 0))
-        if len(tokens) + len(prompt) - keep + max_tokens + RESERVED_CELLS > self.info.n_ctx:
-            return None
-        llm._ctx.kv_cache_seq_cp(0, STASH, keep, len(tokens))
-        return _Stash(tokens, keep)
-
-    def _take_back_cache(self, stash: _Stash) -> None:
-        llm = self._llm
-        _forget_all(llm._ctx, stash.keep, -1)
-        llm._ctx.kv_cache_seq_cp(STASH, 0, stash.keep, len(stash.tokens))
-        llm._ctx.kv_cache_seq_rm(STASH, -1, -1)
-        llm.input_ids[: len(stash.tokens)] = stash.tokens
-        llm.n_tokens = len(stash.tokens)
-
     def _generate(
         self, prompt: list[int], started: float, tokenizing: float, healed: bytes,
         stash: _Stash | None, *, max_tokens: int, is_cancelled: Callable[[], bool],
@@ -428,12 +300,6 @@ class LlamaEngine:
             max_tokens, deadline, sampler, is_cancelled, should_stop, should_yield, healed
         )
         return result(output, generated, reason, first_at)
-
-    def healer(self) -> TokenHealer:
-        """The vocabulary's token texts, read once (about 0.2 s for 150k tokens)."""
-        if self._healer is None:
-            self._healer = TokenHealer(vocab.token_pieces(self._llm))
-        return self._healer
 
     def _decode(
         self,
@@ -477,178 +343,8 @@ class LlamaEngine:
                 return visible, generated, "yielded"
             llm.eval([token])
 
-    def candidates(
-        self,
-        prompt_text: str,
-        temperatures: list[float],
-        *,
-        max_tokens: int,
-        is_cancelled: Callable[[], bool],
-        should_stop: Callable[[str], bool] = lambda text: False,
-        draft: str = "",
-        should_yield: Callable[[], bool] = lambda: False,
-        on_yield: Callable[[], None] = lambda: None,
-        seed: int = 0,
-        speculate: Speculate = "greedy",
-    ) -> tuple[list[Generation], CandidateStats]:
-        """One answer per temperature (0: greedy) after one prompt evaluation, decoded in one
-        batch; the greedy one (or all, or none: `speculate`) speculates with `draft` (see
-        inference.candidates)."""
-        if is_cancelled():
-            raise GenerationCancelled
-        decoder = self.batch_decoder()
-        prompt = self._fit(vocab.prompt_tokens(self._llm, prompt_text, self._bare_after))
-        answers: list[tuple[str, str, int]] = []
-        parts: list[CandidateStats] = []
-        draft_tokens = self.tokenize(draft) if draft else []
-        # Candidate i keeps seed + i whichever batch it lands in.
-        expected = expected_tokens(max_tokens, draft_tokens)
-        for group in fitting_groups(len(temperatures), self.info.n_ctx, len(prompt), expected):
-            group_answers, group_stats = decoder.run(
-                prompt, temperatures[group.start : group.stop], max_tokens=max_tokens,
-                is_cancelled=is_cancelled, stop=should_stop, draft=draft_tokens,
-                should_yield=should_yield, on_yield=on_yield, seed=seed + group.start,
-                speculate=speculate,
-            )  # fmt: skip
-            answers += group_answers
-            parts.append(group_stats)
-        stats = merged_stats(parts)
-        return [
-            Generation(
-                text=text,
-                prompt_tokens=stats.prompt_tokens,
-                generated_tokens=tokens,
-                stop_reason=reason,
-                prompt_ms=stats.prompt_ms,
-                generate_ms=stats.generate_ms,
-            )
-            for text, reason, tokens in answers
-        ], stats
-
-    def suggestions(
-        self, prompt_text: str, temperatures: list[float], *, max_tokens: int,
-        is_cancelled: Callable[[], bool], should_stop: Callable[[str], bool] = lambda text: False,
-        max_predict_s: float | None = None, heal: str = "", seed: int = 0,
-        core_marker: str | None = None, prefix_end_marker: str | None = None,
-    ) -> list[Generation]:  # fmt: skip
-        """Several completions of one prompt: evaluated once, with generate's reuse rules (the
-        batch decoder's own evaluation then finds it cached), its last token healed once for
-        all (inference.healing), then decoded side by side in one batch (inference.candidates)."""
-        if is_cancelled():
-            raise GenerationCancelled
-        tokenizing = time.monotonic()
-        prompt = self._fit(vocab.prompt_tokens(self._llm, prompt_text, self._bare_after))
-        prompt, healed = self.healer().take_back(prompt, heal) if heal else (prompt, b"")
-        started = time.monotonic()
-        reuse = (self._marker_index(prompt, core_marker), self._marker_id(prefix_end_marker))
-        _, read, _ = self._evaluate_prompt(prompt, is_cancelled, None, reuse[0], PROMPT_SLICE,
-                                           reuse[1])  # fmt: skip
-        prompt, spelled = self._spell(prompt, healed) if healed else (prompt, "")
-        spelled_ms = (time.monotonic() - started) * 1000
-        deadline: list[float] = []
-        greedy: list[int] = []  # the greedy suggestion's length, once it has ended
-
-        def stop(text: str) -> bool:
-            """The caller's rule, and the time cap from the first token, as generate's."""
-            if not deadline:
-                deadline.append(time.monotonic() + (max_predict_s or float("inf")))
-            return should_stop(spelled + text) or time.monotonic() > deadline[0]
-
-        def stop_greedy(text: str) -> bool:
-            done = stop(text)
-            if done:
-                greedy.append(len(text))
-            return done
-
-        def stop_sampled(text: str) -> bool:
-            # A sampled suggestion that rambles must not hold up the greedy one: once that has
-            # ended, the others get at most twice its length.
-            return stop(text) or (bool(greedy) and len(text) > 2 * greedy[0] + 16)
-
-        answers, stats = self.batch_decoder().run(
-            prompt, temperatures, max_tokens=max_tokens, is_cancelled=is_cancelled,
-            stop=stop_greedy, seed=seed, speculate="none", stop_sampled=stop_sampled,
-        )  # fmt: skip
-        shared = Generation(
-            "", len(prompt), 0, "", prompt_ms=spelled_ms + stats.prompt_ms,
-            generate_ms=stats.generate_ms, evaluated_tokens=read + stats.evaluated_tokens,
-            reused_tokens=len(prompt) - stats.evaluated_tokens,
-            tokenize_ms=(started - tokenizing) * 1000,
-        )  # fmt: skip
-        return [
-            replace(shared, text=spelled + text, generated_tokens=tokens, stop_reason=reason)
-            for text, reason, tokens in answers
-        ]
-
-    def _spell(self, prompt: list[int], healed: bytes) -> tuple[list[int], str]:
-        """After the evaluated `prompt`: the tokens that spell `healed` again, chosen
-        greedily, appended to it, and the text they spell beyond it (the start of every
-        suggestion)."""
-        llm, tokens, spelled = self._llm, [], b""
-        while len(spelled) < len(healed):
-            logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),))
-            token = self.healer().choose(logits, healed[len(spelled) :])
-            tokens.append(token)
-            spelled += self.healer().piece(token)
-            llm.eval([token])
-        return prompt + tokens, spelled[len(healed) :].decode("utf-8", errors="ignore")
-
-    def batch_decoder(self) -> BatchDecoder:
-        if self._decoder is None:
-            self._decoder = BatchDecoder(self)
-        return self._decoder
-
-    def doubts(
-        self, prompt_text: str, continuation: str, is_cancelled: Callable[[], bool],
-        should_yield: Callable[[], bool] = lambda: False,
-        on_yield: Callable[[], None] = lambda: None,
-    ) -> list[TokenDoubt]:  # fmt: skip
-        """How likely the model finds each token of `continuation` after the prompt, with
-        the tokens it would rather have written (inference.doubts)."""
-        if is_cancelled():
-            raise GenerationCancelled
-        prompt = self._fit(vocab.prompt_tokens(self._llm, prompt_text, self._bare_after))
-        tokens = self.tokenize(continuation)[: max(0, self.info.n_ctx - len(prompt) - 1)]
-        return score_continuation(self, prompt, tokens, is_cancelled, should_yield, on_yield)
-
     def _grammar_sampler(self, grammar: str, accepted: str) -> GrammarChooser:
         chooser = GrammarChooser(self._vocab, grammar)
         for token in self.tokenize(accepted) if accepted else []:
             chooser.accept(token)
         return chooser
-
-    def _fit(self, prompt: list[int]) -> list[int]:
-        """A last resort for prompts longer than the context (callers budget for it): keep the
-        end, where the cursor is, and always cut at the same place so that the cache stays
-        reusable from one call to the next."""
-        limit = self.info.n_ctx - self.info.n_ctx // 4
-        return prompt[-limit:] if len(prompt) > limit else prompt
-
-    def _marker_id(self, marker: str | None) -> int | None:
-        """The token of a special marker; None if it is not one token here."""
-        ids = self.tokenize(marker) if marker else []
-        return ids[0] if len(ids) == 1 else None
-
-    def _marker_index(self, prompt: list[int], marker: str | None) -> int:
-        """Where `marker` (a special token) first occurs in `prompt`; 0 if it is unknown."""
-        if not marker:
-            return 0
-        ids = self.tokenize(marker)
-        if len(ids) == 1 and ids[0] in prompt:
-            return prompt.index(ids[0])
-        return 0
-
-    def prefill(
-        self, prompt_text: str, is_cancelled: Callable[[], bool], core_marker: str | None = None,
-        prefix_end_marker: str | None = None,
-    ) -> int:  # fmt: skip
-        """Evaluates a prompt into the KV cache without generating; returns tokens decoded."""
-        prompt = self._fit(vocab.prompt_tokens(self._llm, prompt_text, self._bare_after))
-        if not prompt:
-            return 0
-        limit = self._marker_index(prompt, core_marker)
-        fence = self._marker_id(prefix_end_marker)
-        _, decoded, _ = self._evaluate_prompt(
-            prompt, is_cancelled, None, limit, BACKGROUND_SLICE, fence
-        )
-        return decoded

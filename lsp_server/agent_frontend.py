@@ -18,9 +18,8 @@ from agent.apply_plan import plan_apply
 from agent.approvals import ApprovalRequest, Decision
 from agent.images import ImageRefused, parse_images
 from agent.loop import Event
-from agent.model import AgentModel, WorkerChatModel
 from agent.task_views import event_payload
-from agent.tasks import TaskManager, TaskState, apply_label
+from agent.tasks import TaskError, TaskState, apply_label
 from agent.worktree import TaskTree
 from lsp_server.progress import WorkDone
 from lsp_server.server import RequestFailed, TreellamaServer
@@ -75,13 +74,6 @@ class LspApprover:
         return Decision.ALLOW if title == ALLOW else Decision.DENY
 
 
-def _model_for(ls: TreellamaServer) -> Any:
-    def make(cancel: threading.Event) -> AgentModel:
-        return WorkerChatModel(ls.worker, cancel)
-
-    return make
-
-
 class AgentFrontend:
     """The server's side of agent tasks: one manager per workspace, progress per task."""
 
@@ -91,15 +83,9 @@ class AgentFrontend:
         self.approver = LspApprover(ls, loop)
         root = ls.session.workspace_root
         if root is None or not root.is_dir():
-            raise RequestFailed("treellama: agent tasks need a workspace folder")
-        retriever = ls.code_index.retriever if ls.code_index is not None else None
-        self.manager = TaskManager(
-            root,
-            ls.agent_model_for or _model_for(ls),
-            ls.session.config.agent,
-            self.approver,
-            self._on_event,
-            retriever,
+            raise TaskError("agent tasks need a workspace folder")
+        self.manager = ls.services.task_manager(
+            root, ls.session.config.agent, self.approver, self._on_event, ls.agent_model_for
         )
         self.progress: dict[str, WorkDone] = {}
         # Others who follow the tasks' events (the web page), called on the task's thread.
@@ -189,7 +175,7 @@ class AgentFrontend:
         snapshot = take_snapshot(self.ls)
         edit, skipped = await asyncio.to_thread(self.edit_for, state, tree, snapshot)
         if not edit.changes and not edit.document_changes:
-            raise RequestFailed(f"treellama: nothing to apply: {'; '.join(skipped)}")
+            raise TaskError(f"nothing to apply: {'; '.join(skipped)}")
         if not self.ls.session.client.apply_edit:
             return {
                 "applied": False,

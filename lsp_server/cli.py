@@ -239,11 +239,9 @@ def cmd_agent(args: argparse.Namespace) -> int:
         folder = workspace_path(args.workspace)
         return list_logs(workspace_key(folder))
     from agent.images import ImageRefused, parse_images
-    from agent.model import WorkerChatModel
-    from agent.tasks import TaskError, TaskManager
+    from agent.tasks import TaskError
     from agent.vague import question_for
-    from inference.model_manager import ModelManager, ModelState
-    from inference.worker import ModelWorker
+    from lsp_server.services import ModelUnavailable, build_services
 
     found = workspace_and_config(args.workspace)
     if found is None:
@@ -259,16 +257,18 @@ def cmd_agent(args: argparse.Namespace) -> int:
     except ImageRefused as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    worker = ModelWorker()
+    services = build_services()
     print(f"loading {config.model.path or config.model.name}...", file=sys.stderr)
-    status = ModelManager(worker).load(config.model, config.backend).result()
-    if status.state is not ModelState.READY:
-        print(f"error: {status.message}. Fix: {status.fix}", file=sys.stderr)
+    services.load_model(config.model, config.backend)
+    try:
+        services.wait_model()
+    except ModelUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        services.worker.stop()
         return 1
-    manager = TaskManager(
-        workspace, lambda cancel: WorkerChatModel(worker, cancel), config.agent,
-        TerminalApprover(), print_event,
-    )  # fmt: skip
+    if services.open_index(workspace, config.index) is not None:
+        services.scan()  # in the background: the task's search sees what is read so far
+    manager = services.task_manager(workspace, config.agent, TerminalApprover(), print_event)
     try:
         return run_in_terminal(
             manager, " ".join(args.words), args.effort, args.approval_policy,
@@ -278,8 +278,8 @@ def cmd_agent(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     finally:
-        manager.close()
-        worker.stop()
+        services.close()
+        services.worker.stop()
 
 
 def cmd_stats(args: argparse.Namespace) -> int:

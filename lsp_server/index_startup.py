@@ -14,9 +14,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from indexing.service import CodeIndex
 from inference.context import retrieval_helps
-from inference.paths import index_dir
 from lsp_server.index_context import IndexContextSource
 from lsp_server.progress import WorkDone
 from lsp_server.server import TreellamaServer
@@ -53,11 +51,11 @@ async def start_index(ls: TreellamaServer) -> None:
     if not settings.enabled or root is None or not root.is_dir():
         return
     buffers = LiveBuffers(ls.workspace)  # the index's own reader of what the user sees
-    try:
-        index = await asyncio.to_thread(CodeIndex, root, settings, index_dir(), buffers.text_of)
-    except Exception as exc:  # a read-only cache dir, say: navigation stays empty, no crash
-        log.exception("cannot open the code index")
-        ls.show_message(f"treellama: the code index is off ({exc})", types.MessageType.Warning)
+    services = ls.services
+    index = await asyncio.to_thread(services.open_index, root, settings, buffers.text_of)
+    if index is None:  # a read-only cache dir, say: navigation stays empty, no crash
+        ls.show_message("treellama: the code index is off (it could not be opened; the log "
+                        "says why)", types.MessageType.Warning)  # fmt: skip
         return
     ls.code_index = index
     ls.completions.sources.append(IndexContextSource(index, ls.retrieval, recent_paths(ls)))
@@ -78,7 +76,7 @@ async def start_index(ls: TreellamaServer) -> None:
         loop.call_soon_threadsafe(progress.report, message, percentage)
 
     try:
-        result: Any = await asyncio.wrap_future(index.start(report))
+        result: Any = await asyncio.wrap_future(index.start(report))  # services.scan
         message = f"indexed {result.files} files ({result.indexed} read) in {result.seconds:.1f} s"
     except Exception as exc:
         log.exception("the workspace scan failed")

@@ -13,12 +13,13 @@ from pygls.lsp.server import LanguageServer
 from indexing.open_trees import OpenTrees
 from indexing.service import CodeIndex
 from inference.completion import Completion, CompletionRequest, CompletionService, ModelNotReady
-from inference.model_manager import ModelManager, ModelState
+from inference.model_manager import ModelState
 from inference.stats import StatsRecorder
-from inference.worker import JobCancelled, ModelWorker
+from inference.worker import JobCancelled
 from lsp_server import __version__
 from lsp_server.index_context import RetrievalSwitch
 from lsp_server.protocol import TreellamaProtocol
+from lsp_server.services import ModelUnavailable, build_services
 from lsp_server.session import DocumentSnapshot, Session, snapshot_document
 
 log = logging.getLogger(__name__)
@@ -47,8 +48,9 @@ class TreellamaServer(LanguageServer):
             text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
         )
         self.session = Session()
-        self.worker = ModelWorker()
-        self.models = ModelManager(self.worker)
+        self.services = build_services()  # lsp_server.services: the same for every front end
+        self.worker = self.services.worker
+        self.models = self.services.models
         self.stats = StatsRecorder()
         self.completions = CompletionService(self.worker, stats=self.stats)
         self.prefill_timer: asyncio.TimerHandle | None = None
@@ -63,10 +65,7 @@ class TreellamaServer(LanguageServer):
 
     def close_services(self) -> None:
         """Stops background work that would otherwise keep the process alive at exit."""
-        if self.code_index is not None:
-            self.code_index.close()
-        if self.agent is not None:
-            self.agent.manager.close()
+        self.services.close()  # the code index and the task managers
         if self.web is not None:
             self.web.stop()
 
@@ -81,15 +80,10 @@ class TreellamaServer(LanguageServer):
         """The loaded model's info, once any load in progress (the first one, or one a
         configuration change started while waiting) has finished. Every feature that needs the
         model asks here; when none can be used, the error names the problem and the fix."""
-        while (loaded := self.models.loaded) is not None and not loaded.done():
-            try:
-                await asyncio.wrap_future(loaded)
-            except Exception:  # a failed load leaves its status behind, read below
-                log.exception("the model load failed")
-        status = self.models.status
-        if status.state is not ModelState.READY:
-            raise RequestFailed(f"treellama: {status.problem()}")
-        return status.info
+        try:
+            return await self.services.model_ready()
+        except ModelUnavailable as exc:
+            raise RequestFailed(f"treellama: {exc}") from None
 
     async def warm(self, request: CompletionRequest) -> None:
         """Reads the prompt at a resting cursor into the model's cache, at the lowest priority

@@ -17,7 +17,7 @@ import time
 from typing import Any
 
 from agent.localize import Region
-from agent.rewrite import prompt
+from agent.rewrite import Section, prompt
 from bench.agent.tasks import TASKS
 from bench.common import save
 from inference.candidates import Speculate
@@ -33,7 +33,8 @@ def prompts(count: int) -> list[tuple[str, list[dict[str, str]], str, str]]:
         code = task.files[source].rstrip("\n")
         tests = "\n".join(text for name, text in task.files.items() if name.startswith("test_"))
         region = Region(source, 0, code.count("\n"), source, "file", 1.0)
-        messages, prefix = prompt(task.instruction, region, code, "python", tests)
+        sections = (Section("The tests that must pass", tests),)
+        messages, prefix = prompt(task.instruction, region, code, "python", sections)
         found.append((task.name, messages, prefix, code))
     return found
 

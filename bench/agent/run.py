@@ -12,6 +12,7 @@ each strategy's ratios to the baseline.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import re
 import shutil
@@ -20,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +31,11 @@ from agent.model import CandidateModel, WorkerChatModel
 from agent.rewrite import prompt, splice
 from agent.settings import AgentSettings
 from agent.tasks import TaskManager
+from agent.trajectory import read as read_log
 from bench.agent import real_repos
 from bench.agent.real_repos import REAL_TASKS, RealTask
 from bench.agent.tasks import TASKS, Task
+from bench.agent.validation_repos import VALIDATION_TASKS
 from bench.common import save, start_worker
 from inference import paths
 from inference.fences import opening_fence, reply_stop
@@ -76,13 +80,13 @@ def run_agent(
 ) -> dict[str, Any]:
     where = work / f"{strategy}-{scope}-{task.name}"
     root = real_repos.build(task, where) if isinstance(task, RealTask) else make_repo(where, task)
-    candidates: list[int] = []
+    events: list[tuple[float, Any]] = []
     manager = TaskManager(
         root,
         lambda cancel: WorkerChatModel(worker, cancel),
         AgentSettings(command_timeout_s=60, strategy=strategy, rewrite_scope=scope),
         AllowAll(),
-        lambda state, event: candidates.append(1) if event.kind == "candidate" else None,
+        lambda state, event: events.append((time.monotonic(), event)),
     )
     started = time.monotonic()
     state = manager.start(task.instruction, effort, "never")
@@ -104,9 +108,41 @@ def run_agent(
         "steps": state.step,
         "tokens": state.tokens,
         "seconds": round(seconds, 1),
-        "candidates": len(candidates),
+        "candidates": sum(1 for _, e in events if e.kind == "candidate"),
         "summary": state.summary[:200],
+        **provenance(events, Path(state.log) if state.log else None),
     }
+
+
+def provenance(events: list[tuple[float, Any]], log: Path | None) -> dict[str, Any]:
+    """Which source made the chosen candidate, and per source: candidates, green ones, the
+    seconds its candidates' tests took and the model's seconds and tokens for it."""
+    per: dict[str, dict[str, float]] = {}
+
+    def of(source: str) -> dict[str, float]:
+        return per.setdefault(source, {"candidates": 0, "green": 0, "seconds": 0.0,
+                                       "tokens": 0})  # fmt: skip
+
+    judging: dict[int, tuple[float, str]] = {}
+    chosen = ""
+    for at, event in events:
+        source = str(event.data.get("source", ""))
+        if event.kind == "candidate" and source:
+            of(source)["candidates"] += 1
+            judging[event.data.get("index", 0)] = (at, source)
+        elif event.kind == "validate" and source:
+            started, _ = judging.pop(event.data.get("index", 0), (at, source))
+            of(source)["seconds"] += at - started
+            of(source)["green"] += bool(event.data.get("green"))
+        elif event.kind == "chosen":
+            chosen = str(event.data.get("source", ""))
+    for record in read_log(log) if log is not None and log.exists() else []:
+        if record.get("type") == "model" and record.get("source"):
+            entry = of(record["source"])
+            entry["tokens"] += record.get("prompt_tokens", 0) + record.get("completion_tokens", 0)
+            entry["seconds"] += record.get("duration_ms", 0) / 1000
+    rounded = {k: {n: round(v, 1) for n, v in d.items()} for k, d in per.items()}
+    return {"chosen_source": chosen, "sources": rounded}
 
 
 FILE_BLOCK = re.compile(r"FILE:\s*(\S+)\s*\n```[\w+-]*\n(.*?)```", re.S)
@@ -199,6 +235,24 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def by_source(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per candidate source, over a suite: tasks whose chosen, passing candidate it made,
+    tasks where it alone made a green candidate, its candidates, green ones, seconds and
+    tokens in all."""
+    found: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        sources = row.get("sources", {})
+        greens = [name for name, entry in sources.items() if entry["green"]]
+        for name, entry in sources.items():
+            total = found.setdefault(name, {"won": 0, "only": 0, "candidates": 0, "green": 0,
+                                            "seconds": 0.0, "tokens": 0})  # fmt: skip
+            total["won"] += int(row["passed"] and row.get("chosen_source") == name)
+            total["only"] += int(row["passed"] and greens == [name])
+            for key in ("candidates", "green", "seconds", "tokens"):
+                total[key] = round(total[key] + entry[key], 1)
+    return found
+
+
 def run_suite(
     worker: Any,
     model: str,
@@ -207,13 +261,18 @@ def run_suite(
     strategies: list[str],
     effort: str,
     work: Path,
+    with_baseline: bool = True,
 ) -> dict[str, Any]:
-    """One model on one suite: its baseline (one-shot; on the real suite, the oracle row) and
-    each strategy, task by task."""
-    baseline = "oracle" if suite == "real" else "one_shot"
+    """One model on one suite: its baseline (one-shot; on the real suites, the oracle row)
+    and each strategy, task by task."""
+    real = suite in ("real", "validation")
+    baseline = "oracle" if real else "one_shot"
     rows: dict[str, list[dict[str, Any]]] = {s: [] for s in (baseline, *strategies)}
     for task in tasks:
-        if suite == "real":
+        if not with_baseline:
+            rows[baseline].append({"task": task.name, "passed": False, "seconds": 0.0,
+                                   "tokens": 0, "skipped": True})  # fmt: skip
+        elif real:
             rows[baseline].append(run_oracle(worker, task, work))
         else:
             rows[baseline].append(run_one_shot(worker, task, work))
@@ -234,9 +293,12 @@ def run_suite(
             "success": round(summary["success_rate"] / base["success_rate"], 2)
             if base["success_rate"]
             else None,
-            "seconds": round(summary["mean_seconds"] / base["mean_seconds"], 1),
+            "seconds": round(summary["mean_seconds"] / base["mean_seconds"], 1)
+            if base["mean_seconds"]
+            else None,
         }
-        if suite == "real":
+        summary["by_source"] = by_source(rows[strategy])
+        if real:
             summary["by_kind"] = {
                 kind: f"{sum(r['passed'] for r, t in pairs if t.kind == kind)}"
                 f"/{sum(t.kind == kind for t in tasks)}"
@@ -254,11 +316,44 @@ def run_suite(
     return entry
 
 
+def variants(ablate: list[str] | None, effort: str) -> list[str | None]:
+    """The full configuration first; then, with --ablate, one run without each part."""
+    if ablate is None:
+        return [None]
+    if ablate:
+        return [None, *ablate]
+    from agent.pipeline import PIPELINE_CONFIGS
+
+    config = PIPELINE_CONFIGS[effort]
+    return [None, *(s.name for s in config.sources), *config.scorers, *config.sections]
+
+
+@contextlib.contextmanager
+def switched_off(name: str | None, effort: str) -> Iterator[None]:
+    """The effort's pipeline configuration with `name` switched off, for the runs inside."""
+    if name is None:
+        yield
+        return
+    from agent.pipeline import PIPELINE_CONFIGS
+
+    full = PIPELINE_CONFIGS[effort]
+    PIPELINE_CONFIGS[effort] = full.without(name)
+    try:
+        yield
+    finally:
+        PIPELINE_CONFIGS[effort] = full
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--models", nargs="+", default=["qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"])
     parser.add_argument("--strategies", nargs="+", default=["pipeline", "loop"])
-    parser.add_argument("--suites", nargs="+", default=["small", "real"], choices=["small", "real"])
+    parser.add_argument("--suites", nargs="+", default=["small", "real"],
+                        choices=["small", "real", "validation"])  # fmt: skip
+    parser.add_argument("--no-baseline", action="store_true", help="skip one-shot and oracle")
+    parser.add_argument("--ablate", nargs="*", default=None,
+                        help="each candidate source, scorer and prompt section named (all of "
+                             "them when none is) switched off in turn")  # fmt: skip
     parser.add_argument("--effort", default="medium", choices=["low", "medium", "high"])
     parser.add_argument("--tasks", type=int, default=0, help="the first N tasks of each suite")
     parser.add_argument("--only", nargs="*", default=[], help="task names")
@@ -267,7 +362,9 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="treellama-bench-agent-"))
     paths.configure(dataclasses.replace(paths.settings(), agent_dir=str(work / "agent")))
-    suites: dict[str, list[Any]] = {"small": list(TASKS), "real": list(REAL_TASKS)}
+    suites: dict[str, list[Any]] = {
+        "small": list(TASKS), "real": list(REAL_TASKS), "validation": list(VALIDATION_TASKS),
+    }  # fmt: skip
     for name in suites:
         if args.only:
             suites[name] = [t for t in suites[name] if t.name in args.only]
@@ -278,12 +375,16 @@ def main() -> None:
         worker = start_worker(model)
         for suite in args.suites:
             tasks = suites[suite]
-            print(f"{model}, {suite}: {len(tasks)} tasks, effort {args.effort}, {args.strategies}")
-            entry = run_suite(
-                worker, model, suite, tasks, args.strategies, args.effort, work / model / suite
-            )
-            results["suites"].setdefault(suite, {"tasks": len(tasks), "models": {}})
-            results["suites"][suite]["models"][model] = entry
+            for variant in variants(args.ablate, args.effort):
+                label = model if variant is None else f"{model} without {variant}"
+                print(f"{label}, {suite}: {len(tasks)} tasks, effort {args.effort}, "
+                      f"{args.strategies}")  # fmt: skip
+                with switched_off(variant, args.effort):
+                    entry = run_suite(worker, label, suite, tasks, args.strategies, args.effort,
+                                      work / model / suite / str(variant),
+                                      not args.no_baseline and variant is None)  # fmt: skip
+                results["suites"].setdefault(suite, {"tasks": len(tasks), "models": {}})
+                results["suites"][suite]["models"][label] = entry
         worker.stop()
     name = args.save or (
         "agent" if set(args.suites) == {"small", "real"} else f"agent-{args.suites[0]}"

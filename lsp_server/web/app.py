@@ -22,9 +22,9 @@ from starlette.staticfiles import StaticFiles
 
 from inference.stats import chart_data, read_stats
 from lsp_server import __version__
+from lsp_server.services import ModelUnavailable
 from lsp_server.web import model_api, tasks_api
 from lsp_server.web.core import WebCore
-from lsp_server.web.generation import ModelUnavailable
 from lsp_server.web.security import TOKEN_COOKIE, Guard, GuardMiddleware
 from lsp_server.web.tasks_api import ApiError, core_of, error
 

@@ -19,17 +19,12 @@ from lsprotocol import types
 from agent.tasks import TaskError
 from inference.paths import stats_file
 from lsp_server.agent_frontend import frontend_of
-from lsp_server.server import RequestFailed, TreellamaServer
+from lsp_server.server import TreellamaServer
 from lsp_server.web.core import WebCore
 from lsp_server.web.events import TaskEvents
-from lsp_server.web.generation import ModelUnavailable
 from lsp_server.web.server import WebServer
 
 log = logging.getLogger(__name__)
-
-
-def _without_prefix(exc: Exception) -> str:
-    return str(exc).removeprefix("treellama: ")
 
 
 async def start_web(ls: TreellamaServer) -> WebServer | None:
@@ -38,10 +33,8 @@ async def start_web(ls: TreellamaServer) -> WebServer | None:
         return None
     try:
         agent = frontend_of(ls)
-    except RequestFailed as exc:
-        ls.show_message(
-            f"treellama: the web page is off: {_without_prefix(exc)}", types.MessageType.Warning
-        )
+    except TaskError as exc:
+        ls.show_message(f"treellama: the web page is off: {exc}", types.MessageType.Warning)
         return None
     events = TaskEvents()
     agent.listeners.append(events.publish)
@@ -51,17 +44,11 @@ async def start_web(ls: TreellamaServer) -> WebServer | None:
     async def on_server_loop(coroutine: Coroutine[Any, Any, Any]) -> Any:
         return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coroutine, loop))
 
-    async def model_ready() -> Any:
-        try:
-            return await on_server_loop(ls.model_ready())
-        except RequestFailed as exc:
-            raise ModelUnavailable(_without_prefix(exc)) from None
+    async def model_ready() -> Any:  # raises services.ModelUnavailable, as standalone
+        return await on_server_loop(ls.services.model_ready())
 
-    async def apply(task_id: str) -> dict[str, Any]:
-        try:
-            answer: dict[str, Any] = await on_server_loop(agent.apply(task_id))
-        except RequestFailed as exc:
-            raise TaskError(_without_prefix(exc)) from None
+    async def apply(task_id: str) -> dict[str, Any]:  # raises TaskError, as standalone
+        answer: dict[str, Any] = await on_server_loop(agent.apply(task_id))
         return answer
 
     model = ls.session.config.model

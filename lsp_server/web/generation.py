@@ -16,6 +16,7 @@ from typing import Any
 from agent.model import cut_at_stop
 from inference.background import generate_yielding
 from inference.worker import ModelWorker, Priority
+from lsp_server.services import ModelUnavailable
 
 
 @dataclass(frozen=True)
@@ -98,10 +99,6 @@ def _job(ask: Ask, worker: ModelWorker, stream: _Stream | None) -> Any:
         return Outcome(text, generation.prompt_tokens, generation.generated_tokens, reason)
 
     return run
-
-
-class ModelUnavailable(Exception):
-    pass
 
 
 async def generate(worker: ModelWorker, ask: Ask) -> Outcome:

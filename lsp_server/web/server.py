@@ -22,17 +22,15 @@ from typing import Any
 import uvicorn
 
 from agent import task_views
-from agent.model import AgentModel, WorkerChatModel
-from agent.tasks import TaskManager
-from inference.model_manager import ModelManager, ModelState
+from agent.model import AgentModel
 from inference.paths import stats_file
 from inference.worker import ModelWorker
 from lsp_server.config import Config
+from lsp_server.services import Services, build_services
 from lsp_server.web.app import create_app
 from lsp_server.web.approvals import PageApprover
 from lsp_server.web.core import WebCore
 from lsp_server.web.events import TaskEvents
-from lsp_server.web.generation import ModelUnavailable
 from lsp_server.web.security import MAX_BODY_BYTES, TASK_BODY_BYTES, Guard
 
 log = logging.getLogger(__name__)
@@ -111,25 +109,19 @@ def standalone_core(
     config: Config,
     model_for: Callable[[threading.Event], AgentModel] | None = None,
     worker: ModelWorker | None = None,
-) -> tuple[WebCore, ModelManager]:
-    """The web app's own task manager and model worker, for use without an editor. Commands
-    that need an approval are asked in the page (lsp_server.web.approvals)."""
-    worker = worker or ModelWorker()
-    models = ModelManager(worker)
-    load = models.load(config.model, config.backend) if model_for is None else None
+) -> tuple[WebCore, Services]:
+    """The web app's own services (lsp_server.services), for use without an editor: the
+    model, the workspace's code index, the task manager. Commands that need an approval are
+    asked in the page (lsp_server.web.approvals)."""
+    services = build_services(worker)
+    if model_for is None:
+        services.load_model(config.model, config.backend)
+    if services.open_index(root, config.index) is not None:
+        services.scan()
     events = TaskEvents()
     approver = PageApprover(events)
-    manager = TaskManager(root, model_for or (lambda cancel: WorkerChatModel(worker, cancel)),
-                          config.agent, approver, events.publish)  # fmt: skip
+    manager = services.task_manager(root, config.agent, approver, events.publish, model_for)
     approver.manager = manager
-
-    async def model_ready() -> Any:
-        if load is not None:
-            await asyncio.wrap_future(load)
-        status = models.status
-        if status.state is not ModelState.READY:
-            raise ModelUnavailable(status.problem())
-        return status.info
 
     async def apply(task_id: str) -> dict[str, Any]:
         _, answer = await asyncio.to_thread(task_views.apply_to_files, manager, task_id)
@@ -139,19 +131,19 @@ def standalone_core(
     core = WebCore(
         manager,
         events,
-        worker,
+        services.worker,
         name,
         apply,
-        model_ready,
+        services.model_ready,
         str(stats_file()),
         agent_needs_model=model_for is None,
         approvals=approver,
     )
-    return core, models
+    return core, services
 
 
 def run_standalone(root: Path, config: Config, host: str, port: int) -> int:
-    core, _ = standalone_core(root, config)
+    core, services = standalone_core(root, config)
     server = WebServer(core, host, port, allowed_origins=config.web.allowed_origins)
     sys.stderr.write(f"treellama web: {server.url}\n")
     sys.stderr.flush()
@@ -160,5 +152,5 @@ def run_standalone(root: Path, config: Config, host: str, port: int) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        core.manager.close()
+        services.close()
     return 0

@@ -23,7 +23,7 @@ from pytest_lsp import LanguageClient
 
 from agent.trajectory import read
 from tests.support import screenshots, scripted_server
-from tests.support.lsp_client import EMPTY_CACHE, initialize_params, server_config
+from tests.support.lsp_client import EMPTY_CACHE, initialize_params, server_config, wait_for_index
 from tests.support.lsp_text import apply_edits
 from tests.support.projects import CALC, git, make_repo, make_shop, shop_traceback
 
@@ -183,6 +183,17 @@ async def test_denied_approval_runs_nothing_and_changes_nothing(scripted: Langua
     with pytest.raises(Exception, match="changed no files"):
         await command(scripted, "apply", taskId=started["taskId"])
     assert not (PROJECT / "ran.txt").exists() and (PROJECT / "calc.py").read_text() == CALC
+
+
+async def test_a_task_started_in_the_editor_sees_the_code_index(scripted: LanguageClient) -> None:
+    """The language server builds its services as the terminal and the web page do
+    (lsp_server.services): the task's search reads the workspace's index."""
+    await wait_for_index(scripted)
+    script(call("finish", summary="looked"))
+    started = await start(scripted, "look at add", approvalPolicy="never")
+    status = await wait_until_settled(scripted, started["taskId"])
+    task = next(r for r in read(Path(status["log"])) if r["type"] == "task")
+    assert task["code_index"] is True
 
 
 async def test_approved_task_is_reviewed_applied_and_committed(scripted: LanguageClient) -> None:

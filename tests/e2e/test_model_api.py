@@ -21,14 +21,14 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
     root = Path(tmp_path_factory.mktemp("model-api"))
-    core, models = standalone_core(root, Config())
-    assert models.loaded is not None
-    models.loaded.result(timeout=300)
+    core, services = standalone_core(root, Config())
+    assert services.models.loaded is not None
+    services.models.loaded.result(timeout=300)
     web = WebServer(core)
     web.start_in_thread()
     yield web
     web.stop()
-    core.manager.close()
+    services.close()
     core.worker.stop()
 
 

@@ -57,3 +57,7 @@ def test_a_screenshot_outside_the_project_is_read_under_never(tmp_path: Path) ->
     listed = treellama("agent", "log", cwd=repo)
     task_id = done.stdout.split()[1]
     assert task_id in listed.stdout and "make the failing test" in listed.stdout
+    # The terminal builds its services as the editor does (lsp_server.services): the task's
+    # search reads the workspace's code index.
+    shown = treellama("agent", "log", task_id, cwd=repo)
+    assert "code index: yes" in shown.stdout, shown.stdout

@@ -49,6 +49,14 @@ function addStep(event) {
   kind.textContent = event.kind;
   item.append(kind, document.createTextNode(event.message));
   item.dataset.kind = event.kind;
+  // Where a candidate came from (agent.pipeline.sources), beside its step.
+  if (event.data && event.data.source) {
+    const source = document.createElement("span");
+    source.className = "source";
+    source.textContent = event.data.source;
+    item.dataset.source = event.data.source;
+    item.append(source);
+  }
   if (event.kind === "image" && event.data && event.data.text) {
     const read = document.createElement("pre");
     read.className = "read";

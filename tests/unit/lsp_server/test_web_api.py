@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from agent.trajectory import read as read_log
 from lsp_server.config import Config
 from lsp_server.web.server import WebServer, standalone_core
 from tests.support.projects import make_repo, write_fix_add_script
@@ -24,7 +25,7 @@ CAP = 16 << 10  # a small body cap, so the oversize bodies fit in the sockets' b
 def web(tmp_path: Path) -> Iterator[tuple[WebServer, Path, httpx.Client]]:
     repo = make_repo(tmp_path / "project")
     script = write_fix_add_script(tmp_path / "script.json")
-    core, _ = standalone_core(repo, Config(), model_for=scripted_model_from(script))
+    core, services = standalone_core(repo, Config(), model_for=scripted_model_from(script))
     server = WebServer(core, max_body=CAP, max_task_body=CAP)
     server.start_in_thread()
     base = f"http://127.0.0.1:{server.port}"
@@ -32,7 +33,7 @@ def web(tmp_path: Path) -> Iterator[tuple[WebServer, Path, httpx.Client]]:
     with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
         yield server, repo, client
     server.stop()
-    core.manager.close()
+    services.close()
 
 
 def read_events(client: httpx.Client, task_id: str, last: int = 0) -> list[tuple[int, dict]]:
@@ -49,6 +50,17 @@ def read_events(client: httpx.Client, task_id: str, last: int = 0) -> list[tuple
             elif line.startswith("data: "):
                 events.append((ident, json.loads(line[6:])))
     return events
+
+
+def test_a_standalone_web_task_sees_the_code_index(web):
+    """`treellama web` builds its services as the editor does (lsp_server.services)."""
+    server, _repo, client = web
+    started = client.post("/api/v1/tasks", json={"instruction": "make add() add", "effort": "low"})
+    task_id = started.json()["id"]
+    read_events(client, task_id)
+    state = server.core.manager.status(task_id)
+    task = next(r for r in read_log(Path(state.log)) if r["type"] == "task")
+    assert task["code_index"] is True
 
 
 def test_a_task_runs_streams_its_steps_and_is_applied(web):
@@ -170,7 +182,7 @@ def test_steer_and_cancel_reach_a_running_task(tmp_path):
     script = tmp_path / "script.json"
     slow = '{"thought": "", "tool": "run_command", "args": {"command": "sleep 30"}}'
     script.write_text(json.dumps([slow]))
-    core, _ = standalone_core(repo, Config(), model_for=scripted_model_from(script))
+    core, services = standalone_core(repo, Config(), model_for=scripted_model_from(script))
     server = WebServer(core)
     server.start_in_thread()
     headers = {"Authorization": f"Bearer {server.guard.token}"}
@@ -192,7 +204,7 @@ def test_steer_and_cancel_reach_a_running_task(tmp_path):
             assert ended["status"] == "cancelled" and ended["live"] is False
     finally:
         server.stop()
-        core.manager.close()
+        services.close()
 
 
 def test_the_page_works_behind_a_local_proxys_path(web):
@@ -211,7 +223,9 @@ def test_the_page_works_behind_a_local_proxys_path(web):
 
 def test_cors_only_for_configured_origins(tmp_path: Path):
     repo = make_repo(tmp_path / "project")
-    core, _ = standalone_core(repo, Config(), model_for=scripted_model_from(tmp_path / "none"))
+    core, services = standalone_core(
+        repo, Config(), model_for=scripted_model_from(tmp_path / "none")
+    )
     server = WebServer(core, allowed_origins=("https://tools.example",))
     server.start_in_thread()
     base = f"http://127.0.0.1:{server.port}"
@@ -234,7 +248,7 @@ def test_cors_only_for_configured_origins(tmp_path: Path):
         assert httpx.post(cancel, headers={"Origin": "https://tools.example"}).status_code == 401
     finally:
         server.stop()
-        core.manager.close()
+        services.close()
 
 
 def test_standalone_approvals_are_asked_and_answered_in_the_page(tmp_path: Path) -> None:
@@ -250,7 +264,7 @@ def test_standalone_approvals_are_asked_and_answered_in_the_page(tmp_path: Path)
     script.write_text(json.dumps([json.dumps({"thought": "", **c}) for c in calls]))
     config = Config(agent=AgentSettings(approval_policy="untrusted", strategy="loop",
                                         test_command=TEST_COMMAND))  # fmt: skip
-    core, _ = standalone_core(repo, config, model_for=scripted_model_from(script))
+    core, services = standalone_core(repo, config, model_for=scripted_model_from(script))
     server = WebServer(core)
     server.start_in_thread()
     headers = {"Authorization": f"Bearer {server.guard.token}"}
@@ -284,7 +298,7 @@ def test_standalone_approvals_are_asked_and_answered_in_the_page(tmp_path: Path)
                 assert client.get(f"/api/v1/tasks/{task}/approvals").json()["approvals"] == []
     finally:
         server.stop()
-        core.manager.close()
+        services.close()
 
 
 def test_an_image_path_outside_the_workspace_sent_by_the_user_is_read(web, tmp_path):
