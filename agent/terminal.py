@@ -12,12 +12,11 @@ from pathlib import Path
 from typing import TextIO
 
 from agent import trajectory
-from agent.apply_plan import plan_apply, read_disk_strict, write_plan
 from agent.approvals import ApprovalRequest, Decision
 from agent.images import ImageInput
 from agent.loop import Event
-from agent.tasks import TaskManager, TaskState
-from agent.worktree import FileDiff, TaskTree
+from agent.task_views import apply_to_files
+from agent.tasks import TaskError, TaskManager, TaskState
 
 # `treellama agent`'s exit status (docs/agent.md): scripts tell a checked change from one
 # that no test checked, and both from a task that failed.
@@ -75,15 +74,6 @@ def print_event(state: TaskState, event: Event, out: TextIO = sys.stdout) -> Non
     out.flush()
 
 
-def write_changes(tree: TaskTree, changes: list[FileDiff], out: TextIO) -> int:
-    """Writes the task's result into the user's files, skipping any the user changed since."""
-    plan = plan_apply(changes, tree, read_disk_strict(tree))
-    for skipped in plan.skipped:
-        out.write(f"  skipped {skipped}\n")
-    write_plan(tree, plan)
-    return len(plan.changes) + len(plan.deletions)
-
-
 def run_in_terminal(manager: TaskManager, instruction: str, effort: str | None, policy: str | None,
                     apply: str, ask: Callable[[str], str] = input,
                     out: TextIO = sys.stdout, images: list[ImageInput] | None = None,
@@ -122,11 +112,17 @@ def run_in_terminal(manager: TaskManager, instruction: str, effort: str | None, 
             answer = str(ask(question)).strip().lower()
         except EOFError:
             answer = "n"
-    _, tree = manager.finished(state.id)
     if answer in ("y", "yes"):
-        written = write_changes(tree, state.changes, out)
-        manager.mark_applied(state.id)
-        out.write(f"applied to {written} file(s)\n")
+        # The same apply as the standalone web page's (agent.task_views): files the user
+        # changed since the task began are skipped and named, never overwritten.
+        try:
+            plan, _ = apply_to_files(manager, state.id)
+        except TaskError as exc:
+            out.write(f"nothing applied: {exc}\n")
+            return status
+        for skipped in plan.skipped:
+            out.write(f"  skipped {skipped}\n")
+        out.write(f"applied to {len(plan.changes) + len(plan.deletions)} file(s)\n")
     else:
         manager.discard(state.id)
         out.write("discarded; your files are unchanged\n")
