@@ -33,6 +33,7 @@ from agent.settings import AgentSettings
 from agent.tasks import TaskManager
 from agent.trajectory import read as read_log
 from bench.agent import real_repos
+from bench.agent.historical_repos import HISTORICAL_TASKS
 from bench.agent.real_repos import REAL_TASKS, RealTask
 from bench.agent.tasks import TASKS, Task
 from bench.agent.validation_repos import VALIDATION_TASKS
@@ -265,7 +266,7 @@ def run_suite(
 ) -> dict[str, Any]:
     """One model on one suite: its baseline (one-shot; on the real suites, the oracle row)
     and each strategy, task by task."""
-    real = suite in ("real", "validation")
+    real = suite in ("real", "validation", "historical")
     baseline = "oracle" if real else "one_shot"
     rows: dict[str, list[dict[str, Any]]] = {s: [] for s in (baseline, *strategies)}
     for task in tasks:
@@ -303,7 +304,7 @@ def run_suite(
                 kind: f"{sum(r['passed'] for r, t in pairs if t.kind == kind)}"
                 f"/{sum(t.kind == kind for t in tasks)}"
                 for pairs in [list(zip(rows[strategy], tasks, strict=True))]
-                for kind in ("report", "tests", "body")
+                for kind in ("report", "tests", "body", "historical")
             }
         entry[strategy] = summary
         print(
@@ -349,7 +350,7 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=["qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"])
     parser.add_argument("--strategies", nargs="+", default=["pipeline", "loop"])
     parser.add_argument("--suites", nargs="+", default=["small", "real"],
-                        choices=["small", "real", "validation"])  # fmt: skip
+                        choices=["small", "real", "validation", "historical"])  # fmt: skip
     parser.add_argument("--no-baseline", action="store_true", help="skip one-shot and oracle")
     parser.add_argument("--ablate", nargs="*", default=None,
                         help="each candidate source, scorer and prompt section named (all of "
@@ -364,6 +365,7 @@ def main() -> None:
     paths.configure(dataclasses.replace(paths.settings(), agent_dir=str(work / "agent")))
     suites: dict[str, list[Any]] = {
         "small": list(TASKS), "real": list(REAL_TASKS), "validation": list(VALIDATION_TASKS),
+        "historical": list(HISTORICAL_TASKS),
     }  # fmt: skip
     for name in suites:
         if args.only:
