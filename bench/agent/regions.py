@@ -50,7 +50,7 @@ def task_figures(log: Path) -> dict[str, Any] | None:
             r.get("prompt_tokens", 0) + r.get("completion_tokens", 0)
             for r in records
             if r["type"] == "model"
-        ),  # fmt: skip
+        ),
     }
 
 
