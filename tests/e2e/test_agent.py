@@ -358,8 +358,23 @@ async def test_the_pipeline_solves_the_task_with_the_real_default_model(
     assert "calc.py" in events[1].message
     records = read(Path(status["log"]))
     assert [r["type"] for r in records].count("candidate") >= 1
+    # Every candidate says which source made it (agent.pipeline.sources), in the events, the
+    # trajectory and the log; the chosen one too.
+    sources = [e.data.source for e in events if e.kind == "candidate"]
+    assert sources and set(sources) <= {
+        "full_prompt",
+        "bare_prompt",
+        "doubt_branches",
+        "off_by_one",
+        "self_qualified",
+        "single_edits",
+    }
+    chosen = next(e for e in events if e.kind == "chosen")
+    assert chosen.data.source in sources
+    assert all(r.get("source") for r in records if r["type"] == "candidate")
     log = await command(real_pipeline, "log", taskId=started["taskId"])
     assert "tests of candidate" in log["text"] and "+    return a + b" in log["text"]
+    assert f"from {sources[0]}" in log["text"]
     assert (PIPELINE_PROJECT / "calc.py").read_text() == CALC  # nothing applied yet
 
 
