@@ -5,9 +5,9 @@ agent.pipeline.config."""
 
 from __future__ import annotations
 
-from agent.pipeline.sources.bare_prompt import BarePrompt
+from agent.pipeline.sources.bare_prompt import BARE_PROMPT
 from agent.pipeline.sources.doubt_branches import DoubtBranches
-from agent.pipeline.sources.full_prompt import FullPrompt
+from agent.pipeline.sources.full_prompt import FULL_PROMPT
 from agent.pipeline.sources.off_by_one import OffByOne
 from agent.pipeline.sources.self_qualified import SelfQualified
 from agent.pipeline.sources.single_edits import SingleEdits
@@ -16,6 +16,6 @@ from agent.pipeline.subject import CandidateSource
 CANDIDATE_SOURCES: dict[str, CandidateSource] = {
     source.name: source
     for source in (
-        FullPrompt(), BarePrompt(), DoubtBranches(), OffByOne(), SelfQualified(), SingleEdits(),
+        FULL_PROMPT, BARE_PROMPT, DoubtBranches(), OffByOne(), SelfQualified(), SingleEdits(),
     )
 }  # fmt: skip

@@ -3,10 +3,12 @@ one greedy, each cut to its code and labelled with where it came from."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from agent.pipeline.config import SourceSpec
 from agent.pipeline.sources.sections import CONTEXT_SOURCES
-from agent.pipeline.subject import Proposal, SourceEnv, Subject
+from agent.pipeline.subject import History, Proposal, SourceEnv, Subject
 from agent.rewrite import Section, code_of, prompt
 from inference.fences import opening_fence, reply_stop
 
@@ -53,3 +55,27 @@ def sample(
         )
         for t, text in zip(temperatures, reply.texts, strict=False)
     ]
+
+
+@dataclass(frozen=True)
+class PromptSource:
+    """Candidates from one prompt: its sections, and its share of a round's prompt
+    candidates (PipelineConfig.prompt_shares: 0 the full prompt's, 1 the bare one's)."""
+
+    name: str
+    share: int
+    bare: bool  # the task and the code alone: no failing tests, no earlier attempt
+    seed_offset: int
+    writes: bool = True
+
+    def applies(self, subject: Subject, history: History) -> bool:
+        return subject.config.prompt_shares(subject.n_params)[self.share] > 0
+
+    def propose(
+        self, subject: Subject, history: History, spec: SourceSpec, env: SourceEnv
+    ) -> list[Proposal]:
+        count = subject.config.prompt_shares(subject.n_params)[self.share]
+        config = subject.config
+        asked = ask(subject, config.bare_sections if self.bare else config.sections,
+                    attempts=not self.bare)  # fmt: skip
+        return sample(subject, env, asked, count, self.name, subject.seed + self.seed_offset)
