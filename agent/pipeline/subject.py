@@ -182,8 +182,11 @@ class CandidateSource(Protocol):
     votes). One that does not edits what is there, where the tests may run, and its
     candidates are judged until one is green."""
 
-    name: str
-    writes: bool
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def writes(self) -> bool: ...
 
     def applies(self, subject: Subject, history: History) -> bool: ...
 
