@@ -13,7 +13,7 @@ from pygls.lsp.server import LanguageServer
 from indexing.open_trees import OpenTrees
 from indexing.service import CodeIndex
 from inference.completion import Completion, CompletionRequest, CompletionService, ModelNotReady
-from inference.model_manager import ModelState
+from inference.model_manager import ModelManager, ModelState
 from inference.stats import StatsRecorder
 from inference.worker import JobCancelled
 from lsp_server import __version__
@@ -50,7 +50,6 @@ class TreellamaServer(LanguageServer):
         self.session = Session()
         self.services = build_services()  # lsp_server.services: the same for every front end
         self.worker = self.services.worker
-        self.models = self.services.models
         self.stats = StatsRecorder()
         self.completions = CompletionService(self.worker, stats=self.stats)
         self.prefill_timer: asyncio.TimerHandle | None = None
@@ -62,6 +61,14 @@ class TreellamaServer(LanguageServer):
         self.agent: Any = None  # agent_frontend.AgentFrontend, made at the first command
         self.web: Any = None  # web.server.WebServer, when web.enabled
         self.agent_model_for: Any = agent_model_for
+
+    @property
+    def models(self) -> ModelManager:
+        return self.services.models
+
+    @models.setter
+    def models(self, manager: ModelManager) -> None:  # tests load through their own engines
+        self.services.models = manager
 
     def close_services(self) -> None:
         """Stops background work that would otherwise keep the process alive at exit."""
