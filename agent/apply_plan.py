@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agent.edits import FileChange, minimal_edits
-from agent.worktree import FileDiff, TaskTree, text_digest
+from agent.editing.edits import FileChange, minimal_edits
+from agent.env.worktree import FileDiff, TaskTree, text_digest
 
 # The user's current text of a file (an open buffer, else the disk; None: no such file, or
 # not UTF-8) and its editor version (None: not open).

@@ -9,8 +9,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from agent.test_files import is_test_path
-from agent.worktree import files_under
+from agent.env.test_files import is_test_path
+from agent.env.worktree import files_under
 from indexing.languages import language_for
 from indexing.parsing import parse
 from indexing.symbols import Symbol, definitions, flatten

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent.sandbox import probe
+from agent.env.sandbox import probe
 from inference.doctor import Check
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 
-from agent.test_report import Frame, frames_in
+from agent.env.test_report import Frame, frames_in
 from inference import ocr
 from inference.vision import image_messages
 

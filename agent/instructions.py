@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from agent.env.worktree import files_under
 from agent.safety import redact
-from agent.worktree import files_under
 
 FILE_NAME = "AGENTS.md"
 MAX_CHARS = 8000

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.edits import syntax_errors
-from agent.test_report import TestReport
+from agent.editing.edits import syntax_errors
+from agent.env.test_report import TestReport
 from indexing.parsing import parse
 from indexing.symbols import definitions, flatten
 

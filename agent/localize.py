@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent.code_places import SMALL_FILE_LINES, _Place, _places
+from agent.env.spectrum import Spectrum
+from agent.env.test_report import Frame, TestReport
 from agent.scorers import SCORERS, Clues, score_places
-from agent.spectrum import Spectrum
-from agent.test_report import Frame, TestReport
 
 TAIL_LINES = 30  # what is shown of a large file that gains a new definition
 

@@ -6,7 +6,7 @@ import shlex
 import threading
 from pathlib import Path
 
-from agent.sandbox import Sandbox
+from agent.env.sandbox import Sandbox
 
 
 def run_plugin(

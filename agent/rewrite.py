@@ -14,8 +14,8 @@ import textwrap
 from dataclasses import dataclass
 from typing import Any
 
-from agent.edits import EditRejected
-from agent.fences import code_in_reply
+from agent.editing.edits import EditRejected
+from agent.editing.fences import code_in_reply
 from agent.judge import UNCHANGED
 from agent.localize import Region
 from indexing.languages import language_for
@@ -213,7 +213,7 @@ def _indent(line: str) -> str:
 
 def code_of(reply: str, reply_prefix: str = "```", language: str | None = None) -> str:
     """The code in a reply that started inside the fence `reply_prefix` opened: up to its
-    closing fence, checked with the parser when `language` is given (agent.fences)."""
+    closing fence, checked with the parser when `language` is given (agent.editing.fences)."""
     return code_in_reply(reply, opening_fence(reply_prefix), language)
 
 

@@ -28,9 +28,9 @@ from agent.code_places import (
     _without_imports,
     words_of,
 )  # fmt: skip
-from agent.spectrum import CodeUnit, Spectrum
-from agent.test_files import is_test_path
-from agent.test_report import Frame, TestReport
+from agent.env.spectrum import CodeUnit, Spectrum
+from agent.env.test_files import is_test_path
+from agent.env.test_report import Frame, TestReport
 
 MISSING_NAME = re.compile(r"cannot import name '(\w+)' from '([\w.]+)'")
 NO_ATTRIBUTE = re.compile(r"has no attribute '(\w+)'")

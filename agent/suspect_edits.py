@@ -9,7 +9,7 @@ pointing to the line and bad at the one token: asked to fix `take_nth`, the 1.5B
 the `0` the tests wanted. So when a round has nothing green, the lines that the candidates
 changed in the original (most candidates first), after the lines the failing tracebacks
 reach, are given each single-token edit in turn, a few in all, and judged by the same tests.
-Where the rows the failing tests ran are known (agent.line_trace), only those count, and the
+Where the rows the failing tests ran are known (agent.env.line_trace), only those count, and the
 ones no candidate changed follow: the model does not always point at the right line.
 """
 

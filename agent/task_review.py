@@ -8,8 +8,8 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
+from agent.env.worktree import TaskTree
 from agent.task_state import LIVE, REVIEWABLE, TaskError, TaskState, UnknownTask, _Running
-from agent.worktree import TaskTree
 
 
 class TaskReview:

@@ -9,12 +9,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from agent.env.worktree import FileDiff, TaskTree
 from agent.images import (
     ImageInput,
 )
-from agent.loop import AgentLoop
+from agent.loop.agent_loop import AgentLoop
 from agent.pipeline import Pipeline
-from agent.worktree import FileDiff, TaskTree
 
 FINAL = ("done", "failed", "cancelled", "refused", "applied", "discarded")
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from agent import trajectory
 from agent.apply_plan import ApplyPlan, plan_apply, read_disk_strict, write_plan
-from agent.loop import Event
+from agent.loop.agent_loop import Event
 from agent.tasks import TaskError, TaskManager, TaskState
 
 

@@ -19,6 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from agent.approvals import ApprovalRequest, ApprovalRules, Approver, Decision
+from agent.env.sandbox import Sandbox, SandboxReport, probe
+from agent.env.test_files import asks_for_test_changes
+from agent.env.test_report import Frame
+from agent.env.worktree import TaskTree, files_under
 from agent.images import (
     ImageInput,
     ImageReading,
@@ -30,11 +34,11 @@ from agent.images import (
     shown_to,
 )
 from agent.instructions import project_instructions
-from agent.loop import BUDGETS, AgentLoop, Budget, Event, Outcome
+from agent.loop.agent_loop import BUDGETS, AgentLoop, Budget, Event, Outcome
+from agent.loop.tools import CodeSearch, ToolContext, first_test_run
 from agent.model import AgentModel
 from agent.pipeline import PIPELINE_CONFIGS, Pipeline, PipelineOutcome
 from agent.safety import refusal
-from agent.sandbox import Sandbox, SandboxReport, probe
 from agent.settings import APPROVAL_POLICIES, EFFORTS, AgentSettings
 from agent.task_review import TaskReview
 from agent.task_state import (  # the names front ends import from here too
@@ -49,12 +53,8 @@ from agent.task_state import (  # the names front ends import from here too
     apply_label,
     workspace_key,
 )  # fmt: skip  # fmt: skip
-from agent.test_files import asks_for_test_changes
-from agent.test_report import Frame
-from agent.tools import CodeSearch, ToolContext, first_test_run
 from agent.trajectory import Trajectory, agent_dir, log_path
 from agent.vague import question_for
-from agent.worktree import TaskTree, files_under
 
 log = logging.getLogger(__name__)
 OVERVIEW_FILES = 60

@@ -14,7 +14,7 @@ from typing import TextIO
 from agent import trajectory
 from agent.approvals import ApprovalRequest, Decision
 from agent.images import ImageInput
-from agent.loop import Event
+from agent.loop.agent_loop import Event
 from agent.task_views import apply_to_files
 from agent.tasks import TaskError, TaskManager, TaskState
 

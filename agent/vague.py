@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path, PurePosixPath
 
-from agent.worktree import files_under
+from agent.env.worktree import files_under
 from indexing.languages import language_for
 
 MAX_FILES = 5000  # source files read to look for a definition of the word

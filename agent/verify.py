@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from agent.sandbox import Sandbox, SandboxReport, probe
+from agent.env.sandbox import Sandbox, SandboxReport, probe
+from agent.env.test_files import is_test_path
+from agent.env.test_report import TestReport, run_suite
+from agent.env.worktree import TaskTree, files_under
+from agent.loop.tools import detect_test_command
 from agent.settings import AgentSettings
-from agent.test_files import is_test_path
-from agent.test_report import TestReport, run_suite
-from agent.tools import detect_test_command
-from agent.worktree import TaskTree, files_under
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from agent import refactor
-from agent.edits import EditRejected, syntax_errors
+from agent.editing.edits import EditRejected, syntax_errors
 from agent.model import WorkerChatModel
 from agent.settings import AgentSettings
 from agent.verify import SuiteVerdict, SuiteVerifier, sandbox_report

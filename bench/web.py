@@ -19,8 +19,8 @@ from pathlib import Path
 
 import httpx
 
+from agent.loop.tool_calls import ToolCall
 from agent.model import ScriptedAgentModel
-from agent.tool_calls import ToolCall
 from bench.common import model_path, post_json, save, summary
 from lsp_server.config import Config
 from lsp_server.web.server import WebServer, standalone_core

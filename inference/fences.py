@@ -5,8 +5,8 @@ Projects documented with mkdocs write docstring examples as ```` ```pycon ```` â
 and Rust doc comments hold ```` ``` ```` blocks. Code is shown in a fence longer than any run of
 backticks it holds; a block ends only at a closing fence of the opening's character, at least
 as long, on a line of its own indented by at most three spaces; and generation stops only at
-such a line at the start of a line. `agent.fences` cuts replies by these rules and checks the
-cut with the parser.
+such a line at the start of a line. `agent.editing.fences` cuts replies by these rules and
+checks the cut with the parser.
 """
 
 from __future__ import annotations

@@ -16,11 +16,11 @@ from lsprotocol import types
 
 from agent.apply_plan import plan_apply
 from agent.approvals import ApprovalRequest, Decision
+from agent.env.worktree import TaskTree
 from agent.images import ImageRefused, parse_images
-from agent.loop import Event
+from agent.loop.agent_loop import Event
 from agent.task_views import event_payload
 from agent.tasks import TaskError, TaskState, apply_label
-from agent.worktree import TaskTree
 from lsp_server.progress import WorkDone
 from lsp_server.server import RequestFailed, TreellamaServer
 from lsp_server.snapshot import RequestSnapshot, take_snapshot

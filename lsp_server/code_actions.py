@@ -16,7 +16,7 @@ from typing import Any
 from lsprotocol import types
 
 from agent import refactor
-from agent.edits import EditRejected
+from agent.editing.edits import EditRejected
 from agent.model import WorkerChatModel
 from agent.refactor_actions import ActionRequest, UnknownAction, offers, run_action, verifier
 from indexing.languages import language_for

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from lsprotocol import types
 
-from agent.edits import FileChange, LineEdit
+from agent.editing.edits import FileChange, LineEdit
 from lsp_server.client_features import ClientFeatures
 from lsp_server.positions import PositionEncoding, position_at
 

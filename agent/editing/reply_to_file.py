@@ -9,11 +9,16 @@ import textwrap
 from dataclasses import dataclass
 
 from agent.class_context import drop_copied_members
-from agent.edits import EditRejected
+from agent.editing.edits import EditRejected
+from agent.editing.merge import merge_rewrite
+from agent.editing.python_imports import (
+    TrimmedReply,
+    add_imports,
+    needed_imports,
+    trim_leading_imports,
+)
 from agent.judge import lost_definitions, precheck
 from agent.localize import Region
-from agent.merge import merge_rewrite
-from agent.python_imports import TrimmedReply, add_imports, needed_imports, trim_leading_imports
 from agent.rewrite import region_text, splice_code
 
 

@@ -7,11 +7,11 @@ import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from agent.env.test_report import TestReport
 from agent.judge import Judged, unified_diff
+from agent.loop.tools import ToolContext
 from agent.pipeline.stages import GENERATED_TEST
 from agent.pipeline.subject import Evidence
-from agent.test_report import TestReport
-from agent.tools import ToolContext
 
 
 @dataclass

@@ -18,9 +18,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from agent.editing.reply_to_file import file_from_reply
+from agent.env.line_trace import executed_rows
+from agent.env.test_report import Frame, runner_of
 from agent.judge import Judged, best, diff_size, normalized, precheck, run_with, unified_diff
-from agent.line_trace import executed_rows
 from agent.localize import Region, traced
+from agent.loop.tools import ToolContext
 from agent.model import CandidateModel, Candidates
 from agent.pipeline.config import PipelineConfig
 from agent.pipeline.outcome import PipelineOutcome, finish
@@ -38,8 +40,6 @@ from agent.pipeline.stages import (
 from agent.pipeline.subject import Evidence, History, Proposal, Subject, asks_removal
 from agent.rewrite import Attempt
 from agent.task_run import Event, TaskCancelled, TaskRun
-from agent.test_report import Frame, runner_of
-from agent.tools import ToolContext
 from agent.trajectory import Trajectory
 
 

@@ -10,15 +10,15 @@ from dataclasses import replace
 from typing import Any
 
 from agent.approvals import ApprovalRequest, Decision
+from agent.env.spectrum import Spectrum, measure
+from agent.env.test_files import is_test_path
+from agent.env.test_report import TestReport, run_suite
+from agent.env.test_source import failing_tests_source
 from agent.localize import Region, ambiguous, localize
+from agent.loop.tools import ToolContext, detect_test_command
 from agent.model import CandidateModel
 from agent.pipeline.subject import Evidence
 from agent.rewrite import code_of, region_text
-from agent.spectrum import Spectrum, measure
-from agent.test_files import is_test_path
-from agent.test_report import TestReport, run_suite
-from agent.test_source import failing_tests_source
-from agent.tools import ToolContext, detect_test_command
 from inference.fences import fence_for, reply_stop
 
 Emit = Callable[..., None]  # (kind, message, **data)

@@ -15,14 +15,14 @@ from functools import cached_property
 from typing import Any, Protocol
 
 from agent.class_context import ShownCode, class_context
+from agent.env.spectrum import Spectrum
+from agent.env.test_report import TestReport
 from agent.judge import Judged, normalized
 from agent.localize import Region
 from agent.model import CandidateModel, Candidates
 from agent.named_context import named_definitions
 from agent.pipeline.config import PipelineConfig, SourceSpec
 from agent.rewrite import Attempt, Section, definition_head, docstring_lines, region_text
-from agent.spectrum import Spectrum
-from agent.test_report import TestReport
 from indexing.languages import language_for
 
 CHARS_PER_TOKEN = 3  # code, roughly, in these models' tokenizers (an overestimate of tokens)

@@ -7,7 +7,7 @@ Each action asks the model for as little as it can: a docstring's text rather th
 function again, the replacement of the selected lines rather than the whole file. The reply is
 forced to start where it must (`reply_prefix`), which keeps small models on track. The action
 then builds the candidate document itself and passes it through the safe edit pipeline
-(agent.edits); a rejected candidate is retried once with the reason as feedback.
+(agent.editing.edits); a rejected candidate is retried once with the reason as feedback.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from agent.edits import (
+from agent.editing.edits import (
     EditRejected,
     FileChange,
 )

@@ -7,7 +7,7 @@ import re
 import textwrap
 from typing import Any
 
-from agent.edits import (
+from agent.editing.edits import (
     EditRejected,
     FileChange,
     validate,

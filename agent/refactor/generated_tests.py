@@ -7,14 +7,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from agent.edits import (
+from agent.editing.edits import (
     EditRejected,
     FileChange,
     LineEdit,
     minimal_edits,
     syntax_errors,
 )
-from agent.fences import code_in_reply
+from agent.editing.fences import code_in_reply
 from agent.model import ChatModel
 from agent.refactor.common import (
     SYSTEM,

@@ -1,18 +1,18 @@
 """Rewriting the selected lines, fixing a diagnostic and explaining code: the model writes
-the replacement of the lines only; the action splices it and checks it (agent.edits)."""
+the replacement of the lines only; the action splices it and checks it (agent.editing.edits)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from agent.edits import (
+from agent.editing.edits import (
     EditRejected,
     FileChange,
     replace_lines,
     validate,
 )
-from agent.fences import code_in_reply
+from agent.editing.fences import code_in_reply
 from agent.model import ChatModel
 from agent.refactor.common import (
     SYSTEM,

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.approvals import AllowAll
-from agent.loop import Event
+from agent.loop.agent_loop import Event
 from agent.model import ScriptedCandidateModel
 from agent.settings import AgentSettings
 from agent.tasks import TaskManager

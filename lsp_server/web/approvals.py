@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.approvals import ApprovalRequest, Decision
-from agent.loop import Event
+from agent.loop.agent_loop import Event
 from agent.tasks import TaskManager
 from lsp_server.web.events import TaskEvents
 

@@ -13,7 +13,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from agent.loop import Event
+from agent.loop.agent_loop import Event
 from agent.task_views import event_payload
 from agent.tasks import TaskState
 

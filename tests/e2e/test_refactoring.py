@@ -15,7 +15,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from agent.edits import syntax_errors
+from agent.editing.edits import syntax_errors
 from tests.support import screenshots
 from tests.support.lsp_client import (
     INDEX_PROJECT,

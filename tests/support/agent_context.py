@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from agent.approvals import AllowAll, ApprovalRules
-from agent.sandbox import Sandbox, probe
+from agent.env.sandbox import Sandbox, probe
+from agent.env.worktree import TaskTree
+from agent.loop.tools import ToolContext
 from agent.settings import AgentSettings
-from agent.tools import ToolContext
-from agent.worktree import TaskTree
 from tests.support.projects import TEST_COMMAND
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from agent.approvals import AllowAll, ApprovalRules
-from agent.sandbox import Sandbox, probe
+from agent.env.sandbox import Sandbox, probe
+from agent.env.worktree import TaskTree
+from agent.loop.tools import ToolContext
 from agent.settings import AgentSettings
-from agent.tools import ToolContext
-from agent.worktree import TaskTree
 from tests.support.projects import TEST_COMMAND, make_repo
 
 

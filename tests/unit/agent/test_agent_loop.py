@@ -8,10 +8,10 @@ import json
 import threading
 from pathlib import Path
 
-from agent.loop import AgentLoop, Budget, Event
+from agent.loop.agent_loop import AgentLoop, Budget, Event
+from agent.loop.tool_calls import call_grammar
+from agent.loop.tools import ToolContext
 from agent.model import ModelReply, ScriptedAgentModel
-from agent.tool_calls import call_grammar
-from agent.tools import ToolContext
 from agent.trajectory import Trajectory, read, render
 from tests.support.projects import CALC
 

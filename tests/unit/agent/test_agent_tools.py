@@ -6,8 +6,8 @@ import json
 
 from llama_cpp import LlamaGrammar
 
-from agent.tool_calls import FormatError, call_grammar, parse_call
-from agent.tools import ToolContext, run_tool
+from agent.loop.tool_calls import FormatError, call_grammar, parse_call
+from agent.loop.tools import ToolContext, run_tool
 
 
 def test_edit_exact_loose_and_refused(context: ToolContext) -> None:
@@ -161,8 +161,8 @@ def test_tool_call_grammar_and_parsing() -> None:
 
 
 def test_test_files_are_protected_unless_the_task_asks_for_test_changes(context) -> None:
-    from agent.test_files import asks_for_test_changes
-    from agent.tools import apply_diff, edit_file
+    from agent.env.test_files import asks_for_test_changes
+    from agent.loop.tools import apply_diff, edit_file
 
     context.tests_editable = False
     weakened = edit_file(context, "test_calc.py", "== 5", "== -1")
@@ -183,7 +183,7 @@ def test_test_files_are_protected_unless_the_task_asks_for_test_changes(context)
 
 
 def test_a_missed_edit_quotes_the_closest_lines(context) -> None:
-    from agent.tools import edit_file
+    from agent.loop.tools import edit_file
 
     missed = edit_file(context, "calc.py", "def add(a,b):\n    return a-b", "x")
     assert not missed.ok and "Did you mean" in missed.text

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from agent.apply_plan import plan_apply, read_disk_strict
-from agent.worktree import TaskTree
+from agent.env.worktree import TaskTree
 
 
 def test_files_the_user_changed_since_are_left_out_and_named(repo: Path, tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.edits import EditRejected, apply_edits, minimal_edits, replace_lines, validate
+from agent.editing.edits import EditRejected, apply_edits, minimal_edits, replace_lines, validate
 from lsp_server.positions import PositionEncoding
 from lsp_server.workspace_edits import text_edits
 from tests.support.lsp_text import apply_edits as apply_lsp_edits
@@ -99,7 +99,7 @@ def test_a_replacement_starting_with_a_blank_line_stays_inside_its_range() -> No
 def test_an_agent_tasks_workspace_edit_counts_the_clients_units(encoding, tmp_path) -> None:
     """The WorkspaceEdit an applied agent task sends (agent_tasks.edit_for builds it with
     workspace_edit), on a file whose last line has non-ASCII text and no final newline."""
-    from agent.edits import FileChange
+    from agent.editing.edits import FileChange
     from lsp_server.client_features import ClientFeatures
     from lsp_server.workspace_edits import workspace_edit
 

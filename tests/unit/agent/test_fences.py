@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.fences import code_in_reply
+from agent.editing.fences import code_in_reply
 from agent.model import ScriptedChatModel, cut_at_stop
 from agent.refactor import rewrite
 from inference.fences import closes, fence_for, opening_fence, reply_stop

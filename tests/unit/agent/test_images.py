@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 from agent.approvals import AllowAll, ApprovalRequest, Decision
+from agent.env.test_report import Frame
 from agent.images import (
     MAX_IMAGE_BYTES,
     ImageInput,
@@ -27,7 +28,6 @@ from agent.localize import localize
 from agent.model import ScriptedAgentModel
 from agent.settings import AgentSettings
 from agent.tasks import TaskManager
-from agent.test_report import Frame
 from inference import ocr
 from tests.support import screenshots
 from tests.support.projects import TEST_COMMAND, make_shop, shop_traceback

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent import test_report
+from agent.env import test_report
 from agent.judge import Judged, best
 from agent.localize import localize
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent.line_trace import executed_rows
-from agent.sandbox import Sandbox, probe
+from agent.env.line_trace import executed_rows
+from agent.env.sandbox import Sandbox, probe
+from agent.env.test_report import run_suite
 from agent.settings import AgentSettings
-from agent.test_report import run_suite
 from tests.support.projects import TEST_COMMAND
 
 LIBRARY = (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent.merge import merge_rewrite
+from agent.editing.merge import merge_rewrite
 
 MODULE = """import os
 

@@ -7,14 +7,14 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from agent import test_report
+from agent.env import test_report
+from agent.env.sandbox import Sandbox, probe
+from agent.env.test_report import parse_tap, run_suite
+from agent.env.test_source import failing_test_source, failing_tests_source
 from agent.localize import localize
 from agent.model import ScriptedCandidateModel
 from agent.pipeline import Pipeline, config_of
-from agent.sandbox import Sandbox, probe
 from agent.settings import AgentSettings
-from agent.test_report import parse_tap, run_suite
-from agent.test_source import failing_test_source, failing_tests_source
 from tests.support.agent_context import context_for
 from tests.support.projects import commit_all
 from tests.support.requirements import requirement

@@ -9,14 +9,14 @@ import threading
 
 import pytest
 
+from agent.env.sandbox import Sandbox, probe
+from agent.env.test_report import parse_junit, run_suite
 from agent.localize import Region, localize
 from agent.model import ScriptedCandidateModel
 from agent.pipeline import GENERATED_TEST, Pipeline, config_of
 from agent.pipeline.config import split_candidates
 from agent.rewrite import splice, splice_code
-from agent.sandbox import Sandbox, probe
 from agent.settings import AgentSettings
-from agent.test_report import parse_junit, run_suite
 from agent.trajectory import Trajectory, read
 from tests.support.agent_context import context_for
 from tests.support.projects import TEST_COMMAND, commit_all, make_repo, module_project
@@ -661,8 +661,8 @@ def test_a_unittest_suite_in_tests_py_is_found_and_judges_the_candidates(tmp_pat
     the candidate is verified by it."""
     from dataclasses import replace
 
-    from agent.suite_discovery import Suite, find_suite, unittest_modules
-    from agent.tools import detect_test_command
+    from agent.env.suite_discovery import Suite, find_suite, unittest_modules
+    from agent.loop.tools import detect_test_command
 
     repo = tmp_path / "pkg"
     repo.mkdir()

@@ -1,4 +1,4 @@
-from agent.python_imports import (
+from agent.editing.python_imports import (
     add_imports,
     bound_names,
     imports_used_by,

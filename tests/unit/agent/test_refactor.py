@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.edits import EditRejected, apply_edits
+from agent.editing.edits import EditRejected, apply_edits
 from agent.model import ScriptedChatModel
 from agent.refactor import add_docstring, fix_diagnostic, generate_tests, plan_tests, rewrite
 from tests.support.paths import FIXTURES

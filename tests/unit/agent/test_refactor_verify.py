@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from agent.env.sandbox import probe
 from agent.model import ScriptedChatModel
 from agent.refactor import fix_diagnostic, rewrite
-from agent.sandbox import probe
 from agent.settings import AgentSettings
 from agent.verify import SuiteVerifier
 

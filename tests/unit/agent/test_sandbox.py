@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from agent.approvals import ApprovalRules, DenyAll
-from agent.sandbox import BWRAP_ISOLATION, Sandbox, probe
+from agent.env.sandbox import BWRAP_ISOLATION, Sandbox, probe
+from agent.env.worktree import TaskTree
+from agent.loop.tools import ToolContext, run_command
 from agent.settings import AgentSettings
-from agent.tools import ToolContext, run_command
-from agent.worktree import TaskTree
 
 REPORT = probe()
 LAYERS = [

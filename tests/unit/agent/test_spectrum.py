@@ -7,14 +7,14 @@ import json
 import subprocess
 from pathlib import Path
 
-from agent import test_report
+from agent.env import test_report
+from agent.env.sandbox import Sandbox, probe
+from agent.env.spectrum import CodeUnit, measure, parse_spectrum
+from agent.env.test_report import Frame, run_suite
 from agent.localize import localize
 from agent.model import ScriptedCandidateModel
 from agent.pipeline import Pipeline, config_of
-from agent.sandbox import Sandbox, probe
 from agent.settings import AgentSettings
-from agent.spectrum import CodeUnit, measure, parse_spectrum
-from agent.test_report import Frame, run_suite
 from tests.support.agent_context import context_for
 from tests.support.projects import TEST_COMMAND, commit_all
 

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from agent.suite_discovery import Suite, find_suite
+from agent.env.suite_discovery import Suite, find_suite
 
 FAILING = "import unittest\n\n\nclass T(unittest.TestCase):\n    def test_x(self):\n" \
           "        self.assertEqual(1, 2)\n"  # fmt: skip

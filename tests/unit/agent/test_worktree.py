@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent.worktree import TaskTree
+from agent.env.worktree import TaskTree
 from tests.support.projects import CALC, git
 
 

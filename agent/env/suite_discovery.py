@@ -153,7 +153,7 @@ def detect_test_command(root: Path) -> str:
     # Short tracebacks and no warnings: what failed and why, where a model sees it.
     python = shlex.quote(python_for(root))
     command = f"{python} -m pytest -q -p no:cacheprovider -p no:warnings --tb=short"
-    # Where the tests are, as the project runs them (agent.suite_discovery).
+    # Where the tests are, as the project runs them (agent.env.suite_discovery).
     return command + find_suite(root).pytest_options()
 
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from agent.python_imports import imports_used_by
-from agent.test_files import is_test_path
-from agent.test_report import TestFailure, TestReport
+from agent.editing.python_imports import imports_used_by
+from agent.env.test_files import is_test_path
+from agent.env.test_report import TestFailure, TestReport
 from indexing.languages import language_for
 from indexing.parsing import parse
 from indexing.symbols import definitions, flatten

@@ -16,8 +16,8 @@ import json
 import threading
 from pathlib import Path
 
+from agent.env.sandbox import Sandbox
 from agent.plugin_run import run_plugin
-from agent.sandbox import Sandbox
 
 PLUGIN_MODULE = "_treellama_lines"
 LINES_FILE = ".treellama-lines.json"

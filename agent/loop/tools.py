@@ -2,7 +2,7 @@
 
 Every result is text for the model, redacted of secrets and capped in size. A tool never
 raises for a bad argument or a failed command: the model reads what went wrong and tries
-again. Edits go through the safe edit pipeline (agent.edits); commands through the approval
+again. Edits go through the safe edit pipeline (agent.editing.edits); commands through the approval
 rules and the sandbox.
 """
 
@@ -25,17 +25,17 @@ from agent.approvals import (
     Verdict,
     command_prefix,
 )
-from agent.edits import EditRejected, validate
-from agent.safety import redact, secret_path
-from agent.sandbox import CommandResult, Sandbox
-from agent.suite_discovery import detect_test_command
-from agent.test_files import is_test_path
-from agent.text_replace import (
+from agent.editing.edits import EditRejected, validate
+from agent.env.sandbox import CommandResult, Sandbox
+from agent.env.suite_discovery import detect_test_command
+from agent.env.test_files import is_test_path
+from agent.env.worktree import TaskTree, files_under
+from agent.loop.text_replace import (
     PROTECTED,
     _loose_replace,
     did_you_mean,
 )  # fmt: skip
-from agent.worktree import TaskTree, files_under
+from agent.safety import redact, secret_path
 from indexing.languages import language_for
 
 MAX_RESULT_CHARS = 6000

@@ -5,7 +5,7 @@ Layers, strongest first; `probe` tries each for real at startup and `doctor` rep
   `--cap-drop ALL`, root inside can remount `/` read-write: tests/unit/agent/test_sandbox.py shows
   it), read-only `/`, only the task's worktree writable, a private `/tmp`, and the user's
   credential folders hidden;
-- Landlock and seccomp, applied in agent.spawner: writes only beneath the worktree, no TCP and
+- Landlock and seccomp, applied in agent.env.spawner: writes only beneath the worktree, no TCP and
   no internet sockets;
 - none: the runner still limits and times out commands, but the approval layer then asks
   before every one (fail closed).
@@ -26,9 +26,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from agent.env.spawner import landlock_abi, seccomp_supported
 from agent.safety import redact
 from agent.settings import AgentSettings
-from agent.spawner import landlock_abi, seccomp_supported
 
 BWRAP_ISOLATION = [
     "--unshare-user",
@@ -283,7 +283,7 @@ class Sandbox:
         spec = self._spec(command, confined)
         started = time.monotonic()
         process = subprocess.Popen(
-            [sys.executable, "-m", "agent.spawner", json.dumps(spec)],
+            [sys.executable, "-m", "agent.env.spawner", json.dumps(spec)],
             cwd=self.worktree,
             env=scrubbed_environment(dict(os.environ), self.private_tmp),
             stdin=subprocess.DEVNULL,

@@ -1,4 +1,4 @@
-"""The process that starts every sandboxed command: `python -m agent.spawner SPEC_JSON`.
+"""The process that starts every sandboxed command: `python -m agent.env.spawner SPEC_JSON`.
 
 Limits are applied here, in a process of its own, never in `preexec_fn` (which runs in a
 forked copy of a threaded server and can deadlock). It then either execs bubblewrap, whose PID

@@ -17,8 +17,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from agent.env.sandbox import Sandbox
 from agent.plugin_run import run_plugin
-from agent.sandbox import Sandbox
 
 PLUGIN_MODULE = "_treellama_spectrum"
 SPECTRUM_FILE = ".treellama-spectrum.json"

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import textwrap
 
-from agent.edits import syntax_errors
+from agent.editing.edits import syntax_errors
 from inference.fences import FENCE_LINE, closes
 
 

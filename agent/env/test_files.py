@@ -21,7 +21,8 @@ def is_test_path(path: str) -> bool:
     name = pure.name
     return (
         name.startswith("test_")
-        or name in ("tests.py", "test.py")  # unittest suites in one module (agent.suite_discovery)
+        # unittest suites in one module (agent.env.suite_discovery)
+        or name in ("tests.py", "test.py")
         or name.endswith(("_test.py", "_test.go", ".test.js", ".test.ts", ".spec.ts", ".spec.js"))
         or any(part in ("tests", "test", "__tests__") for part in pure.parts[:-1])
     )

@@ -17,10 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from agent.loop.tool_calls import TOOLS, FormatError, call_grammar, parse_call
+from agent.loop.tools import Submitted, ToolContext, run_tool
 from agent.model import AgentModel
 from agent.task_run import Event, TaskCancelled, TaskRun
-from agent.tool_calls import TOOLS, FormatError, call_grammar, parse_call
-from agent.tools import Submitted, ToolContext, run_tool
 from agent.trajectory import Trajectory
 
 

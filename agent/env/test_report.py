@@ -19,8 +19,8 @@ import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from agent.sandbox import Sandbox
-from agent.tools import detect_test_command
+from agent.env.sandbox import Sandbox
+from agent.loop.tools import detect_test_command
 
 REPORT_FILE = ".treellama-test-report.xml"
 OUTPUT_CHARS = 4000
