@@ -57,3 +57,21 @@ def test_test_modules_share_helpers_only_through_tests_support() -> None:
         if others:
             wrong[str(path.relative_to(ROOT))] = others
     assert wrong == {}
+
+
+def test_the_cli_and_the_standalone_web_server_load_nothing_of_the_language_server() -> None:
+    """The front ends sit side by side over one builder (lsp_server.services): `treellama
+    agent` and `treellama web` load neither pygls nor the LSP server's modules."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, lsp_server.cli, lsp_server.web.server, lsp_server.services\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'pygls' or m in "
+        "('lsp_server.server', 'lsp_server.agent_frontend', 'lsp_server.protocol', "
+        "'lsp_server.web.embedded') or m.startswith('lsp_server.features')))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
