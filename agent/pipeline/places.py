@@ -62,16 +62,18 @@ def window(original: str, region: Region, anchors: list[int], language: str) -> 
     """Whole statements of the function around the first anchor row (0-based, in the file)
     that lies inside its body, at most about WINDOW_LINES; the top of its body without one."""
     tree = parse(original.encode("utf-8"), language)
-    inside = [row for row in anchors if region.first < row <= region.last]
+    body = _body_start(original, region)
+    # Rows of the signature or the docstring (the tests "ran" the `def` line) are no anchor.
+    inside = [row for row in anchors if body <= row <= region.last]
     if tree is None:
         return region
-    row = inside[0] if inside else _body_start(original, region)
+    row = inside[0] if inside else body
     node = tree.root_node.descendant_for_point_range((row, _indent_of(original, row)),
                                                      (row, _indent_of(original, row)))  # fmt: skip
     statement = _statement_at(node, region)
     if statement is None:
         return region
-    first, last = _grow(statement, region, _body_start(original, region))
+    first, last = _grow(statement, region, body)
     reasons = (*region.reasons, f"a window of {last - first + 1} of its "
                f"{region.last - region.first + 1} lines, around line {row + 1}")  # fmt: skip
     return Region(region.path, first, last, region.name, "window", region.score, reasons)

@@ -78,3 +78,13 @@ def test_a_long_function_is_fixed_through_its_window(tmp_path):
     windows = [r for r in read(log) if r["type"] == "window"]
     assert windows and windows[0]["function"][0] == 1
     assert next(e for e in events if e.kind == "chosen").data["source"] == "full_prompt"
+
+
+def test_a_row_of_the_signature_is_no_anchor():
+    """The rows the failing tests ran include the `def` line and its parameters; a window
+    around them would be the whole function."""
+    text = "def f(\n    a,\n    b,\n):\n" + FILLER + "    return a\n"
+    region = Region("f.py", 0, text.count("\n") - 1, "f", "function", 1.0)
+    cut = window(text, region, [1, 2, 60], "python")
+    assert cut.kind == "window" and cut.first <= 60 <= cut.last
+    assert cut.last - cut.first + 1 <= WINDOW_LINES
