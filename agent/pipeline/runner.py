@@ -57,7 +57,6 @@ class Pipeline(TaskRun):
     notes: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)  # why candidates were not tested
     executed: dict[str, frozenset[int] | None] = field(default_factory=dict)  # rows, by path
-    wrote_test: bool = False  # a test was asked for: the task is verifiable if it fails now
 
     def __post_init__(self) -> None:
         self._init_run(self.trajectory, self.on_event, self.context.cancel)
@@ -118,7 +117,9 @@ class Pipeline(TaskRun):
             self.emit("failed", "cancelled by the user", reason="cancelled")
             return PipelineOutcome("cancelled", "cancelled by the user", False, steps=self.step)
 
-    def _evidence_and_places(self) -> tuple[Evidence, list[Region]]:
+    def _evidence_and_places(self) -> tuple[Evidence, list[Region], bool]:
+        """The evidence, the places, and whether a candidate can be verified: the tests ran,
+        and, when a test had to be written first, it fails now."""
         spectrum = self.config.uses("spectrum")
         self.checkpoint()
         evidence = reproduce(self.context, self.emit, spectrum)
@@ -130,20 +131,19 @@ class Pipeline(TaskRun):
         if regions and evidence.allowed and not evidence.targets and (
             runner_of(evidence.command) == "pytest"
         ):  # fmt: skip
-            self.wrote_test = True
             evidence, tokens = write_test(self.context, self.model, self.task(), evidence,
                                           regions[0], self.emit, spectrum)  # fmt: skip
             self.tokens += tokens
             if evidence.targets:  # the new test's failure says more about the place
                 regions = locate(self.context, self.model, self.task(), evidence, self.seen,
                                  scorers, self.emit) or regions  # fmt: skip
-        return evidence, regions
+            return evidence, regions, evidence.verifiable and bool(evidence.targets)
+        return evidence, regions, evidence.verifiable
 
     def _run_stages(self, started: float) -> PipelineOutcome:
-        evidence, regions = self._evidence_and_places()
+        evidence, regions, verifiable = self._evidence_and_places()
         if not regions:
             return finish(self, started, None, evidence, "no place to change was found")
-        verifiable = evidence.verifiable and (bool(evidence.targets) or not self.wrote_test)
         pool: list[Judged] = []
         attempts: tuple[Attempt, ...] = ()
         place, judged = 0, list[Judged]()
